@@ -1,0 +1,21 @@
+{
+  "targets": [
+    {
+      "target_name": "bidirectional_ipc",
+      "sources": [
+        "native/addon.cc",
+        "native/errors.cc",
+        "native/syscalls.cc",
+        "native/fork.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=9", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
+      "conditions": [
+        ["OS!='linux'", {"type": "none"}]
+      ]
+    }
+  ]
+}

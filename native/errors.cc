@@ -1,0 +1,77 @@
+#include "errors.h"
+
+#include <uv.h>
+
+#include <cmath>
+#include <string>
+
+namespace ipc {
+
+// The class errno errors are made of (SyscallError, set once by the TypeScript
+// layer); plain Error until then.
+static Napi::FunctionReference error_class;
+
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    throw Napi::TypeError::New(info.Env(), "errorClass must be a function");
+  }
+  error_class = Napi::Persistent(info[0].As<Napi::Function>());
+  error_class.SuppressDestruct();  // outlives the environment at exit()
+  return info.Env().Undefined();
+}
+
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
+  // libuv numbers errors as -errno on Unix and owns the short names and the
+  // lower-case descriptions that Node's own errors use.
+  const char* code = uv_err_name(-err);
+  std::string message = std::string(code) + ": " + uv_strerror(-err) + ", " + syscall;
+  Napi::Error error = error_class.IsEmpty()
+      ? Napi::Error::New(env, message)
+      : Napi::Error(env, error_class.New({Napi::String::New(env, message)}));
+  error.Set("errno", Napi::Number::New(env, -err));
+  error.Set("code", Napi::String::New(env, code));
+  error.Set("syscall", Napi::String::New(env, syscall));
+  return error;
+}
+
+static double NumberArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
+  }
+  double value = info[i].As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(value) || std::trunc(value) != value ||
+      value < INT32_MIN || value > INT32_MAX) {
+    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be a 32-bit integer");
+  }
+  return value;
+}
+
+int32_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  double value = NumberArg(info, i, name);
+  if (value < 0) {
+    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be >= 0");
+  }
+  return static_cast<int32_t>(value);
+}
+
+int32_t SignedIntArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return static_cast<int32_t>(NumberArg(info, i, name));
+}
+
+uint8_t* BytesArg(const Napi::CallbackInfo& info, size_t i, const char* name, size_t* length) {
+  if (i >= info.Length() || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Uint8Array");
+  }
+  Napi::Uint8Array bytes = info[i].As<Napi::Uint8Array>();
+  *length = bytes.ByteLength();  // 0 for a detached buffer
+  return bytes.Data();
+}
+
+void CheckRange(Napi::Env env, double offset, double length, size_t size) {
+  if (offset < 0 || length < 0 || offset + length > static_cast<double>(size)) {
+    throw Napi::RangeError::New(env, "offset and length must lie within the buffer");
+  }
+}
+
+}  // namespace ipc

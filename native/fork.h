@@ -1,0 +1,12 @@
+// fork(2) for a process that runs Node.js (see fork.cc).
+#pragma once
+
+#include <napi.h>
+
+namespace ipc {
+
+Napi::Value Fork(const Napi::CallbackInfo& info);
+Napi::Value ChildStdioReopened(const Napi::CallbackInfo& info);
+Napi::Value DontforkRegionCount(const Napi::CallbackInfo& info);
+
+}  // namespace ipc

@@ -1,0 +1,18 @@
+// The syscall wrappers exported by the addon (see syscalls.cc).
+#pragma once
+
+#include <napi.h>
+
+namespace ipc {
+
+Napi::Value Pipe(const Napi::CallbackInfo& info);
+Napi::Value Read(const Napi::CallbackInfo& info);
+Napi::Value Write(const Napi::CallbackInfo& info);
+Napi::Value Close(const Napi::CallbackInfo& info);
+Napi::Value Waitpid(const Napi::CallbackInfo& info);
+Napi::Value Exit(const Napi::CallbackInfo& info);
+Napi::Value Getpid(const Napi::CallbackInfo& info);
+Napi::Value Getppid(const Napi::CallbackInfo& info);
+Napi::Value Sleep(const Napi::CallbackInfo& info);
+
+}  // namespace ipc

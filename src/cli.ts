@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// The `bidirectional-ipc` command: the tutorial demo and its companions.
+import { parseArgs } from 'node:util';
+import { main } from './tutorial/main';
+
+const USAGE = `Usage: bidirectional-ipc [demo] [options]
+
+Runs the Rust pipes tutorial (two pipes, fork, ten messages and their echoes)
+on real pipe(2), fork(2), read(2), write(2), close(2) and waitpid(2) calls.
+Prints the same 20 lines as the Rust program.
+
+Commands:
+  demo          run the tutorial program (the default)
+
+Options:
+  -h, --help    show this help
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`bidirectional-ipc: ${message}\n`);
+  process.exit(1);
+}
+
+function runDemo(): void {
+  const outcome = main();
+  if (outcome.role === 'child') return; // the child ends when its loop is empty, status 0
+  const child = outcome.child;
+  if (child.signaled) fail(`the child was killed by ${child.signal}`);
+  if (child.exitCode !== 0) fail(`the child exited with status ${child.exitCode}`);
+}
+
+function run(argv: string[]): void {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const [command = 'demo', ...rest] = positionals;
+  if (rest.length > 0) fail(`unexpected argument '${rest[0]}'\n\n${USAGE}`);
+  switch (command) {
+    case 'demo':
+      try {
+        runDemo();
+      } catch (error) {
+        const e = error as Error & { code?: string };
+        fail(e.code ? e.message : String(e.stack ?? e));
+      }
+      return;
+    default:
+      fail(`unknown command '${command}'\n\n${USAGE}`);
+  }
+}
+
+run(process.argv.slice(2));

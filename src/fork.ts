@@ -1,0 +1,150 @@
+// fork(2) for a Node process, and the hooks that run around it.
+//
+// The rules of a forked child (like nix's `fork` safety notes):
+//  - Only the thread that called fork() exists in the child. V8's background
+//    tasks never run there: garbage collection still works (the main thread
+//    does all of it), but asynchronous WebAssembly compilation does not, and
+//    is made to fail with a clear error instead of waiting for ever.
+//  - worker_threads Workers started before the fork are not in the child;
+//    their objects remain but no thread answers them. Start Workers after it.
+//  - Work that was in flight on libuv's thread pool at the fork (an fs or dns
+//    callback not yet called) completes in the parent only.
+//  - The child leaves through _exit(2): process.exit(n), an uncaught exception
+//    and the natural end (the event loop runs dry) give the usual statuses and
+//    'exit' events, but skip Node's teardown, which needs the missing threads.
+//  - Output the parent had queued for stdout/stderr but not yet written would
+//    be written twice; fork() refuses to run until it has drained.
+import { native } from './native';
+import { getpid, getppid } from './syscalls';
+
+/** Callbacks run around every {@link fork}, like Python's `os.register_at_fork`. */
+export interface ForkHooks {
+  /** In the parent, just before the fork; the last registered runs first. */
+  before?: () => void;
+  /** In the parent, just after the fork; in registration order. */
+  afterInParent?: () => void;
+  /** In the child, just after the fork; in registration order. */
+  afterInChild?: () => void;
+}
+
+const hooks: ForkHooks[] = [];
+
+/**
+ * Registers callbacks to run around every {@link fork}. Returns a function
+ * that unregisters them. An exception from a hook propagates out of fork().
+ */
+export function registerAtFork(callbacks: ForkHooks): () => void {
+  if (callbacks === null || typeof callbacks !== 'object') {
+    throw Object.assign(new TypeError('The "callbacks" argument must be an object'), {
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+  }
+  for (const key of ['before', 'afterInParent', 'afterInChild'] as const) {
+    if (callbacks[key] !== undefined && typeof callbacks[key] !== 'function') {
+      throw Object.assign(new TypeError(`The "callbacks.${key}" property must be a function`), {
+        code: 'ERR_INVALID_ARG_TYPE',
+      });
+    }
+  }
+  const entry = { ...callbacks };
+  hooks.push(entry);
+  return () => {
+    const at = hooks.indexOf(entry);
+    if (at !== -1) hooks.splice(at, 1);
+  };
+}
+
+interface StreamHandle {
+  writeQueueSize?: number;
+  setBlocking?: (blocking: boolean) => number;
+}
+
+function handleOf(stream: NodeJS.WriteStream): StreamHandle | undefined {
+  return (stream as unknown as { _handle?: StreamHandle })._handle;
+}
+
+/** Bytes written to stdout/stderr that Node holds and the kernel has not taken yet. */
+function pendingOutput(): number {
+  let pending = 0;
+  for (const stream of [process.stdout, process.stderr]) {
+    pending += stream.writableLength + (handleOf(stream)?.writeQueueSize ?? 0);
+  }
+  return pending;
+}
+
+/** Called by the addon in the child when its event loop has nothing left. */
+function onChildIdle(phase: 'beforeExit' | 'exit'): void {
+  if (phase === 'beforeExit') {
+    process.emit('beforeExit', Number(process.exitCode ?? 0));
+  } else {
+    process.exit();
+  }
+}
+
+function rejectInChild(): never {
+  const error = new Error(
+    'asynchronous WebAssembly compilation needs V8 background threads, which a forked ' +
+      'child does not have; use new WebAssembly.Module() (synchronous) in the child',
+  ) as Error & { code: string };
+  error.code = 'ERR_FORKED_CHILD_NO_THREADS';
+  throw error;
+}
+
+function setUpChild(): void {
+  Object.defineProperty(process, 'pid', { value: getpid(), enumerable: true, configurable: true });
+  Object.defineProperty(process, 'ppid', {
+    get: getppid,
+    enumerable: true,
+    configurable: true,
+  });
+  // The addon gave these pipes a file description of the child's own, so
+  // blocking writes here leave the parent's non-blocking one as it was, and
+  // nothing is left queued when the child calls _exit.
+  for (const fd of native.childStdioReopened()) {
+    handleOf(fd === 1 ? process.stdout : process.stderr)?.setBlocking?.(true);
+  }
+  const wasm = (globalThis as unknown as { WebAssembly: Record<string, unknown> }).WebAssembly;
+  const { instantiate, Module } = wasm as {
+    instantiate: (module: unknown, imports?: unknown) => Promise<unknown>;
+    Module: new (bytes: unknown) => unknown;
+  };
+  for (const name of ['compile', 'compileStreaming', 'instantiateStreaming']) {
+    wasm[name] = async () => rejectInChild();
+  }
+  // Instantiating an already compiled module needs no background thread.
+  wasm.instantiate = async (source: unknown, imports?: unknown) =>
+    source instanceof Module ? instantiate(source, imports) : rejectInChild();
+}
+
+/**
+ * Creates a child process, a copy of this one. See fork(2).
+ *
+ * Returns the child's pid in the parent and 0 in the child; both go on from
+ * here with the same memory (copy-on-write) and the same file descriptors. The
+ * child is a working Node process: timers, promises, fs, console, garbage
+ * collection; `process.pid` is its own. It ends like any Node process, by
+ * `process.exit(n)`, an uncaught exception (status 1) or when its event loop
+ * runs dry (status 0), and never runs Node's teardown. Read the rules at the
+ * top of this file. Throws ERR_FORK_PENDING_OUTPUT if stdout/stderr still
+ * hold queued output, and a SyscallError (EAGAIN, ENOMEM) if fork(2) fails.
+ */
+export function fork(): number {
+  const pending = pendingOutput();
+  if (pending > 0) {
+    const error = new Error(
+      `${pending} bytes written to stdout/stderr are still queued; forking now would ` +
+        "make the child write them again. Wait for the stream's 'drain' event first.",
+    ) as Error & { code: string };
+    error.code = 'ERR_FORK_PENDING_OUTPUT';
+    throw error;
+  }
+  for (let i = hooks.length - 1; i >= 0; i--) hooks[i].before?.();
+  const pid = native.fork(onChildIdle);
+  if (pid === 0) {
+    setUpChild();
+    for (const hook of [...hooks]) hook.afterInChild?.();
+  } else {
+    for (const hook of [...hooks]) hook.afterInParent?.();
+  }
+  return pid;
+}

@@ -1,0 +1,25 @@
+// The package's public face: the system calls, fork and its hooks, the error class.
+export {
+  pipe,
+  read,
+  write,
+  close,
+  waitpid,
+  wait,
+  _exit,
+  getpid,
+  getppid,
+  sleep,
+  decodeWaitStatus,
+  signalName,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  WNOHANG,
+  WUNTRACED,
+  WCONTINUED,
+} from './syscalls';
+export type { WaitStatus } from './syscalls';
+export { fork, registerAtFork } from './fork';
+export type { ForkHooks } from './fork';
+export { SyscallError } from './errors';
+export type { ArgumentError } from './errors';

@@ -1,0 +1,38 @@
+// Loads the addon and types it: one member per native call.
+import bindings from 'bindings';
+
+/** The addon as built from native/, before any argument validation. */
+export interface NativeModule {
+  pipe(flags: number): [number, number];
+  fork(onChildIdle: (phase: 'beforeExit' | 'exit') => void): number;
+  read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  write(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  close(fd: number): void;
+  waitpid(pid: number, options: number): [number, number];
+  _exit(code: number): never;
+  getpid(): number;
+  getppid(): number;
+  sleep(milliseconds: number): void;
+  setErrorClass(errorClass: new (message: string) => Error): void;
+  childStdioReopened(): number[];
+  dontforkRegionCount(): number;
+  constants: {
+    O_CLOEXEC: number;
+    O_NONBLOCK: number;
+    WNOHANG: number;
+    WUNTRACED: number;
+    WCONTINUED: number;
+  };
+}
+
+function load(): NativeModule {
+  if (process.platform !== 'linux') {
+    throw new Error(
+      `bidirectional-ipc supports Linux only; this is ${process.platform}. ` +
+        'Its fork() depends on Linux madvise(2) flags and /proc.',
+    );
+  }
+  return bindings('bidirectional_ipc');
+}
+
+export const native: NativeModule = load();
