@@ -167,6 +167,8 @@ void Advise(const std::vector<Region>& regions, int advice) {
 
 struct Child {
   napi_env env;
+  v8::Isolate* isolate;
+  node::MultiIsolatePlatform* platform;
   Napi::FunctionReference on_idle;
   Napi::AsyncContext* async_context;
   uv_prepare_t idle_check;
@@ -205,6 +207,15 @@ void OnPrepare(uv_prepare_t* handle) {
     child->inherited_reqs = loop->active_reqs.count;
   }
   if (!LoopIdle(loop)) return;
+  // What Node's DrainTasks() does before it looks at the loop again, less the
+  // wait for worker tasks that can never finish here: V8's foreground tasks
+  // (a promise of WebAssembly.instantiate, FinalizationRegistry callbacks).
+  // Bounded, because some re-post themselves for as long as a background job
+  // they wait for is unfinished, and here it never finishes.
+  for (int round = 0; round < 4 && LoopIdle(loop); round++) {
+    if (!child->platform->FlushForegroundTasks(child->isolate)) break;
+  }
+  if (!LoopIdle(loop)) return;
   CallOnIdle("beforeExit");
   if (!LoopIdle(loop)) return;  // a beforeExit listener scheduled more work
   CallOnIdle("exit");           // ends the process
@@ -232,7 +243,8 @@ void Die(const char* what, int err) {
   _exit(70);
 }
 
-void SetUpChild(napi_env env, node::Environment* node_env, Napi::Function on_idle) {
+void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePlatform* platform,
+                Napi::Function on_idle) {
   uv_loop_t* loop;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) Die("napi_get_uv_event_loop", EINVAL);
   int r = uv_loop_fork(loop);
@@ -258,6 +270,8 @@ void SetUpChild(napi_env env, node::Environment* node_env, Napi::Function on_idl
   if (child == nullptr) {
     child = new Child();
     child->env = env;
+    child->isolate = v8::Isolate::GetCurrent();
+    child->platform = platform;
     child->async_context = new Napi::AsyncContext(Napi::Env(env), "bidirectional-ipc:child");
     uv_prepare_init(loop, &child->idle_check);
     uv_prepare_start(&child->idle_check, OnPrepare);
@@ -292,7 +306,7 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
 
   if (pid == 0) {
     parked.Abandon();
-    SetUpChild(env, node_env, info[0].As<Napi::Function>());
+    SetUpChild(env, node_env, platform, info[0].As<Napi::Function>());
     return Napi::Number::New(env, 0);
   }
   if (pid == -1) throw ErrnoError(env, fork_errno, "fork");
