@@ -2,7 +2,9 @@
 
 #include <uv.h>
 
+#include <cctype>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 namespace ipc {
@@ -23,8 +25,13 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
 Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
   // libuv numbers errors as -errno on Unix and owns the short names and the
   // lower-case descriptions that Node's own errors use.
-  const char* code = uv_err_name(-err);
-  std::string message = std::string(code) + ": " + uv_strerror(-err) + ", " + syscall;
+  // libuv has no name for a few errno values (ECHILD among them); glibc has.
+  bool libuv_knows = std::strncmp(uv_err_name(-err), "Unknown", 7) != 0;
+  const char* name = libuv_knows ? uv_err_name(-err) : strerrorname_np(err);
+  std::string code = name != nullptr ? name : "E" + std::to_string(err);
+  std::string description = libuv_knows ? uv_strerror(-err) : strerror(err);
+  description[0] = std::tolower(static_cast<unsigned char>(description[0]));
+  std::string message = code + ": " + description + ", " + syscall;
   Napi::Error error = error_class.IsEmpty()
       ? Napi::Error::New(env, message)
       : Napi::Error(env, error_class.New({Napi::String::New(env, message)}));

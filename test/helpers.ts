@@ -1,0 +1,123 @@
+// Shared by the tests: run code in a forked child, bounded in time, and
+// collect what it reports; run a fixture script as its own Node process.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import * as path from 'node:path';
+import {
+  _exit,
+  close,
+  fork,
+  O_NONBLOCK,
+  pipe,
+  read,
+  sleep,
+  waitpid,
+  WNOHANG,
+  write,
+  type WaitStatus,
+} from '../src/index';
+
+export interface ChildResult {
+  /** Everything the child passed to `report`, in order. */
+  report: string;
+  status: WaitStatus;
+  /** The child was still running at the deadline and was killed. */
+  timedOut: boolean;
+}
+
+/**
+ * Forks; the child runs `body(report)` (awaiting it if it returns a promise)
+ * and leaves with _exit: 0 if it completed, 1 if it threw. It never returns
+ * into the caller, so the test harness's code never runs twice. The parent
+ * collects the reports until the child has ended, killing it at the deadline.
+ */
+export function inChild(
+  body: (report: (text: string) => void) => void | Promise<void>,
+  deadlineMs = 10_000,
+): ChildResult {
+  const [readFd, writeFd] = pipe(O_NONBLOCK);
+  const pid = fork();
+  if (pid === 0) {
+    close(readFd);
+    const report = (text: string): void => {
+      const bytes = Buffer.from(text);
+      for (let done = 0; done < bytes.length; ) {
+        try {
+          done += write(writeFd, bytes, done);
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+          sleep(1);
+        }
+      }
+    };
+    const fail = (error: unknown): never => {
+      try {
+        report(`THREW ${(error as Error)?.stack ?? String(error)}`);
+      } finally {
+        _exit(1);
+      }
+    };
+    try {
+      const done = body(report);
+      if (done instanceof Promise) {
+        done.then(() => _exit(0), fail);
+        // Parks the caller for good while the child's loop runs the body.
+        return new Promise<never>(() => {}) as never;
+      }
+    } catch (error) {
+      fail(error);
+    }
+    _exit(0);
+  }
+  close(writeFd);
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.alloc(65536);
+  const deadline = Date.now() + deadlineMs;
+  let status: WaitStatus | undefined;
+  let timedOut = false;
+  let eof = false;
+  while (!eof || !status) {
+    if (!eof) {
+      try {
+        const n = read(readFd, buffer);
+        if (n === 0) eof = true;
+        else chunks.push(Buffer.from(buffer.subarray(0, n)));
+        continue;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+      }
+    }
+    if (!status) {
+      const st = waitpid(pid, WNOHANG);
+      if (st.pid !== 0) status = st;
+    }
+    if (!status && Date.now() > deadline) {
+      timedOut = true;
+      process.kill(pid, 'SIGKILL');
+      status = waitpid(pid);
+    }
+    if (!eof || !status) sleep(2);
+  }
+  close(readFd);
+  return { report: Buffer.concat(chunks).toString(), status, timedOut };
+}
+
+/** The compiled fixture `name` (test/fixtures/NAME.ts). */
+export function fixture(name: string): string {
+  return path.join(__dirname, 'fixtures', `${name}.js`);
+}
+
+/** Runs `node FIXTURE args…`, bounded in time. */
+export function runFixture(
+  name: string,
+  args: string[] = [],
+  timeoutMs = 20_000,
+): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [fixture(name), ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+  });
+}
+
+/** The package's command line, as `npm start` runs it. */
+export const CLI = path.join(__dirname, '..', 'src', 'cli.js');

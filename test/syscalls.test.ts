@@ -1,0 +1,344 @@
+// The system calls: success paths, errno errors, and argument checks.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import * as ipc from '../src/index';
+import { inChild } from './helpers';
+
+const { pipe, read, write, close, waitpid, wait, getpid, getppid, fork, _exit } = ipc;
+
+function assertErrno(fn: () => unknown, code: string, syscall: string, errno: number): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof ipc.SyscallError, 'a SyscallError');
+    assert.ok(error instanceof Error);
+    assert.equal(error.code, code);
+    assert.equal(error.syscall, syscall);
+    assert.equal(error.errno, errno);
+    assert.match(error.message, new RegExp(`^${code}: [a-z ]+, ${syscall}$`));
+    return true;
+  });
+}
+
+function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+describe('pipe', () => {
+  it('returns two new descriptors, read end first, that carry bytes in order', () => {
+    const before = openFds();
+    const [r, w] = pipe();
+    assert.ok(Number.isInteger(r) && Number.isInteger(w) && r !== w);
+    assert.equal(openFds(), before + 2);
+    assert.equal(write(w, 'hello, '), 7);
+    assert.equal(write(w, Buffer.from('pipe')), 4);
+    const buf = Buffer.alloc(64);
+    assert.equal(read(r, buf), 11);
+    assert.equal(buf.toString('utf8', 0, 11), 'hello, pipe');
+    close(r);
+    close(w);
+    assert.equal(openFds(), before);
+  });
+
+  it('passes O_CLOEXEC and O_NONBLOCK to pipe2', () => {
+    const [r, w] = pipe(ipc.O_CLOEXEC | ipc.O_NONBLOCK);
+    const fdinfo = (fd: number) =>
+      spawnSync('cat', [`/proc/${process.pid}/fdinfo/${fd}`], { encoding: 'utf8' }).stdout;
+    const flags = parseInt(/flags:\s+(\d+)/.exec(fdinfo(r))![1], 8);
+    assert.ok(flags & 0o2000000, 'O_CLOEXEC is set');
+    assert.ok(flags & 0o4000, 'O_NONBLOCK is set');
+    assertErrno(() => read(r, Buffer.alloc(1)), 'EAGAIN', 'read', -11);
+    close(r);
+    close(w);
+  });
+
+  it('without flags gives inheritable, blocking descriptors', () => {
+    const [r, w] = pipe();
+    const info = spawnSync('cat', [`/proc/${process.pid}/fdinfo/${r}`], { encoding: 'utf8' });
+    const flags = parseInt(/flags:\s+(\d+)/.exec(info.stdout)![1], 8);
+    assert.equal(flags & 0o2000000, 0);
+    assert.equal(flags & 0o4000, 0);
+    close(r);
+    close(w);
+  });
+
+  it('fails with EINVAL for unknown flags', () => {
+    assertErrno(() => pipe(0x1), 'EINVAL', 'pipe', -22);
+  });
+});
+
+describe('read and write', () => {
+  it('read fills the caller\'s buffer at offset, no copy, and honours length', () => {
+    const [r, w] = pipe();
+    write(w, 'abcdef');
+    const backing = new Uint8Array(10).fill(0x2e);
+    const view = new Uint8Array(backing.buffer, 2, 6);
+    assert.equal(read(r, view, 1, 3), 3);
+    assert.equal(Buffer.from(backing).toString(), '...abc....');
+    assert.equal(read(r, view), 3);
+    assert.equal(Buffer.from(backing).toString(), '..defc....');
+    close(r);
+    close(w);
+  });
+
+  it('write sends bytes from offset for length, strings as UTF-8', () => {
+    const [r, w] = pipe();
+    assert.equal(write(w, Buffer.from('0123456789'), 2, 5), 5);
+    assert.equal(write(w, 'é€'), 5);
+    assert.equal(write(w, 'xyz', 1), 2);
+    const buf = Buffer.alloc(32);
+    const n = read(r, buf);
+    assert.equal(buf.toString('utf8', 0, n), '23456é€yz');
+    close(r);
+    close(w);
+  });
+
+  it('read returns 0 at end of file, once every write end is closed', () => {
+    const [r, w] = pipe();
+    write(w, 'last');
+    close(w);
+    const buf = Buffer.alloc(8);
+    assert.equal(read(r, buf), 4);
+    assert.equal(read(r, buf), 0);
+    close(r);
+  });
+
+  it('a short count: a non-blocking write into a full pipe takes what fits', () => {
+    const [r, w] = pipe(ipc.O_NONBLOCK);
+    const big = Buffer.alloc(1 << 20, 0x61);
+    const n = write(w, big);
+    assert.ok(n > 0 && n < big.length, `wrote ${n} of ${big.length}`);
+    assertErrno(() => write(w, big), 'EAGAIN', 'write', -11);
+    close(r);
+    close(w);
+  });
+
+  it('EPIPE once the read end is closed (SIGPIPE is ignored by Node)', () => {
+    const [r, w] = pipe();
+    close(r);
+    assertErrno(() => write(w, 'x'), 'EPIPE', 'write', -32);
+    close(w);
+  });
+
+  it('EBADF after close, for read, write and close', () => {
+    const [r, w] = pipe();
+    close(r);
+    close(w);
+    assertErrno(() => read(r, Buffer.alloc(1)), 'EBADF', 'read', -9);
+    assertErrno(() => write(w, 'x'), 'EBADF', 'write', -9);
+    assertErrno(() => close(r), 'EBADF', 'close', -9);
+  });
+
+  it('EBADF: read from a write end, write to a read end', () => {
+    const [r, w] = pipe();
+    assertErrno(() => read(w, Buffer.alloc(1)), 'EBADF', 'read', -9);
+    assertErrno(() => write(r, 'x'), 'EBADF', 'write', -9);
+    close(r);
+    close(w);
+  });
+});
+
+describe('waitpid', () => {
+  it('decodes an exit code', () => {
+    const pid = fork();
+    if (pid === 0) _exit(42);
+    const st = waitpid(pid);
+    assert.equal(st.pid, pid);
+    assert.equal(st.exited, true);
+    assert.equal(st.exitCode, 42);
+    assert.equal(st.signaled, false);
+    assert.equal(st.signal, null);
+    assert.equal(st.status, 42 << 8);
+  });
+
+  it('decodes a signal, and WNOHANG reports pid 0 while the child runs', () => {
+    const [r, w] = pipe();
+    const pid = fork();
+    if (pid === 0) {
+      close(w);
+      read(r, Buffer.alloc(1)); // blocks until the parent is done looking
+      _exit(0);
+    }
+    close(r);
+    const running = waitpid(pid, ipc.WNOHANG);
+    assert.equal(running.pid, 0);
+    assert.equal(running.exited || running.signaled || running.stopped, false);
+    process.kill(pid, 'SIGKILL');
+    const st = waitpid(pid);
+    close(w);
+    assert.equal(st.pid, pid);
+    assert.equal(st.signaled, true);
+    assert.equal(st.signal, 'SIGKILL');
+    assert.equal(st.coreDumped, false);
+    assert.equal(st.exited, false);
+    assert.equal(st.exitCode, null);
+  });
+
+  it('reports a stopped child under WUNTRACED, and its resumption under WCONTINUED', () => {
+    const [r, w] = pipe();
+    const pid = fork();
+    if (pid === 0) {
+      close(w);
+      read(r, Buffer.alloc(1));
+      _exit(0);
+    }
+    close(r);
+    process.kill(pid, 'SIGSTOP');
+    const stopped = waitpid(pid, ipc.WUNTRACED);
+    assert.equal(stopped.stopped, true);
+    assert.equal(stopped.stopSignal, 'SIGSTOP');
+    process.kill(pid, 'SIGCONT');
+    const resumed = waitpid(pid, ipc.WCONTINUED);
+    assert.equal(resumed.continued, true);
+    close(w);
+    assert.equal(waitpid(pid).exitCode, 0);
+  });
+
+  it('wait() reaps any child', () => {
+    const pid = fork();
+    if (pid === 0) _exit(3);
+    const st = wait();
+    assert.equal(st.pid, pid);
+    assert.equal(st.exitCode, 3);
+  });
+
+  it('ECHILD when there is no child to wait for', () => {
+    assertErrno(() => waitpid(-1), 'ECHILD', 'waitpid', -10);
+    assertErrno(() => wait(), 'ECHILD', 'waitpid', -10);
+    assertErrno(() => waitpid(1), 'ECHILD', 'waitpid', -10);
+  });
+
+  it('decodeWaitStatus reads raw statuses as <sys/wait.h> does', () => {
+    assert.deepEqual(
+      { ...ipc.decodeWaitStatus(9, 0x8b) },
+      {
+        pid: 9, status: 0x8b, exited: false, exitCode: null, signaled: true,
+        signal: 'SIGSEGV', coreDumped: true, stopped: false, stopSignal: null, continued: false,
+      },
+    );
+    assert.equal(ipc.decodeWaitStatus(9, 0x147f).stopSignal, 'SIGTSTP');
+    assert.equal(ipc.decodeWaitStatus(9, 0xffff).continued, true);
+    assert.equal(ipc.decodeWaitStatus(9, 0x0100).exitCode, 1);
+    assert.equal(ipc.signalName(40), 'SIG40');
+  });
+});
+
+describe('getpid, getppid, _exit', () => {
+  it('getpid and getppid match what Node reports', () => {
+    assert.equal(getpid(), process.pid);
+    assert.equal(getppid(), process.ppid);
+  });
+
+  it('_exit ends the process at once with the given status, running no exit listeners', () => {
+    const child = inChild(() => {
+      process.on('exit', () => ipc.write(1, 'exit listener ran\n'));
+      _exit(7);
+    });
+    assert.equal(child.status.exitCode, 7);
+    const script = `process.on('exit', () => console.log('listener')); require(${JSON.stringify(
+      path.resolve(__dirname, '../src/index'),
+    )})._exit(300)`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(run.status, 300 & 0xff);
+    assert.equal(run.stdout, '');
+  });
+});
+
+describe('sleep', () => {
+  it('blocks the thread with nanosleep for about the time asked', () => {
+    const start = process.hrtime.bigint();
+    ipc.sleep(30);
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    assert.ok(ms >= 30, `slept ${ms} ms`);
+  });
+});
+
+describe('bad arguments never reach the kernel', () => {
+  const buf = Buffer.alloc(8);
+  const cases: [string, () => unknown, string][] = [
+    ['pipe("x")', () => pipe('x' as never), 'ERR_INVALID_ARG_TYPE'],
+    ['pipe(-1)', () => pipe(-1), 'ERR_OUT_OF_RANGE'],
+    ['pipe(1.5)', () => pipe(1.5), 'ERR_OUT_OF_RANGE'],
+    ['read("0")', () => read('0' as never, buf), 'ERR_INVALID_ARG_TYPE'],
+    ['read(-1)', () => read(-1, buf), 'ERR_OUT_OF_RANGE'],
+    ['read(NaN)', () => read(NaN, buf), 'ERR_OUT_OF_RANGE'],
+    ['read(2**31)', () => read(2 ** 31, buf), 'ERR_OUT_OF_RANGE'],
+    ['read(fd, "str")', () => read(0, 'str' as never), 'ERR_INVALID_ARG_TYPE'],
+    ['read(fd, Uint16Array)', () => read(0, new Uint16Array(4) as never), 'ERR_INVALID_ARG_TYPE'],
+    ['read(fd, null)', () => read(0, null as never), 'ERR_INVALID_ARG_TYPE'],
+    ['read offset past end', () => read(0, buf, 9), 'ERR_OUT_OF_RANGE'],
+    ['read length past end', () => read(0, buf, 4, 5), 'ERR_OUT_OF_RANGE'],
+    ['read negative length', () => read(0, buf, 0, -1), 'ERR_OUT_OF_RANGE'],
+    ['read fractional offset', () => read(0, buf, 0.5), 'ERR_OUT_OF_RANGE'],
+    ['write(fd, 42)', () => write(1, 42 as never), 'ERR_INVALID_ARG_TYPE'],
+    ['write(fd, {})', () => write(1, {} as never), 'ERR_INVALID_ARG_TYPE'],
+    ['write(1.1, "x")', () => write(1.1, 'x'), 'ERR_OUT_OF_RANGE'],
+    ['write length past end', () => write(1, 'abc', 1, 3), 'ERR_OUT_OF_RANGE'],
+    ['write offset "1"', () => write(1, 'abc', '1' as never), 'ERR_INVALID_ARG_TYPE'],
+    ['close(undefined)', () => close(undefined as never), 'ERR_INVALID_ARG_TYPE'],
+    ['close(-5)', () => close(-5), 'ERR_OUT_OF_RANGE'],
+    ['close(Infinity)', () => close(Infinity), 'ERR_OUT_OF_RANGE'],
+    ['waitpid("1")', () => waitpid('1' as never), 'ERR_INVALID_ARG_TYPE'],
+    ['waitpid(1.5)', () => waitpid(1.5), 'ERR_OUT_OF_RANGE'],
+    ['waitpid(-1, -1)', () => waitpid(-1, -1), 'ERR_OUT_OF_RANGE'],
+    ['_exit("0")', () => _exit('0' as never), 'ERR_INVALID_ARG_TYPE'],
+    ['_exit(0.5)', () => _exit(0.5), 'ERR_OUT_OF_RANGE'],
+    ['sleep(-1)', () => ipc.sleep(-1), 'ERR_OUT_OF_RANGE'],
+    ['sleep(null)', () => ipc.sleep(null as never), 'ERR_INVALID_ARG_TYPE'],
+    ['registerAtFork(null)', () => ipc.registerAtFork(null as never), 'ERR_INVALID_ARG_TYPE'],
+    ['registerAtFork({before: 1})', () => ipc.registerAtFork({ before: 1 as never }), 'ERR_INVALID_ARG_TYPE'],
+  ];
+  for (const [name, call, code] of cases) {
+    it(`${name} throws ${code}`, () => {
+      assert.throws(call, (error: unknown) => {
+        const e = error as Error & { code: string };
+        assert.equal(e.code, code);
+        assert.ok(e instanceof (code === 'ERR_INVALID_ARG_TYPE' ? TypeError : RangeError));
+        assert.ok(!(e instanceof ipc.SyscallError));
+        return true;
+      });
+    });
+  }
+
+  it('a detached buffer is an empty buffer, not a crash', () => {
+    const [r, w] = pipe();
+    const detached = new Uint8Array(16);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    assert.equal(detached.byteLength, 0);
+    assert.throws(() => read(r, detached, 0, 1), { code: 'ERR_OUT_OF_RANGE' });
+    assert.equal(write(w, detached), 0);
+    close(r);
+    close(w);
+  });
+
+  it('the addon itself rejects bad arguments with TypeError/RangeError, never a crash', () => {
+    const native = require(path.resolve(__dirname, '../src/native')).native;
+    assert.throws(() => native.read(0, 'x', 0, 1), TypeError);
+    assert.throws(() => native.read(0, Buffer.alloc(1), 0, 2), RangeError);
+    assert.throws(() => native.write(-1, Buffer.alloc(1), 0, 1), RangeError);
+    assert.throws(() => native.pipe(), TypeError);
+    assert.throws(() => native.fork(), TypeError);
+    assert.throws(() => native.waitpid(0.5, 0), RangeError);
+  });
+});
+
+describe('the package entry', () => {
+  it('works through require() and through import', () => {
+    const root = path.resolve(__dirname, '../..');
+    const esm = `import { pipe, fork, waitpid, SyscallError, WNOHANG } from 'bidirectional-ipc';
+      console.log(typeof pipe, typeof fork, typeof waitpid, typeof SyscallError, typeof WNOHANG);`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', esm], {
+      encoding: 'utf8',
+      cwd: root,
+    });
+    assert.equal(run.stderr, '');
+    assert.equal(run.stdout, 'function function function function number\n');
+    const cjs = spawnSync(
+      process.execPath,
+      ['-e', `const m = require('bidirectional-ipc'); console.log(typeof m.read, typeof m.write)`],
+      { encoding: 'utf8', cwd: root },
+    );
+    assert.equal(cjs.stdout, 'function function\n');
+  });
+});
