@@ -25,15 +25,14 @@ export interface ChildResult {
 }
 
 /**
- * Forks; the child runs `body(report)` (awaiting it if it returns a promise)
- * and leaves with _exit: 0 if it completed, 1 if it threw. It never returns
- * into the caller, so the test harness's code never runs twice. The parent
- * collects the reports until the child has ended, killing it at the deadline.
+ * Forks; the child runs `body(report)` synchronously and leaves with _exit:
+ * 0 if it returned, 1 if it threw. It never returns into the caller, so no
+ * code of the test harness runs twice. (Asynchronous child code is tested in
+ * fixture processes instead: while a child's event loop ran, the harness's
+ * own pending work would run there too.) The parent collects the reports
+ * until the child has ended, killing it at the deadline.
  */
-export function inChild(
-  body: (report: (text: string) => void) => void | Promise<void>,
-  deadlineMs = 10_000,
-): ChildResult {
+export function inChild(body: (report: (text: string) => void) => void, deadlineMs = 10_000): ChildResult {
   const [readFd, writeFd] = pipe(O_NONBLOCK);
   const pid = fork();
   if (pid === 0) {
@@ -49,22 +48,14 @@ export function inChild(
         }
       }
     };
-    const fail = (error: unknown): never => {
+    try {
+      body(report);
+    } catch (error) {
       try {
         report(`THREW ${(error as Error)?.stack ?? String(error)}`);
       } finally {
         _exit(1);
       }
-    };
-    try {
-      const done = body(report);
-      if (done instanceof Promise) {
-        done.then(() => _exit(0), fail);
-        // Parks the caller for good while the child's loop runs the body.
-        return new Promise<never>(() => {}) as never;
-      }
-    } catch (error) {
-      fail(error);
     }
     _exit(0);
   }
