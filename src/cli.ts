@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `bidirectional-ipc` command: the tutorial demo and its companions.
 import { parseArgs } from 'node:util';
+import { compare, formatReport, MissingToolError, toJSON } from './compare/compare';
 import { main } from './tutorial/main';
 
 const USAGE = `Usage: bidirectional-ipc [demo] [options]
@@ -11,8 +12,11 @@ Prints the same 20 lines as the Rust program.
 
 Commands:
   demo          run the tutorial program (the default)
+  compare       build the Rust original, run both programs under strace, and
+                show their output, times and system calls side by side
 
 Options:
+  --json        (compare) print the result as JSON
   -h, --help    show this help
 `;
 
@@ -29,13 +33,26 @@ function runDemo(): void {
   if (child.exitCode !== 0) fail(`the child exited with status ${child.exitCode}`);
 }
 
+function runCompare(json: boolean): void {
+  let result;
+  try {
+    result = compare();
+  } catch (error) {
+    if (error instanceof MissingToolError) fail(`compare: ${error.message}`);
+    throw error;
+  }
+  process.stdout.write(json ? `${JSON.stringify(toJSON(result), null, 2)}\n` : formatReport(result));
+  const same = result.stdout.identical && result.parent.identical && result.child.identical;
+  if (!same) process.exitCode = 1;
+}
+
 function run(argv: string[]): void {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { help: { type: 'boolean', short: 'h' } },
+      options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } },
     });
   } catch (error) {
     fail(`${(error as Error).message}\n\n${USAGE}`);
@@ -55,6 +72,9 @@ function run(argv: string[]): void {
         const e = error as Error & { code?: string };
         fail(e.code ? e.message : String(e.stack ?? e));
       }
+      return;
+    case 'compare':
+      runCompare(values.json === true);
       return;
     default:
       fail(`unknown command '${command}'\n\n${USAGE}`);

@@ -1,0 +1,235 @@
+// `bidirectional-ipc compare`: builds the Rust original, runs it and the
+// TypeScript demo, and sets their output, times and system calls side by side.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseStrace, tutorialCalls, type TutorialCall, type TutorialTrace } from './trace';
+
+/** A tool the comparison needs is missing or not allowed to run. */
+export class MissingToolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MissingToolError';
+  }
+}
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const REFERENCE = path.join(ROOT, 'reference');
+const DEMO = path.join(ROOT, 'dist', 'src', 'cli.js');
+/** Where Debian's librust-libc-dev puts the `libc` crate. */
+const DEBIAN_REGISTRY = '/usr/share/cargo/registry';
+
+function has(command: string, args: string[]): boolean {
+  const run = spawnSync(command, args, { encoding: 'utf8' });
+  return !run.error && run.status === 0;
+}
+
+/** Checks for cargo and strace, and that ptrace is permitted; throws naming what is missing. */
+export function checkTools(): void {
+  const problems: string[] = [];
+  if (!has('cargo', ['--version'])) {
+    problems.push('cargo is not installed: install Rust (`apt-get install cargo`, or rustup)');
+  }
+  if (!has('strace', ['-V'])) {
+    problems.push('strace is not installed: `apt-get install strace`');
+  } else {
+    const probe = spawnSync('strace', ['-f', '-o', '/dev/null', 'true'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      problems.push(
+        'strace cannot trace here (ptrace not permitted: in a container, run it with ' +
+          `--cap-add=SYS_PTRACE, or set kernel.yama.ptrace_scope=0): ${probe.stderr.trim()}`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new MissingToolError(problems.join('\n'));
+}
+
+/** Cargo's flags: offline from Debian's registry where librust-libc-dev is installed. */
+function cargoSource(): string[] {
+  const debian = fs.existsSync(DEBIAN_REGISTRY) &&
+    fs.readdirSync(DEBIAN_REGISTRY).some((d) => d.startsWith('libc-0.2'));
+  if (!debian) return [];
+  return [
+    '--offline',
+    '--config', 'source.crates-io.replace-with="debian"',
+    '--config', `source.debian.directory="${DEBIAN_REGISTRY}"`,
+  ];
+}
+
+/** Builds reference/ (cargo skips the work when nothing changed); returns the program's path. */
+export function buildReference(): string {
+  const targetDir = path.join(REFERENCE, 'target');
+  const build = spawnSync(
+    'cargo',
+    ['build', '--release', '--quiet', '--manifest-path', path.join(REFERENCE, 'Cargo.toml'), ...cargoSource()],
+    { encoding: 'utf8', env: { ...process.env, CARGO_TARGET_DIR: targetDir } },
+  );
+  if (build.error || build.status !== 0) {
+    throw new MissingToolError(
+      `building the Rust original failed:\n${build.stderr || build.error?.message}\n` +
+        `(offline builds need Debian's librust-libc-dev; elsewhere cargo fetches libc from crates.io)`,
+    );
+  }
+  return path.join(targetDir, 'release', 'bidirectional_ipc');
+}
+
+export interface ProgramRun {
+  command: string[];
+  stdout: string;
+  exitStatus: number | null;
+  wallSeconds: number;
+  calls: TutorialTrace;
+}
+
+function runProgram(command: string[]): ProgramRun {
+  const start = process.hrtime.bigint();
+  const plain = spawnSync(command[0], command.slice(1), { encoding: 'utf8', timeout: 60_000 });
+  const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const traceFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-')), 'trace');
+  const traced = spawnSync('strace', ['-f', '-qq', '-s', '256', '-o', traceFile, '--', ...command], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (traced.status !== 0) {
+    throw new MissingToolError(`strace failed on ${command.join(' ')}: ${traced.stderr.trim()}`);
+  }
+  const calls = parseStrace(fs.readFileSync(traceFile, 'utf8'));
+  fs.rmSync(path.dirname(traceFile), { recursive: true, force: true });
+  return {
+    command,
+    stdout: plain.stdout,
+    exitStatus: plain.status,
+    wallSeconds,
+    calls: tutorialCalls(calls, calls[0]?.tid ?? 0),
+  };
+}
+
+export interface Verdict {
+  identical: boolean;
+  /** 1-based position of the first difference, null when identical. */
+  firstDifference: number | null;
+}
+
+function compareLists(a: string[], b: string[]): Verdict {
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return { identical: false, firstDifference: i + 1 };
+  }
+  return { identical: true, firstDifference: null };
+}
+
+export interface Comparison {
+  rust: ProgramRun;
+  typescript: ProgramRun;
+  stdout: Verdict;
+  parent: Verdict;
+  child: Verdict;
+  /** The clock calls each side slept with, e.g. ['clock_nanosleep']. */
+  sleepCalls: { rust: string[]; typescript: string[] };
+}
+
+const texts = (calls: TutorialCall[]) => calls.map((c) => c.text);
+const sleeps = (t: TutorialTrace) =>
+  [...new Set([...t.parent, ...t.child].filter((c) => c.text.startsWith('sleep(')).map((c) => c.syscall))];
+
+/** Builds the Rust original, runs both programs, and compares them. */
+export function compare(): Comparison {
+  checkTools();
+  const rust = runProgram([buildReference()]);
+  const typescript = runProgram([process.execPath, DEMO, 'demo']);
+  return {
+    rust,
+    typescript,
+    stdout: compareLists(rust.stdout.split('\n'), typescript.stdout.split('\n')),
+    parent: compareLists(texts(rust.calls.parent), texts(typescript.calls.parent)),
+    child: compareLists(texts(rust.calls.child), texts(typescript.calls.child)),
+    sleepCalls: { rust: sleeps(rust.calls), typescript: sleeps(typescript.calls) },
+  };
+}
+
+// ---- Report --------------------------------------------------------------------
+
+function verdictText(v: Verdict, unit: string, count: number): string {
+  return v.identical ? `identical (${count} ${unit})` : `DIFFERENT from ${unit.replace(/s$/, '')} ${v.firstDifference} on`;
+}
+
+function columns(left: string[], right: string[], header: [string, string]): string[] {
+  const width = Math.max(header[0].length, ...left.map((l) => l.length));
+  const n = Math.max(left.length, right.length);
+  const digits = String(n).length;
+  const lines = [`  ${' '.repeat(digits)}  ${header[0].padEnd(width)}   ${header[1]}`];
+  for (let i = 0; i < n; i++) {
+    const mark = left[i] === right[i] ? ' ' : '≠';
+    lines.push(`  ${String(i + 1).padStart(digits)}  ${(left[i] ?? '').padEnd(width)} ${mark} ${right[i] ?? ''}`);
+  }
+  return lines;
+}
+
+const CATEGORIES: [string, RegExp][] = [
+  ['memory', /^(mmap|munmap|mprotect|madvise|brk|mremap|mlock|membarrier)$/],
+  ['threads and locks', /^(futex|clone3?|set_robust_list|rseq|sched_\w+|gettid|set_tid_address)$/],
+  ['files and descriptors', /^(open(at)?|read|pread64|write|close|newfstatat|fstat|statx|readlink(at)?|lseek|ioctl|fcntl|dup[23]?|getdents64|access|faccessat2?|getcwd|uname)$/],
+  ['event loop', /^(epoll_\w+|eventfd2|pipe2?|poll|io_uring_\w+)$/],
+  ['signals', /^(rt_sig\w+|sigaltstack|kill|tgkill)$/],
+  ['process', /^(execve|prlimit64|getpid|getppid|getrandom|arch_prctl|exit(_group)?|wait4|restart_syscall|capget|getuid|geteuid|getgid|getegid)$/],
+];
+
+function categorise(counts: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, count] of counts) {
+    const category = CATEGORIES.find(([, re]) => re.test(name))?.[0] ?? 'other';
+    out.set(category, (out.get(category) ?? 0) + count);
+  }
+  return out;
+}
+
+const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+function topCalls(counts: Map<string, number>, n: number): string {
+  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+/** The side-by-side report, as text. */
+export function formatReport(c: Comparison): string {
+  const out: string[] = [];
+  const lines = c.rust.stdout.split('\n').length - 1;
+  out.push('Compare: the Rust original (reference/) and the TypeScript demo (src/tutorial/)', '');
+  out.push(`stdout       ${verdictText(c.stdout, 'lines', lines)}, ${Buffer.byteLength(c.rust.stdout)} bytes`);
+  out.push(`exit status  Rust ${c.rust.exitStatus}, TypeScript ${c.typescript.exitStatus}`);
+  out.push(`wall time    Rust ${c.rust.wallSeconds.toFixed(3)} s, TypeScript ${c.typescript.wallSeconds.toFixed(3)} s ` +
+    `(+${((c.typescript.wallSeconds - c.rust.wallSeconds) * 1000).toFixed(0)} ms)`);
+  if (!c.stdout.identical) {
+    out.push('', ...columns(c.rust.stdout.split('\n'), c.typescript.stdout.split('\n'), ['Rust stdout', 'TypeScript stdout']));
+  }
+  for (const side of ['parent', 'child'] as const) {
+    const verdict = c[side];
+    out.push('', `The tutorial's calls in the ${side}: ${verdictText(verdict, 'calls', c.rust.calls[side].length)}`);
+    out.push(...columns(texts(c.rust.calls[side]), texts(c.typescript.calls[side]), ['Rust', 'TypeScript']));
+  }
+  out.push('', "Everything else (all threads), what each runtime does around the tutorial's calls:");
+  const groups = {
+    'Rust parent': categorise(c.rust.calls.runtime.parent),
+    'Rust child': categorise(c.rust.calls.runtime.child),
+    'TS parent': categorise(c.typescript.calls.runtime.parent),
+    'TS child': categorise(c.typescript.calls.runtime.child),
+  };
+  const names = [...CATEGORIES.map(([n]) => n), 'other'];
+  out.push(`  ${''.padEnd(22)}${Object.keys(groups).map((k) => k.padStart(12)).join('')}`);
+  for (const name of names) {
+    out.push(`  ${name.padEnd(22)}${Object.values(groups).map((g) => String(g.get(name) ?? 0).padStart(12)).join('')}`);
+  }
+  out.push(`  ${'total'.padEnd(22)}${Object.values(groups).map((g) => String(sum(g)).padStart(12)).join('')}`);
+  out.push(`  most frequent, TS parent: ${topCalls(c.typescript.calls.runtime.parent, 8)}`);
+  out.push(`  most frequent, TS child:  ${topCalls(c.typescript.calls.runtime.child, 8)}`);
+  out.push(`  most frequent, Rust:      ${topCalls(c.rust.calls.runtime.parent, 8)}`);
+  out.push('', `Notes: sleeps are shown as sleep(N ms) whichever clock call makes them ` +
+    `(Rust: ${c.sleepCalls.rust.join(', ') || 'none'}; TypeScript: ${c.sleepCalls.typescript.join(', ') || 'none'}). ` +
+    'Descriptors are named by the role the tutorial gives them, pids as parent/child.');
+  return out.join('\n') + '\n';
+}
+
+/** The comparison as plain data (Maps become objects). */
+export function toJSON(c: Comparison): unknown {
+  return JSON.parse(JSON.stringify(c, (_key, value) => (value instanceof Map ? Object.fromEntries(value) : value)));
+}
