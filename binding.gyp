@@ -16,6 +16,18 @@
       "conditions": [
         ["OS!='linux'", {"type": "none"}]
       ]
+    },
+    {
+      "target_name": "test_signals",
+      "sources": ["test/native/signals.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=9"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17"],
+      "conditions": [
+        ["OS!='linux'", {"type": "none"}]
+      ]
     }
   ]
 }

@@ -2,6 +2,7 @@
 // The `bidirectional-ipc` command: the tutorial demo and its companions.
 import { parseArgs } from 'node:util';
 import { compare, formatReport, MissingToolError, toJSON } from './compare/compare';
+import { waitpid, WNOHANG } from './index';
 import { main } from './tutorial/main';
 
 const USAGE = `Usage: bidirectional-ipc [demo] [options]
@@ -23,6 +24,18 @@ Options:
 function fail(message: string): never {
   process.stderr.write(`bidirectional-ipc: ${message}\n`);
   process.exit(1);
+}
+
+/** How the demo's child ended, if it has: for the one line that reports a failure. */
+function childFate(): string {
+  try {
+    const child = waitpid(-1, WNOHANG);
+    if (child.pid === 0) return '';
+    if (child.signaled) return ` (the child, pid ${child.pid}, was killed by ${child.signal})`;
+    return ` (the child, pid ${child.pid}, exited with status ${child.exitCode})`;
+  } catch {
+    return ''; // no child: the failure came before the fork, or in the child itself
+  }
 }
 
 function runDemo(): void {
@@ -70,7 +83,7 @@ function run(argv: string[]): void {
         runDemo();
       } catch (error) {
         const e = error as Error & { code?: string };
-        fail(e.code ? e.message : String(e.stack ?? e));
+        fail(`${e.code ? e.message : String(e.stack ?? e)}${childFate()}`);
       }
       return;
     case 'compare':

@@ -116,6 +116,37 @@ function setUpChild(): void {
     source instanceof Module ? instantiate(source, imports) : rejectInChild();
 }
 
+function invalidChildMain(value: unknown): Error {
+  return Object.assign(
+    new TypeError(`The "childMain" argument must be of type function. Received ${typeof value}`),
+    { code: 'ERR_INVALID_ARG_TYPE' },
+  );
+}
+
+/**
+ * Runs `childMain` as the whole life of the child: an exception ends the child
+ * as an uncaught one would (the error on stderr, status 1), a normal return
+ * ends it as process.exit() would. Either way control never gets back to the
+ * code that called fork(), which in the parent goes on after the call.
+ */
+function runChildMain(childMain: () => unknown): never {
+  let result: unknown;
+  try {
+    result = childMain();
+  } catch (error) {
+    process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  }
+  if (result !== null && typeof (result as Promise<unknown>)?.then === 'function') {
+    process.stderr.write(
+      'bidirectional-ipc: fork(childMain): childMain returned a promise; it must be synchronous ' +
+        '(the child would otherwise go back into the caller to wait for it)\n',
+    );
+    process.exit(1);
+  }
+  process.exit();
+}
+
 /**
  * Creates a child process, a copy of this one. See fork(2).
  *
@@ -127,8 +158,14 @@ function setUpChild(): void {
  * runs dry (status 0), and never runs Node's teardown. Read the rules at the
  * top of this file. Throws ERR_FORK_PENDING_OUTPUT if stdout/stderr still
  * hold queued output, and a SyscallError (EAGAIN, ENOMEM) if fork(2) fails.
+ *
+ * With `childMain`, the child runs that function instead of returning: an
+ * exception in it ends the child with status 1 (the error on stderr), a return
+ * with process.exit(). A `try`/`catch` of the caller (a test runner's, say)
+ * never sees the child. Only the parent returns from this call.
  */
-export function fork(): number {
+export function fork(childMain?: () => void): number {
+  if (childMain !== undefined && typeof childMain !== 'function') throw invalidChildMain(childMain);
   const pending = pendingOutput();
   if (pending > 0) {
     const error = new Error(
@@ -143,6 +180,7 @@ export function fork(): number {
   if (pid === 0) {
     setUpChild();
     for (const hook of [...hooks]) hook.afterInChild?.();
+    if (childMain) runChildMain(childMain);
   } else {
     for (const hook of [...hooks]) hook.afterInParent?.();
   }
