@@ -15,7 +15,7 @@
 //  - Output the parent had queued for stdout/stderr but not yet written would
 //    be written twice; fork() refuses to run until it has drained.
 import { native } from './native';
-import { getpid, getppid } from './syscalls';
+import { getpid, getppid, traced, tracing } from './syscalls';
 
 /** Callbacks run around every {@link fork}, like Python's `os.register_at_fork`. */
 export interface ForkHooks {
@@ -176,7 +176,7 @@ export function fork(childMain?: () => void): number {
     throw error;
   }
   for (let i = hooks.length - 1; i >= 0; i--) hooks[i].before?.();
-  const pid = native.fork(onChildIdle);
+  const pid = tracing() ? traced('fork', [], () => native.fork(onChildIdle)) : native.fork(onChildIdle);
   if (pid === 0) {
     setUpChild();
     for (const hook of [...hooks]) hook.afterInChild?.();

@@ -12,13 +12,14 @@ export {
   sleep,
   decodeWaitStatus,
   signalName,
+  setTracer,
   O_CLOEXEC,
   O_NONBLOCK,
   WNOHANG,
   WUNTRACED,
   WCONTINUED,
 } from './syscalls';
-export type { WaitStatus } from './syscalls';
+export type { WaitStatus, TraceEvent, Tracer } from './syscalls';
 export { fork, registerAtFork } from './fork';
 export type { ForkHooks } from './fork';
 export { SyscallError } from './errors';

@@ -32,6 +32,10 @@ function load(): NativeModule {
         'Its fork() depends on Linux madvise(2) flags and /proc.',
     );
   }
+  // BIDIRECTIONAL_IPC_ADDON names another build of the addon, such as the
+  // sanitizer build that `npm run test:sanitize` loads.
+  const override = process.env.BIDIRECTIONAL_IPC_ADDON;
+  if (override) return require(override) as NativeModule;
   return bindings('bidirectional_ipc');
 }
 

@@ -15,6 +15,52 @@ import { native } from './native';
 
 native.setErrorClass(SyscallError);
 
+/** One call through this module, as a tracer sees it after it returned or threw. */
+export interface TraceEvent {
+  call: string;
+  args: readonly unknown[];
+  result?: unknown;
+  error?: SyscallError;
+}
+
+/** Receives every call made through the public functions, in the process that made it. */
+export type Tracer = (event: TraceEvent) => void;
+
+let tracer: Tracer | null = null;
+
+/**
+ * Installs (or, with null, removes) the tracer that `--trace` and the lessons
+ * use. This is the one place calls are observed; with no tracer the cost is a
+ * null check per call.
+ */
+export function setTracer(next: Tracer | null): void {
+  tracer = next;
+}
+
+/** Runs `call` and reports it to the tracer (only called when one is set). */
+export function traced<T>(name: string, args: readonly unknown[], call: () => T): T {
+  const observe = tracer!;
+  let result: T;
+  try {
+    result = call();
+  } catch (error) {
+    if (error instanceof SyscallError) observe({ call: name, args, error });
+    throw error;
+  }
+  observe({ call: name, args, result });
+  return result;
+}
+
+/** Reports a call that does not return (_exit) before it is made. */
+function announce(name: string, args: readonly unknown[]): void {
+  tracer?.({ call: name, args });
+}
+
+/** Whether a tracer is installed (fork.ts traces its own call). */
+export function tracing(): boolean {
+  return tracer !== null;
+}
+
 /** pipe2(2) flag: close the descriptor on exec. */
 export const O_CLOEXEC: number = native.constants.O_CLOEXEC;
 /** pipe2(2) flag: reads and writes fail with EAGAIN instead of blocking. */
@@ -36,7 +82,9 @@ const INT32_MIN = -(2 ** 31);
  * {@link O_CLOEXEC} and {@link O_NONBLOCK}, passed to pipe2(2).
  */
 export function pipe(flags: number = 0): [readFd: number, writeFd: number] {
-  return native.pipe(checkInt('flags', flags, 0));
+  checkInt('flags', flags, 0);
+  if (tracer !== null) return traced('pipe', [flags], () => native.pipe(flags));
+  return native.pipe(flags);
 }
 
 function checkBuffer(buffer: unknown): Uint8Array {
@@ -67,6 +115,9 @@ export function read(fd: number, buffer: Uint8Array, offset: number = 0, length?
   checkFd(fd);
   checkBuffer(buffer);
   const [start, count] = checkSpan(buffer.byteLength, offset, length);
+  if (tracer !== null) {
+    return traced('read', [fd, buffer, start, count], () => native.read(fd, buffer, start, count));
+  }
   return native.read(fd, buffer, start, count);
 }
 
@@ -90,6 +141,9 @@ export function write(
     throw invalidType('data', 'of type string or an instance of Buffer or Uint8Array', data);
   }
   const [start, count] = checkSpan(bytes.byteLength, offset, length);
+  if (tracer !== null) {
+    return traced('write', [fd, bytes, start, count], () => native.write(fd, bytes, start, count));
+  }
   return native.write(fd, bytes, start, count);
 }
 
@@ -101,7 +155,9 @@ export function write(
  * given the same number in between: close each one exactly once.
  */
 export function close(fd: number): void {
-  native.close(checkFd(fd));
+  checkFd(fd);
+  if (tracer !== null) return traced('close', [fd], () => native.close(fd));
+  native.close(fd);
 }
 
 /** What waitpid(2) reports about a child, decoded from the raw status. */
@@ -169,11 +225,13 @@ export function decodeWaitStatus(pid: number, status: number): WaitStatus {
  * ends, unless WNOHANG is given. With no child to wait for it fails with ECHILD.
  */
 export function waitpid(pid: number = -1, options: number = 0): WaitStatus {
-  const [child, status] = native.waitpid(
-    checkInt('pid', pid, INT32_MIN),
-    checkInt('options', options, 0),
-  );
-  return decodeWaitStatus(child, status);
+  checkInt('pid', pid, INT32_MIN);
+  checkInt('options', options, 0);
+  const call = () => {
+    const [child, status] = native.waitpid(pid, options);
+    return decodeWaitStatus(child, status);
+  };
+  return tracer !== null ? traced('waitpid', [pid, options], call) : call();
 }
 
 /** Waits for any child to end: `waitpid(-1, 0)`. See wait(2). */
@@ -189,7 +247,9 @@ export function wait(): WaitStatus {
  * pipes are written synchronously, so nothing is held there.
  */
 export function _exit(code: number): never {
-  return native._exit(checkInt('code', code, INT32_MIN));
+  checkInt('code', code, INT32_MIN);
+  announce('_exit', [code]);
+  return native._exit(code);
 }
 
 /** The calling process's pid. See getpid(2). */
@@ -207,5 +267,7 @@ export function getppid(): number {
  * does. See nanosleep(2). The event loop does not run meanwhile.
  */
 export function sleep(milliseconds: number): void {
-  native.sleep(checkInt('milliseconds', milliseconds, 0));
+  checkInt('milliseconds', milliseconds, 0);
+  if (tracer !== null) return traced('sleep', [milliseconds], () => native.sleep(milliseconds));
+  native.sleep(milliseconds);
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `npm run test:sanitize`: builds the addon (and the test helper addon) with
+# AddressSanitizer and UndefinedBehaviorSanitizer in a scratch directory, then
+# runs the tests that reach native code with that build loaded into Node
+# (libasan preloaded, as node itself is not built with it). Any report fails.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+scratch=$(mktemp -d)
+logs="$scratch/logs"
+trap 'rm -rf "$scratch"' EXIT
+mkdir -p "$scratch/test" "$logs"
+cp -r "$root/binding.gyp" "$root/native" "$scratch/"
+cp -r "$root/test/native" "$scratch/test/"
+ln -s "$root/node_modules" "$scratch/node_modules"
+
+echo "sanitize: building the addon with -fsanitize=address,undefined"
+(cd "$scratch" &&
+  CXXFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g" \
+  LDFLAGS="-fsanitize=address,undefined" \
+  "$root/node_modules/.bin/node-gyp" rebuild --nodedir="${npm_config_nodedir:-}" >"$scratch/build.log" 2>&1) ||
+  { cat "$scratch/build.log"; exit 1; }
+
+export LD_PRELOAD
+LD_PRELOAD=$(g++ -print-file-name=libasan.so)
+# A small quarantine keeps RSS near normal for the leak test; recent frees are still caught.
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:quarantine_size_mb=16:log_path=$logs/asan"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
+export BIDIRECTIONAL_IPC_ADDON="$scratch/build/Release/bidirectional_ipc.node"
+export BIDIRECTIONAL_IPC_TEST_SIGNALS="$scratch/build/Release/test_signals.node"
+
+# The sanitizer runtime must really be in the process, and the addon the sanitized one.
+node -e '
+  const maps = require("fs").readFileSync("/proc/self/maps", "utf8");
+  require(process.env.BIDIRECTIONAL_IPC_ADDON);
+  const after = require("fs").readFileSync("/proc/self/maps", "utf8");
+  if (!/libasan\.so/.test(maps) || !after.includes(process.env.BIDIRECTIONAL_IPC_ADDON)) {
+    console.error("sanitize: the sanitized addon is not loaded"); process.exit(1);
+  }'
+
+status=0
+node --test "$root"/dist/test/syscalls.test.js "$root"/dist/test/fork.test.js \
+  "$root"/dist/test/reliability.test.js || status=$?
+if compgen -G "$logs/*" >/dev/null; then
+  echo "sanitize: reports found:"
+  cat "$logs"/*
+  exit 1
+fi
+[ "$status" -eq 0 ] && echo "sanitize: no AddressSanitizer or UndefinedBehaviorSanitizer reports"
+exit "$status"
