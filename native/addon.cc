@@ -21,6 +21,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getpid",             Napi::Function::New(env, Getpid, "getpid"));
   exports.Set("getppid",            Napi::Function::New(env, Getppid, "getppid"));
   exports.Set("sleep",              Napi::Function::New(env, Sleep, "sleep"));
+  exports.Set("bareFork",           Napi::Function::New(env, BareFork, "bareFork"));
   exports.Set("setErrorClass",      Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("childStdioReopened", Napi::Function::New(env, ChildStdioReopened, "childStdioReopened"));
   exports.Set("dontforkRegionCount",Napi::Function::New(env, DontforkRegionCount, "dontforkRegionCount"));

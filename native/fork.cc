@@ -313,6 +313,14 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, pid);
 }
 
+// bareFork(): fork(2) and nothing else, for the raw-fork lesson: the child
+// returns into JavaScript with none of the preparation above, and crashes.
+Napi::Value BareFork(const Napi::CallbackInfo& info) {
+  pid_t pid = fork();
+  if (pid == -1) throw ErrnoError(info.Env(), errno, "fork");
+  return Napi::Number::New(info.Env(), pid);
+}
+
 // The stdio descriptors that the child re-opened, [] in a process that is not a forked child.
 Napi::Value ChildStdioReopened(const Napi::CallbackInfo& info) {
   Napi::Array fds = Napi::Array::New(info.Env(), reopened_stdio.size());

@@ -2,7 +2,14 @@
 // The `bidirectional-ipc` command: the tutorial demo and its companions.
 import { parseArgs } from 'node:util';
 import { compare, formatReport, MissingToolError, toJSON } from './compare/compare';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { waitpid, WNOHANG } from './index';
+import { writeDiagram } from './learn/diagram';
+import { LESSONS } from './learn/lessons/index';
+import { runSteps } from './learn/steps';
+import { startTracing } from './learn/trace';
 import { main } from './tutorial/main';
 
 const USAGE = `Usage: bidirectional-ipc [demo] [options]
@@ -12,13 +19,20 @@ on real pipe(2), fork(2), read(2), write(2), close(2) and waitpid(2) calls.
 Prints the same 20 lines as the Rust program.
 
 Commands:
-  demo          run the tutorial program (the default)
-  compare       build the Rust original, run both programs under strace, and
-                show their output, times and system calls side by side
+  demo            run the tutorial program (the default)
+  compare         build the Rust original, run both programs under strace, and
+                  show their output, times and system calls side by side
+  steps           walk through the tutorial's steps, showing after each one the
+                  descriptor tables of parent and child, read from /proc
+  lesson NAME     run a lesson: a classic mistake, what the kernel did, the fix
+  lesson --list   list the lessons
 
 Options:
-  --json        (compare) print the result as JSON
-  -h, --help    show this help
+  --trace         (demo, lesson) print every system call to stderr as it happens
+  --diagram FILE  (demo) write a Mermaid sequence diagram of the run to FILE
+  --no-pause      (steps) do not wait for Enter between steps
+  --json          (compare) print the result as JSON
+  -h, --help      show this help
 `;
 
 function fail(message: string): never {
@@ -46,6 +60,33 @@ function runDemo(): void {
   if (child.exitCode !== 0) fail(`the child exited with status ${child.exitCode}`);
 }
 
+const parentPid = process.pid;
+
+/** Writes straight to fd 1, synchronously: nothing is left queued when a lesson forks. */
+function say(text: string): void {
+  const bytes = Buffer.from(text);
+  for (let done = 0; done < bytes.length; ) {
+    try {
+      done += fs.writeSync(1, bytes, done);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+    }
+  }
+}
+
+function runLesson(name: string | undefined, list: boolean): void {
+  if (list || name === undefined) {
+    const width = Math.max(...LESSONS.map((l) => l.name.length));
+    for (const lesson of LESSONS) say(`${lesson.name.padEnd(width)}  ${lesson.title}\n`);
+    if (!list) fail('lesson: name a lesson (see above)');
+    return;
+  }
+  const lesson = LESSONS.find((l) => l.name === name);
+  if (!lesson) fail(`lesson: no lesson '${name}'; lessons: ${LESSONS.map((l) => l.name).join(', ')}`);
+  say(`${lesson.name}: ${lesson.title}\n\n`);
+  lesson.run(say);
+}
+
 function runCompare(json: boolean): void {
   let result;
   try {
@@ -65,7 +106,15 @@ function run(argv: string[]): void {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } },
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' },
+        trace: { type: 'boolean' },
+        diagram: { type: 'string' },
+        pause: { type: 'boolean', default: true },
+        'no-pause': { type: 'boolean' },
+        list: { type: 'boolean' },
+      },
     });
   } catch (error) {
     fail(`${(error as Error).message}\n\n${USAGE}`);
@@ -76,15 +125,35 @@ function run(argv: string[]): void {
     return;
   }
   const [command = 'demo', ...rest] = positionals;
-  if (rest.length > 0) fail(`unexpected argument '${rest[0]}'\n\n${USAGE}`);
+  if (rest.length > (command === 'lesson' ? 1 : 0)) fail(`unexpected argument '${rest.at(-1)}'\n\n${USAGE}`);
+  let recording: string | undefined;
+  if (values.diagram !== undefined) {
+    if (command !== 'demo') fail('--diagram goes with the demo');
+    recording = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-')), 'calls.jsonl');
+  }
+  if (values.trace || recording) {
+    if (command !== 'demo' && command !== 'lesson') fail('--trace goes with demo and lesson');
+    // The lessons' pipes are not the tutorial's: they are named pipe1_read, pipe1_write, ...
+    startTracing({ print: values.trace === true, recordTo: recording, pipes: command === 'lesson' ? [] : undefined });
+  }
   switch (command) {
     case 'demo':
       try {
         runDemo();
+        if (recording && process.pid === parentPid) {
+          writeDiagram(recording, values.diagram!);
+          fs.rmSync(path.dirname(recording), { recursive: true, force: true });
+        }
       } catch (error) {
         const e = error as Error & { code?: string };
         fail(`${e.code ? e.message : String(e.stack ?? e)}${childFate()}`);
       }
+      return;
+    case 'steps':
+      void runSteps({ pause: values.pause && !values['no-pause'] && process.stdin.isTTY === true, out: say });
+      return;
+    case 'lesson':
+      runLesson(rest[0], values.list === true);
       return;
     case 'compare':
       runCompare(values.json === true);

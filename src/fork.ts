@@ -130,6 +130,7 @@ function invalidChildMain(value: unknown): Error {
  * code that called fork(), which in the parent goes on after the call.
  */
 function runChildMain(childMain: () => unknown): never {
+  process.exitCode = undefined; // the child's life starts here, not with the parent's status
   let result: unknown;
   try {
     result = childMain();

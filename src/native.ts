@@ -14,6 +14,8 @@ export interface NativeModule {
   getppid(): number;
   sleep(milliseconds: number): void;
   setErrorClass(errorClass: new (message: string) => Error): void;
+  /** fork(2) alone, for the raw-fork lesson: the child cannot run JavaScript. */
+  bareFork(): number;
   childStdioReopened(): number[];
   dontforkRegionCount(): number;
   constants: {

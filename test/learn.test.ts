@@ -1,0 +1,190 @@
+// The teaching tools: --trace, --diagram, steps (fd tables from /proc), and
+// each lesson's behaviour.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { close, fork, pipe, read, waitpid } from '../src/index';
+import { LESSONS } from '../src/learn/lessons/index';
+import { fdTable, runSteps } from '../src/learn/steps';
+import { CLI } from './helpers';
+
+function runCli(args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+}
+
+function tutorialOutput(): string {
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out += `Child received: Parent message ${i}\nParent received: Child echoing: Parent message ${i}\n`;
+  }
+  return out;
+}
+
+describe('--trace', () => {
+  it('prints every call of the demo to stderr and leaves stdout byte-identical', () => {
+    const run = runCli(['demo', '--trace']);
+    assert.equal(run.status, 0);
+    assert.equal(run.stdout, tutorialOutput());
+    const lines = run.stderr.trim().split('\n');
+    const count = (re: RegExp) => lines.filter((l) => re.test(l)).length;
+    assert.equal(count(/^\[parent \d+\] pipe\(\) = \[\d+ parent_read, \d+ child_write\]$/), 1);
+    assert.equal(count(/^\[parent \d+\] pipe\(\) = \[\d+ child_read, \d+ parent_write\]$/), 1);
+    assert.equal(count(/^\[parent \d+\] fork\(\) = \d+$/), 1);
+    assert.equal(count(/^\[child \d+\] fork\(\) = 0$/), 1);
+    assert.equal(count(/^\[parent \d+\] write\(\d+ parent_write, "Parent message \d", 16\) = 16$/), 10);
+    assert.equal(count(/^\[child \d+\] read\(\d+ child_read, "Parent message \d", 1024\) = 16$/), 10);
+    assert.equal(count(/^\[child \d+\] write\(\d+ child_write, "Child echoing: Parent message \d", 31\) = 31$/), 10);
+    assert.equal(count(/^\[parent \d+\] read\(\d+ parent_read, "Child echoing: Parent message \d", 1024\) = 31$/), 10);
+    assert.equal(count(/^\[(parent|child) \d+\] write\(1 stdout, /), 20);
+    assert.equal(count(/^\[parent \d+\] sleep\(100 ms\) = 0$/), 10);
+    assert.equal(count(/^\[parent \d+\] close\(/), 4);
+    assert.equal(count(/^\[child \d+\] close\(/), 4);
+    assert.equal(count(/^\[parent \d+\] waitpid\(-1, 0\) = \d+ \(exited 0\)$/), 1);
+    const parentCalls = 2 + 1 + 2 + 10 * 4 + 2 + 1; // pipes, fork, closes, 10 × (write, read, print, sleep), closes, wait
+    const childCalls = 1 + 2 + 10 * 3 + 2; // fork, closes, 10 × (read, print, echo), closes
+    assert.equal(lines.length, parentCalls + childCalls, 'nothing else');
+    assert.doesNotMatch(run.stderr, /\x1b\[/, 'no colour when stderr is not a terminal');
+  });
+
+  it('shows a failed call with its errno', () => {
+    const run = runCli(['lesson', 'broken-pipe', '--trace']);
+    assert.match(run.stderr, /^\[parent \d+\] write\(\d+ pipe1_write, "anyone there\?", 13\) = -1 EPIPE \(broken pipe\)$/m);
+  });
+});
+
+describe('--diagram', () => {
+  it('writes a Mermaid sequence diagram of the real run', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'diagram-')), 'run.md');
+    const run = runCli(['demo', '--diagram', file]);
+    assert.equal(run.status, 0);
+    assert.equal(run.stdout, tutorialOutput());
+    const text = fs.readFileSync(file, 'utf8');
+    assert.match(text, /^```mermaid\nsequenceDiagram\n {4}participant P as Parent \(pid \d+\)\n {4}participant C as Child \(pid \d+\)\n/);
+    assert.match(text, /P->>C: fork\(\) creates the child/);
+    for (let i = 0; i < 10; i++) {
+      assert.match(text, new RegExp(`P->>C: Parent message ${i} \\(16 bytes into parent_write, \\d+ ms\\)`));
+      assert.match(text, new RegExp(`C->>P: Child echoing: Parent message ${i} \\(31 bytes into child_write, \\d+ ms\\)`));
+    }
+    assert.match(text, /C-->>P: wait\(\) reports \d+ \(exited 0\)/);
+    assert.match(text, /```\n$/);
+  });
+});
+
+describe('steps', () => {
+  it('fdTable reads which descriptors are pipes, which pipe (inode) and which end, from /proc', () => {
+    const [r, w] = pipe();
+    const inode = fs.fstatSync(r).ino;
+    const mine = () => fdTable(process.pid).pipes.filter((p) => p.inode === inode);
+    assert.deepEqual(mine(), [
+      { fd: r, inode, end: 'read' },
+      { fd: w, inode, end: 'write' },
+    ]);
+    const pid = fork(() => {
+      close(w);
+      read(r, Buffer.alloc(1)); // held open until the parent closes its write end
+    });
+    const deadline = Date.now() + 5000;
+    let child = fdTable(pid).pipes.filter((p) => p.inode === inode);
+    while (child.length !== 1 && Date.now() < deadline) child = fdTable(pid).pipes.filter((p) => p.inode === inode);
+    assert.deepEqual(child, [{ fd: r, inode, end: 'read' }]);
+    close(w);
+    assert.equal(waitpid(pid).exitCode, 0);
+    close(r);
+    assert.deepEqual(mine(), []);
+  });
+
+  it('shows after each step who holds which end', async () => {
+    let text = '';
+    const seen = await runSteps({ pause: false, out: (t) => (text += t) });
+    const ends = (step: string, who: string) => {
+      const table = seen.find((s) => s.step === step)!.tables[who];
+      return table ? table.pipes.length : -1;
+    };
+    assert.deepEqual(seen.map((s) => s.step), ['pipes', 'fork', 'close unused ends', 'exchange', 'close and wait']);
+    assert.match(text, /pipe B: \[parent\+child\] child_write ==> parent_read \[parent\+child\]/);
+    assert.match(text, /pipe B: \[ +child\] child_write ==> parent_read \[parent\]/);
+    assert.match(text, /pipe A: \[ +parent\] parent_write ==> child_read \[child\]/);
+    assert.match(text, /the parent read 31 bytes: "Child echoing: Parent message 0"/);
+    assert.match(text, /waitpid: the child \d+ exited with status 0/);
+    assert.match(text, /pipe A: \[ +nobody\] parent_write ==> child_read \[nobody\]/);
+    // The child's table really shrinks by the two ends it closed.
+    assert.equal(ends('fork', 'child') - ends('close unused ends', 'child'), 2);
+    assert.equal(ends('fork', 'parent') - ends('close unused ends', 'parent'), 2);
+    assert.equal(ends('close and wait', 'child'), -1, 'the child is gone');
+  });
+});
+
+describe('lessons', () => {
+  const byName = Object.fromEntries(LESSONS.map((l) => [l.name, l]));
+  const run = (name: string) => {
+    let text = '';
+    const result = byName[name].run((t) => (text += t));
+    return { result, text };
+  };
+
+  it('lists all seven', () => {
+    const list = runCli(['lesson', '--list']);
+    assert.equal(list.status, 0);
+    for (const name of ['unclosed-ends', 'no-framing', 'pipe-capacity', 'broken-pipe', 'zombie', 'partial-io', 'raw-fork']) {
+      assert.match(list.stdout, new RegExp(`^${name} `, 'm'));
+    }
+    assert.equal(runCli(['lesson', 'nope']).status, 1);
+  });
+
+  it('unclosed-ends: no EOF while the reader holds a write end; EOF once it closes it', () => {
+    const { result } = run('unclosed-ends');
+    assert.deepEqual(result, { mistakeStuck: true, pipeDescriptorsHeld: 2, fixExitCode: 0 });
+  });
+
+  it('no-framing: two writes come out of one read; frames keep them apart', () => {
+    const { result } = run('no-framing');
+    assert.deepEqual(result, { oneRead: 'Parent message 0Parent message 1', framed: ['Parent message 0', 'Parent message 1'] });
+  });
+
+  it('pipe-capacity: writing more than the capacity on both sides deadlocks; alternating does not', () => {
+    const { result } = run('pipe-capacity');
+    assert.equal(result.capacity, 65536);
+    assert.equal(result.deadlocked, true);
+    assert.deepEqual(result.fixExitCodes, [0, 0]);
+  });
+
+  it('broken-pipe: EPIPE with SIGPIPE ignored, death by SIGPIPE at its default', () => {
+    const { result } = run('broken-pipe');
+    assert.deepEqual(result, { errorCode: 'EPIPE', defaultActionSignal: 'SIGPIPE', shWroteAfter: false });
+  });
+
+  it('zombie: state Z until waitpid, gone after', () => {
+    const { result } = run('zombie');
+    assert.deepEqual(result, { stateBeforeWait: 'Z', exitCode: 0, goneAfterWait: true });
+  });
+
+  it('partial-io: short write and short read; loops move 1 MiB; streaming decode keeps UTF-8 whole', () => {
+    const { result } = run('partial-io');
+    assert.ok((result.oneWrite as number) < 2 ** 20);
+    assert.ok((result.oneRead as number) < 2 ** 20);
+    assert.equal(result.total, 2 ** 20);
+    assert.match(result.naive as string, /\uFFFD/);
+    assert.equal(result.fixed, 'héllo wörld €');
+  });
+
+  it("raw-fork: a bare fork's child dies by SIGSEGV; the package's fork runs the same code", () => {
+    const { result } = run('raw-fork');
+    assert.ok((result.dontforkMappings as number) > 0);
+    assert.equal(result.bareSignal, 'SIGSEGV');
+    assert.equal(result.forkExitCode, 6);
+  });
+
+  it('each lesson runs from the command line, ends by itself, and exits 0', () => {
+    for (const lesson of LESSONS) {
+      const started = Date.now();
+      const cli = runCli(['lesson', lesson.name]);
+      assert.equal(cli.status, 0, `${lesson.name}: ${cli.stderr}`);
+      assert.equal(cli.stderr, '', lesson.name);
+      assert.match(cli.stdout, /The fix/);
+      assert.ok(Date.now() - started < 30_000);
+    }
+  });
+});
