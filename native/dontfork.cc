@@ -60,6 +60,32 @@ std::vector<Region> DontforkRegions(int* err) {
   return regions;
 }
 
+// The last smaps reading, and the /proc/self/maps text it was taken with.
+// Reading maps costs no page-table walk, unlike smaps; while the list of
+// mappings is the same to the byte, so are their flags: V8 marks a mapping
+// MADV_DONTFORK as it creates it, and mappings that differ in that flag are
+// never merged into one, so a change of the flag shows as a change of the list.
+static std::string cached_maps;
+static std::vector<Region> cached_regions;
+
+std::vector<Region> CachedDontforkRegions(int* err) {
+  *err = 0;
+  std::string maps = ReadWholeFile("/proc/self/maps", err);
+  if (*err) return {};
+  if (!cached_maps.empty() && maps == cached_maps) return cached_regions;
+  std::vector<Region> regions = DontforkRegions(err);
+  if (*err) return regions;
+  // Adjacent regions take one madvise() call.
+  std::vector<Region> merged;
+  for (const Region& r : regions) {
+    if (!merged.empty() && merged.back().end == r.start) merged.back().end = r.end;
+    else merged.push_back(r);
+  }
+  cached_maps = std::move(maps);
+  cached_regions = merged;
+  return merged;
+}
+
 void Advise(const std::vector<Region>& regions, int advice) {
   for (const Region& r : regions) {
     // Advisory; a region that cannot take the advice is left as it was.

@@ -238,7 +238,7 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   fflush(nullptr);  // C stdio buffers would otherwise be written twice
   ParkedWorkers parked(platform);
   int err;
-  std::vector<Region> regions = DontforkRegions(&err);
+  std::vector<Region> regions = CachedDontforkRegions(&err);
   if (err) throw ErrnoError(env, err, "open");
   Advise(regions, MADV_DOFORK);
   pid_t pid = fork();

@@ -1,0 +1,231 @@
+// The Node side of `npm run bench`, one case per run of this script:
+//   node node-cases.js CASE SIZE [REPEAT]
+// Prints {"seconds": S} (or a list of seconds, or more figures) for the timed
+// part only, like the C, Rust and Python baselines.
+import { fork as cpFork, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import bindings from 'bindings';
+import { _exit, close, fork, pipe, read, waitpid, write } from '../src/index';
+
+const [kind, sizeArg, repeatArg] = process.argv.slice(2);
+const size = Number(sizeArg);
+const repeat = Number(repeatArg ?? 1);
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+const report = (result: object) => fs.writeSync(1, `${JSON.stringify(result)}\n`);
+
+type Io = {
+  read: (fd: number, buf: Uint8Array, offset?: number) => number;
+  write: (fd: number, buf: Uint8Array, offset?: number) => number;
+};
+const addonIo: Io = { read, write };
+const fsIo: Io = {
+  read: (fd, buf, offset = 0) => fs.readSync(fd, buf, offset, buf.length - offset, null),
+  write: (fd, buf, offset = 0) => fs.writeSync(fd, buf, offset, buf.length - offset),
+};
+
+function readExact(io: Io, fd: number, buf: Uint8Array): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = io.read(fd, buf, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+function writeAll(io: Io, fd: number, buf: Uint8Array): void {
+  for (let done = 0; done < buf.length; ) done += io.write(fd, buf, done);
+}
+
+/** 16 bytes there and back, `size` times, between this process and a forked child. */
+function pingpong(io: Io): void {
+  const [downR, downW] = pipe();
+  const [upR, upW] = pipe();
+  const buf = Buffer.alloc(16, 0x70);
+  const pid = fork(() => {
+    for (let i = 0; i < size; i++) {
+      readExact(io, downR, buf);
+      writeAll(io, upW, buf);
+    }
+    _exit(0);
+  });
+  const start = now();
+  for (let i = 0; i < size; i++) {
+    writeAll(io, downW, buf);
+    readExact(io, upR, buf);
+  }
+  const seconds = now() - start;
+  waitpid(pid);
+  report({ seconds });
+}
+
+/** `size` bytes to a forked child in 64 KiB writes; each chunk carries its sequence number. */
+function bulk(io: Io): void {
+  const CHUNK = 65536;
+  const chunks = Math.floor(size / CHUNK);
+  const [r, w] = pipe();
+  const buf = Buffer.alloc(CHUNK, 0x62);
+  const pid = fork(() => {
+    close(w);
+    for (let i = 0; i < chunks; i++) {
+      if (readExact(io, r, buf) !== CHUNK || buf.readUInt32LE(0) !== i) _exit(3);
+    }
+    _exit(0);
+  });
+  close(r);
+  const start = now();
+  for (let i = 0; i < chunks; i++) {
+    buf.writeUInt32LE(i, 0);
+    writeAll(io, w, buf);
+  }
+  close(w);
+  const status = waitpid(pid);
+  const seconds = now() - start;
+  if (status.exitCode !== 0) throw new Error(`bulk: the child found a gap (${status.exitCode})`);
+  report({ seconds });
+}
+
+/** 1-byte write and 1-byte read on one pipe, `size` times, in this process. */
+function percall(io: Io): void {
+  const [r, w] = pipe();
+  const one = Buffer.alloc(1, 0x78);
+  const start = now();
+  for (let i = 0; i < size; i++) {
+    io.write(w, one);
+    io.read(r, one);
+  }
+  report({ seconds: now() - start });
+}
+
+/** child_process.fork and process.send: a message and its echo, `size` times. */
+async function ipcPingpong(): Promise<void> {
+  const child = cpFork(__filename, ['echo-child', '0'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await new Promise((resolve) => child.once('message', resolve)); // ready
+  const message = 'p'.repeat(16);
+  const start = now();
+  for (let i = 0; i < size; i++) {
+    child.send(message);
+    await new Promise((resolve) => child.once('message', resolve));
+  }
+  const seconds = now() - start;
+  child.disconnect();
+  report({ seconds });
+}
+
+/** A child's stdin stream fed through child_process.spawn, with backpressure. */
+async function spawnBulk(): Promise<void> {
+  const CHUNK = 65536;
+  const chunks = Math.floor(size / CHUNK);
+  const child = spawn(process.execPath, [__filename, 'stdin-child', String(chunks)], {
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  const start = now();
+  for (let i = 0; i < chunks; i++) {
+    const buf = Buffer.alloc(CHUNK, 0x62);
+    buf.writeUInt32LE(i, 0);
+    if (!child.stdin.write(buf)) await new Promise((resolve) => child.stdin.once('drain', resolve));
+  }
+  child.stdin.end();
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  const seconds = now() - start;
+  if (code !== 0) throw new Error(`spawn bulk: the child found a gap (${code})`);
+  report({ seconds });
+}
+
+/** Grows the JS heap until the process's RSS is about `mb` megabytes; returns what it holds. */
+function inflate(mb: number): unknown[] {
+  const held: unknown[] = [];
+  while (process.memoryUsage().rss < mb * 2 ** 20) {
+    held.push(Array.from({ length: 4096 }, (_, i) => ({ i, s: `x${i}` })));
+  }
+  return held;
+}
+
+function privateKb(): number {
+  const rollup = fs.readFileSync('/proc/self/smaps_rollup', 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)![1]);
+  return field('Private_Clean') + field('Private_Dirty');
+}
+
+/** fork() of a process of about `size` MB RSS: the package's fork, the floor, and child_process.fork. */
+async function forkCost(): Promise<void> {
+  const held = inflate(size);
+  const floor = bindings('bench_fork_floor') as { forkExitWait(times: number, wholeHeap: boolean): number[] };
+  const addon: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const start = now();
+    const pid = fork(() => {
+      const sum = [1, 2, 3].reduce((a, b) => a + b, 0); // the child runs JavaScript
+      _exit(sum === 6 ? 0 : 1);
+    });
+    if (waitpid(pid).exitCode !== 0) throw new Error('the forked child failed');
+    addon.push(now() - start);
+  }
+  const floorWhole = floor.forkExitWait(repeat, true);
+  const floorBare = floor.forkExitWait(repeat, false);
+  // The private memory a child adds: it reports its own after a little work.
+  const [r, w] = pipe();
+  const pid = fork(() => {
+    const sum = [1, 2, 3].reduce((a, b) => a + b, 0);
+    write(w, `${privateKb()} ${sum}`);
+    _exit(0);
+  });
+  const buf = Buffer.alloc(64);
+  const childPrivateKb = Number(buf.toString('utf8', 0, read(r, buf)).split(' ')[0]);
+  waitpid(pid);
+  close(r);
+  close(w);
+  const cp: number[] = [];
+  for (let i = 0; i < Math.min(repeat, 5); i++) {
+    const start = now();
+    const child = cpFork(__filename, ['echo-child', '0'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    await new Promise((resolve) => child.once('message', resolve));
+    cp.push(now() - start);
+    child.disconnect();
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+  report({
+    rssMb: process.memoryUsage().rss / 2 ** 20,
+    addon,
+    floorWholeHeap: floorWhole,
+    floorBare,
+    childProcessFork: cp,
+    childPrivateKb,
+    held: held.length,
+  });
+}
+
+async function main(): Promise<void> {
+  switch (kind) {
+    case 'addon-pingpong': return pingpong(addonIo);
+    case 'fs-pingpong': return pingpong(fsIo);
+    case 'ipc-pingpong': return ipcPingpong();
+    case 'addon-bulk': return bulk(addonIo);
+    case 'fs-bulk': return bulk(fsIo);
+    case 'spawn-bulk': return spawnBulk();
+    case 'addon-percall': return percall(addonIo);
+    case 'fs-percall': return percall(fsIo);
+    case 'fork': return forkCost();
+    case 'echo-child':
+      process.send!('ready');
+      process.on('message', (m) => process.send!(m));
+      return;
+    case 'stdin-child': {
+      let expected = 0;
+      let pending = Buffer.alloc(0);
+      process.stdin.on('data', (d: Buffer) => {
+        pending = Buffer.concat([pending, d]);
+        while (pending.length >= 65536) {
+          if (pending.readUInt32LE(0) !== expected++) process.exit(3);
+          pending = pending.subarray(65536);
+        }
+      });
+      process.stdin.on('end', () => process.exit(expected === size ? 0 : 4));
+      return;
+    }
+    default:
+      throw new Error(`unknown case ${kind}`);
+  }
+}
+
+void main();
