@@ -42,10 +42,11 @@ Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
 }
 
 static double NumberArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (i >= info.Length() || !info[i].IsNumber()) {
+  double value;
+  // One N-API call: it fails with napi_number_expected for anything but a number.
+  if (i >= info.Length() || napi_get_value_double(info.Env(), info[i], &value) != napi_ok) {
     throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
   }
-  double value = info[i].As<Napi::Number>().DoubleValue();
   if (!std::isfinite(value) || std::trunc(value) != value ||
       value < INT32_MIN || value > INT32_MAX) {
     throw Napi::RangeError::New(info.Env(), std::string(name) + " must be a 32-bit integer");
@@ -66,13 +67,18 @@ int32_t SignedIntArg(const Napi::CallbackInfo& info, size_t i, const char* name)
 }
 
 uint8_t* BytesArg(const Napi::CallbackInfo& info, size_t i, const char* name, size_t* length) {
-  if (i >= info.Length() || !info[i].IsTypedArray() ||
-      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+  bool is_typed_array = false;
+  napi_typedarray_type type;
+  void* data = nullptr;
+  // napi_get_typedarray_info once, asking for no ArrayBuffer handle: this is
+  // on the path of every read and write.
+  if (i >= info.Length() || napi_is_typedarray(info.Env(), info[i], &is_typed_array) != napi_ok ||
+      !is_typed_array ||
+      napi_get_typedarray_info(info.Env(), info[i], &type, length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array) {
     throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Uint8Array");
   }
-  Napi::Uint8Array bytes = info[i].As<Napi::Uint8Array>();
-  *length = bytes.ByteLength();  // 0 for a detached buffer
-  return bytes.Data();
+  return static_cast<uint8_t*>(data);  // null, with length 0, for a detached buffer
 }
 
 void CheckRange(Napi::Env env, double offset, double length, size_t size) {

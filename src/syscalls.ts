@@ -94,13 +94,19 @@ function checkBuffer(buffer: unknown): Uint8Array {
   return buffer;
 }
 
-/** Validates offset and length against a buffer of `size` bytes, Node-style. */
-function checkSpan(size: number, offset: unknown, length: unknown): [number, number] {
+/** Validates `offset` against a buffer of `size` bytes, Node-style; returns it. */
+function checkOffset(size: number, offset: unknown): number {
   const start = checkInt('offset', offset, 0);
   if (start > size) throw outOfRange('offset', `>= 0 && <= ${size}`, start);
-  const count = length === undefined ? size - start : checkInt('length', length, 0);
+  return start;
+}
+
+/** Validates `length` (default: the rest) for a span starting at `start`; returns it. */
+function checkLength(size: number, start: number, length: unknown): number {
+  if (length === undefined) return size - start;
+  const count = checkInt('length', length, 0);
   if (count > size - start) throw outOfRange('length', `>= 0 && <= ${size - start}`, count);
-  return [start, count];
+  return count;
 }
 
 /**
@@ -114,7 +120,8 @@ function checkSpan(size: number, offset: unknown, length: unknown): [number, num
 export function read(fd: number, buffer: Uint8Array, offset: number = 0, length?: number): number {
   checkFd(fd);
   checkBuffer(buffer);
-  const [start, count] = checkSpan(buffer.byteLength, offset, length);
+  const start = checkOffset(buffer.byteLength, offset);
+  const count = checkLength(buffer.byteLength, start, length);
   if (tracer !== null) {
     return traced('read', [fd, buffer, start, count], () => native.read(fd, buffer, start, count));
   }
@@ -140,7 +147,8 @@ export function write(
   if (!(bytes instanceof Uint8Array)) {
     throw invalidType('data', 'of type string or an instance of Buffer or Uint8Array', data);
   }
-  const [start, count] = checkSpan(bytes.byteLength, offset, length);
+  const start = checkOffset(bytes.byteLength, offset);
+  const count = checkLength(bytes.byteLength, start, length);
   if (tracer !== null) {
     return traced('write', [fd, bytes, start, count], () => native.write(fd, bytes, start, count));
   }

@@ -57,7 +57,8 @@ function cargoSource(): string[] {
   ];
 }
 
-/** Builds reference/ (cargo skips the work when nothing changed); returns the program's path. */
+/** Builds reference/ (cargo skips the work when nothing changed); returns the tutorial program's
+ * path. The benchmark's Rust baseline, `bench`, is built beside it. */
 export function buildReference(): string {
   const targetDir = path.join(REFERENCE, 'target');
   const build = spawnSync(
