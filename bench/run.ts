@@ -217,7 +217,8 @@ function main(): void {
   if (!quick) {
     fs.writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'),
       `# Benchmark results\n\nProduced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}.\n` +
-      `${REPS} repetitions per figure after the build; each figure is the median, with its spread; ratios are the medians of ratios taken pair by pair in the same repetition, so that machine noise cancels.\n\n${table}\n`);
+      `${REPS} repetitions per figure after the build; each figure is the median, with its spread; ratios are the medians of ratios taken pair by pair in the same repetition, so that machine noise cancels. ` +
+      `Where a target is missed, README.md (section Benchmarks) says why and what would close the gap.\n\n${table}\n`);
     log('wrote bench/RESULTS.md');
   }
 }

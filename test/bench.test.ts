@@ -1,0 +1,30 @@
+// The benchmark harness, run with tiny sizes: every row is produced, with
+// sane figures. (Speed itself is judged in bench/RESULTS.md, not here.)
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { it } from 'node:test';
+
+it('npm run bench -- --quick --json prints every case with its ratio', () => {
+  const run = spawnSync(process.execPath, [path.join(__dirname, '..', 'bench', 'run.js'), '--quick', '--json'], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const { rows, quick } = JSON.parse(run.stdout);
+  assert.equal(quick, true);
+  const variants = (prefix: string) =>
+    rows.filter((r: { case: string }) => r.case.startsWith(prefix)).map((r: { variant: string }) => r.variant);
+  const pingpong = ['Rust', 'addon', 'C', "Python's os", 'fs.readSync/writeSync', 'child_process.fork + send'];
+  assert.deepEqual(variants('ping-pong (pinned'), pingpong);
+  assert.deepEqual(variants('ping-pong (free'), pingpong);
+  assert.deepEqual(variants('bulk'), ['Rust', 'addon', 'C', 'fs.writeSync/readSync', 'child_process.spawn stdin']);
+  assert.deepEqual(variants('per call'), ['Rust', 'addon', 'fs.writeSync/readSync']);
+  assert.equal(variants('fork').length, 4);
+  assert.deepEqual(variants('child memory'), ['private memory the child adds']);
+  assert.deepEqual(variants('demo'), ['Rust original', 'TypeScript demo (npm start)']);
+  for (const row of rows) {
+    assert.ok(Number.isFinite(row.median) && row.median > 0, `${row.case} / ${row.variant}: ${row.median}`);
+    if (row.baseline) assert.ok(Number.isFinite(row.ratio) && row.ratio > 0);
+  }
+});
