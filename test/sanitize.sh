@@ -8,9 +8,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$(mktemp -d)
 logs="$scratch/logs"
 trap 'rm -rf "$scratch"' EXIT
-mkdir -p "$scratch/test" "$logs"
+mkdir -p "$scratch/test" "$scratch/bench" "$logs"
 cp -r "$root/binding.gyp" "$root/native" "$scratch/"
 cp -r "$root/test/native" "$scratch/test/"
+cp -r "$root/bench/native" "$scratch/bench/"
 ln -s "$root/node_modules" "$scratch/node_modules"
 
 echo "sanitize: building the addon with -fsanitize=address,undefined"
