@@ -9,16 +9,15 @@
 
 namespace ipc {
 
-// The class errno errors are made of (SyscallError, set once by the TypeScript
-// layer); plain Error until then.
-static Napi::FunctionReference error_class;
-
+// The class errno errors are made of (SyscallError, set by the TypeScript
+// layer when it loads); plain Error until then. Kept per environment: the main
+// thread and each Worker that loads the addon have their own class.
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsFunction()) {
     throw Napi::TypeError::New(info.Env(), "errorClass must be a function");
   }
-  error_class = Napi::Persistent(info[0].As<Napi::Function>());
-  error_class.SuppressDestruct();  // outlives the environment at exit()
+  info.Env().SetInstanceData<Napi::FunctionReference>(
+      new Napi::FunctionReference(Napi::Persistent(info[0].As<Napi::Function>())));
   return info.Env().Undefined();
 }
 
@@ -32,9 +31,10 @@ Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
   std::string description = libuv_knows ? uv_strerror(-err) : strerror(err);
   description[0] = std::tolower(static_cast<unsigned char>(description[0]));
   std::string message = code + ": " + description + ", " + syscall;
-  Napi::Error error = error_class.IsEmpty()
+  Napi::FunctionReference* error_class = env.GetInstanceData<Napi::FunctionReference>();
+  Napi::Error error = error_class == nullptr
       ? Napi::Error::New(env, message)
-      : Napi::Error(env, error_class.New({Napi::String::New(env, message)}));
+      : Napi::Error(env, error_class->New({Napi::String::New(env, message)}));
   error.Set("errno", Napi::Number::New(env, -err));
   error.Set("code", Napi::String::New(env, code));
   error.Set("syscall", Napi::String::New(env, syscall));

@@ -14,6 +14,7 @@
 //    'exit' events, but skip Node's teardown, which needs the missing threads.
 //  - Output the parent had queued for stdout/stderr but not yet written would
 //    be written twice; fork() refuses to run until it has drained.
+import { isMainThread } from 'node:worker_threads';
 import { native } from './native';
 import { getpid, getppid, traced, tracing } from './syscalls';
 
@@ -158,7 +159,8 @@ function runChildMain(childMain: () => unknown): never {
  * `process.exit(n)`, an uncaught exception (status 1) or when its event loop
  * runs dry (status 0), and never runs Node's teardown. Read the rules at the
  * top of this file. Throws ERR_FORK_PENDING_OUTPUT if stdout/stderr still
- * hold queued output, and a SyscallError (EAGAIN, ENOMEM) if fork(2) fails.
+ * hold queued output, ERR_FORK_NOT_MAIN_THREAD in a Worker, and a
+ * SyscallError (EAGAIN, ENOMEM) if fork(2) fails.
  *
  * With `childMain`, the child runs that function instead of returning: an
  * exception in it ends the child with status 1 (the error on stderr), a return
@@ -167,6 +169,12 @@ function runChildMain(childMain: () => unknown): never {
  */
 export function fork(childMain?: () => void): number {
   if (childMain !== undefined && typeof childMain !== 'function') throw invalidChildMain(childMain);
+  if (!isMainThread) {
+    // The child would have this Worker's thread and no main thread at all.
+    throw Object.assign(new Error('fork() must be called from the main thread, not from a Worker'), {
+      code: 'ERR_FORK_NOT_MAIN_THREAD',
+    });
+  }
   const pending = pendingOutput();
   if (pending > 0) {
     const error = new Error(

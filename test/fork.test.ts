@@ -134,6 +134,20 @@ describe('what a forked child cannot do fails clearly', () => {
     assert.equal(childStatus(run.stderr).exitCode, 0);
   });
 
+  it('fork() in a Worker thread is refused with ERR_FORK_NOT_MAIN_THREAD', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const index = require.resolve('../src/index');
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       try { require(${JSON.stringify(index)}).fork(); parentPort.postMessage('forked'); }
+       catch (e) { parentPort.postMessage(e.code); }`,
+      { eval: true },
+    );
+    const answer = await new Promise((resolve) => worker.once('message', resolve));
+    await worker.terminate();
+    assert.equal(answer, 'ERR_FORK_NOT_MAIN_THREAD');
+  });
+
   it('fork() refuses while stdout still holds queued output (the child would write it again)', () => {
     const run = spawnSync(
       'sh',
