@@ -149,8 +149,6 @@ function main(): void {
       if (run.status !== 0) throw new Error(`fork case failed: ${run.stderr}`);
       return JSON.parse(run.stdout);
     });
-    const ms = (key: string) => () => median(results.shift()![key]) * 1e3;
-    void ms;
     const series = (key: string) => results.map((r) => median(r[key]) * 1e3);
     const floor = series('floorWholeHeap');
     const rss = median(results.map((r) => r.rssMb)).toFixed(0);

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // The `bidirectional-ipc` command: the tutorial demo and its companions.
-import { parseArgs } from 'node:util';
-import { compare, formatReport, MissingToolError, toJSON } from './compare/compare';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { compare, formatReport, MissingToolError, toJSON } from './compare/compare';
 import { waitpid, WNOHANG } from './index';
 import { writeDiagram } from './learn/diagram';
 import { LESSONS } from './learn/lessons/index';
@@ -111,7 +111,6 @@ function run(argv: string[]): void {
         json: { type: 'boolean' },
         trace: { type: 'boolean' },
         diagram: { type: 'string' },
-        pause: { type: 'boolean', default: true },
         'no-pause': { type: 'boolean' },
         list: { type: 'boolean' },
       },
@@ -150,7 +149,7 @@ function run(argv: string[]): void {
       }
       return;
     case 'steps':
-      void runSteps({ pause: values.pause && !values['no-pause'] && process.stdin.isTTY === true, out: say });
+      void runSteps({ pause: !values['no-pause'] && process.stdin.isTTY === true, out: say });
       return;
     case 'lesson':
       runLesson(rest[0], values.list === true);
