@@ -69,7 +69,9 @@ function say(text: string): void {
     try {
       done += fs.writeSync(1, bytes, done);
     } catch (error) {
-      if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+      const code = (error as { code?: string }).code;
+      if (code === 'EPIPE') process.exit(0); // the reader has gone (| head): stop quietly
+      if (code !== 'EAGAIN') throw error;
     }
   }
 }

@@ -90,6 +90,15 @@ export async function runSteps(options: StepsOptions): Promise<{ step: string; t
   };
   const known: KnownPipe[] = [];
   let childPid = 0;
+  // If this process ends early (an error, the reader of stdout gone), a child
+  // stopped between two steps would stay stopped: end it.
+  const cleanUp = () => {
+    if (childPid !== 0) {
+      process.kill(childPid, 'SIGKILL');
+      waitpid(childPid);
+    }
+  };
+  process.on('exit', cleanUp);
   const show = (step: string) => {
     const tables: Record<string, FdTable> = { parent: fdTable(process.pid) };
     if (childPid && fs.existsSync(`/proc/${childPid}/fd`)) tables.child = fdTable(childPid);
@@ -170,6 +179,7 @@ export async function runSteps(options: StepsOptions): Promise<{ step: string; t
   childPid = 0;
   out(`  waitpid: the child ${status.pid} exited with status ${status.exitCode}\n`);
   show('close and wait');
+  process.off('exit', cleanUp);
   rl?.close();
   return seen;
 }
