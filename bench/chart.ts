@@ -1,0 +1,53 @@
+// `npm run bench:chart`: fork cost against the parent's RSS, drawn with
+// Vega-Lite into bench/fork-cost.svg (data beside it in fork-cost.json).
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const SIZES_MB = [25, 50, 100, 200, 300];
+const REPEAT = 9;
+const NODE_CASES = path.join(__dirname, 'node-cases.js');
+const OUT = path.resolve(__dirname, '..', '..', 'bench');
+
+// Vega and Vega-Lite are ES modules; this file is compiled to CommonJS.
+const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<any>;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+async function main(): Promise<void> {
+  const points: { rssMb: number; series: string; ms: number }[] = [];
+  for (const mb of SIZES_MB) {
+    process.stderr.write(`chart: fork at ${mb} MB\n`);
+    const run = spawnSync(process.execPath, [NODE_CASES, 'fork', String(mb), String(REPEAT)], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(run.stderr);
+    const r = JSON.parse(run.stdout);
+    const rssMb = Math.round(r.rssMb);
+    points.push(
+      { rssMb, series: "this package's fork() (child runs JS)", ms: median(r.addon) * 1e3 },
+      { rssMb, series: 'bare fork, whole heap (the floor)', ms: median(r.floorWholeHeap) * 1e3 },
+      { rssMb, series: "bare fork, V8's MADV_DONTFORK kept (child cannot run JS)", ms: median(r.floorBare) * 1e3 },
+      { rssMb, series: 'child_process.fork until first message', ms: median(r.childProcessFork) * 1e3 },
+    );
+  }
+  const vegaLite = await importEsm('vega-lite');
+  const vega = await importEsm('vega');
+  const spec = vegaLite.compile({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'fork + _exit + waitpid against the parent\'s RSS (median of 9)',
+    width: 520,
+    height: 300,
+    data: { values: points },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'rssMb', type: 'quantitative', title: 'parent RSS (MB)' },
+      y: { field: 'ms', type: 'quantitative', title: 'ms per fork (log scale)', scale: { type: 'log' } },
+      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 480 } },
+    },
+  }).spec;
+  const svg = await new vega.View(vega.parse(spec), { renderer: 'none' }).toSVG();
+  fs.writeFileSync(path.join(OUT, 'fork-cost.svg'), svg);
+  fs.writeFileSync(path.join(OUT, 'fork-cost.json'), `${JSON.stringify(points, null, 2)}\n`);
+  process.stderr.write('chart: wrote bench/fork-cost.svg and bench/fork-cost.json\n');
+}
+
+void main();
