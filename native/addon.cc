@@ -24,6 +24,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bareFork",           Napi::Function::New(env, BareFork, "bareFork"));
   exports.Set("setErrorClass",      Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("childStdioReopened", Napi::Function::New(env, ChildStdioReopened, "childStdioReopened"));
+  exports.Set("stdioPendingBytes",  Napi::Function::New(env, StdioPendingBytes, "stdioPendingBytes"));
   exports.Set("dontforkRegionCount",Napi::Function::New(env, DontforkRegionCount, "dontforkRegionCount"));
 
   Napi::Object constants = Napi::Object::New(env);

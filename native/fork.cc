@@ -271,6 +271,23 @@ Napi::Value ChildStdioReopened(const Napi::CallbackInfo& info) {
   return fds;
 }
 
+// Bytes that Node has queued for stdout/stderr (fd 1 and 2) and the kernel
+// has not taken yet, summed over the loop's stream handles. Read from libuv,
+// so that asking does not create process.stdout (which would make a pipe
+// on fd 1 non-blocking for every process that shares it).
+Napi::Value StdioPendingBytes(const Napi::CallbackInfo& info) {
+  uv_loop_t* loop;
+  if (napi_get_uv_event_loop(info.Env(), &loop) != napi_ok) return Napi::Number::New(info.Env(), 0);
+  size_t pending = 0;
+  uv_walk(loop, [](uv_handle_t* h, void* arg) {
+    if (h->type != UV_NAMED_PIPE && h->type != UV_TTY && h->type != UV_TCP) return;
+    uv_os_fd_t fd;
+    if (uv_fileno(h, &fd) != 0 || (fd != 1 && fd != 2)) return;
+    *static_cast<size_t*>(arg) += uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(h));
+  }, &pending);
+  return Napi::Number::New(info.Env(), static_cast<double>(pending));
+}
+
 // How many mappings are now marked MADV_DONTFORK (for tests and lessons).
 Napi::Value DontforkRegionCount(const Napi::CallbackInfo& info) {
   int err;

@@ -8,6 +8,7 @@ namespace ipc {
 Napi::Value Fork(const Napi::CallbackInfo& info);
 Napi::Value BareFork(const Napi::CallbackInfo& info);
 Napi::Value ChildStdioReopened(const Napi::CallbackInfo& info);
+Napi::Value StdioPendingBytes(const Napi::CallbackInfo& info);
 Napi::Value DontforkRegionCount(const Napi::CallbackInfo& info);
 
 }  // namespace ipc

@@ -56,21 +56,11 @@ export function registerAtFork(callbacks: ForkHooks): () => void {
 }
 
 interface StreamHandle {
-  writeQueueSize?: number;
   setBlocking?: (blocking: boolean) => number;
 }
 
 function handleOf(stream: NodeJS.WriteStream): StreamHandle | undefined {
   return (stream as unknown as { _handle?: StreamHandle })._handle;
-}
-
-/** Bytes written to stdout/stderr that Node holds and the kernel has not taken yet. */
-function pendingOutput(): number {
-  let pending = 0;
-  for (const stream of [process.stdout, process.stderr]) {
-    pending += stream.writableLength + (handleOf(stream)?.writeQueueSize ?? 0);
-  }
-  return pending;
 }
 
 /** Called by the addon in the child when its event loop has nothing left. */
@@ -175,7 +165,7 @@ export function fork(childMain?: () => void): number {
       code: 'ERR_FORK_NOT_MAIN_THREAD',
     });
   }
-  const pending = pendingOutput();
+  const pending = native.stdioPendingBytes();
   if (pending > 0) {
     const error = new Error(
       `${pending} bytes written to stdout/stderr are still queued; forking now would ` +

@@ -17,6 +17,7 @@ export interface NativeModule {
   /** fork(2) alone, for the raw-fork lesson: the child cannot run JavaScript. */
   bareFork(): number;
   childStdioReopened(): number[];
+  stdioPendingBytes(): number;
   dontforkRegionCount(): number;
   constants: {
     O_CLOEXEC: number;

@@ -173,6 +173,15 @@ describe('the parent is unchanged by the fork', () => {
     assert.equal(childStatus(run.stderr).exitCode, 0);
   });
 
+  it('fork() leaves a blocking stdout pipe blocking (it does not create process.stdout)', () => {
+    const run = spawnSync('sh', ['-c', `"${process.execPath}" "${fixture('child')}" stdout-untouched | cat`], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.match(run.stderr, /NONBLOCK false/);
+    assert.equal(childStatus(run.stderr).exitCode, 0);
+  });
+
   it("Node's MADV_DONTFORK marks are back on V8's heap after the fork", () => {
     const before = native.dontforkRegionCount();
     assert.ok(before > 0, 'V8 marks its heap MADV_DONTFORK');
