@@ -4,13 +4,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { compare, formatReport, MissingToolError, toJSON } from './compare/compare';
 import { waitpid, WNOHANG } from './index';
-import { writeDiagram } from './learn/diagram';
-import { LESSONS } from './learn/lessons/index';
-import { runSteps } from './learn/steps';
-import { startTracing } from './learn/trace';
 import { main } from './tutorial/main';
+
+// The companions are loaded when their command runs: the demo's start-up time
+// is compared with the Rust program's, so it loads only what it uses.
+const load = {
+  compare: () => require('./compare/compare') as typeof import('./compare/compare'),
+  diagram: () => require('./learn/diagram') as typeof import('./learn/diagram'),
+  lessons: () => (require('./learn/lessons/index') as typeof import('./learn/lessons/index')).LESSONS,
+  steps: () => require('./learn/steps') as typeof import('./learn/steps'),
+  trace: () => require('./learn/trace') as typeof import('./learn/trace'),
+};
 
 const USAGE = `Usage: bidirectional-ipc [demo] [options]
 
@@ -77,6 +82,7 @@ function say(text: string): void {
 }
 
 function runLesson(name: string | undefined, list: boolean): void {
+  const LESSONS = load.lessons();
   if (list || name === undefined) {
     const width = Math.max(...LESSONS.map((l) => l.name.length));
     for (const lesson of LESSONS) say(`${lesson.name.padEnd(width)}  ${lesson.title}\n`);
@@ -90,6 +96,7 @@ function runLesson(name: string | undefined, list: boolean): void {
 }
 
 function runCompare(json: boolean): void {
+  const { compare, formatReport, MissingToolError, toJSON } = load.compare();
   let result;
   try {
     result = compare();
@@ -135,14 +142,14 @@ function run(argv: string[]): void {
   if (values.trace || recording) {
     if (command !== 'demo' && command !== 'lesson') fail('--trace goes with demo and lesson');
     // The lessons' pipes are not the tutorial's: they are named pipe1_read, pipe1_write, ...
-    startTracing({ print: values.trace === true, recordTo: recording, pipes: command === 'lesson' ? [] : undefined });
+    load.trace().startTracing({ print: values.trace === true, recordTo: recording, pipes: command === 'lesson' ? [] : undefined });
   }
   switch (command) {
     case 'demo':
       try {
         runDemo();
         if (recording && process.pid === parentPid) {
-          writeDiagram(recording, values.diagram!);
+          load.diagram().writeDiagram(recording, values.diagram!);
           fs.rmSync(path.dirname(recording), { recursive: true, force: true });
         }
       } catch (error) {
@@ -151,7 +158,7 @@ function run(argv: string[]): void {
       }
       return;
     case 'steps':
-      void runSteps({ pause: !values['no-pause'] && process.stdin.isTTY === true, out: say });
+      void load.steps().runSteps({ pause: !values['no-pause'] && process.stdin.isTTY === true, out: say });
       return;
     case 'lesson':
       runLesson(rest[0], values.list === true);

@@ -39,7 +39,12 @@ function load(): NativeModule {
   // sanitizer build that `npm run test:sanitize` loads.
   const override = process.env.BIDIRECTIONAL_IPC_ADDON;
   if (override) return require(override) as NativeModule;
-  return bindings('bidirectional_ipc');
+  try {
+    // Where node-gyp puts it in this package: found without a search.
+    return require('../../build/Release/bidirectional_ipc.node') as NativeModule;
+  } catch {
+    return bindings('bidirectional_ipc'); // other layouts (Debug builds, other tools)
+  }
 }
 
 export const native: NativeModule = load();
