@@ -164,7 +164,7 @@ describe('signals', () => {
     assert.equal(lost, 0);
     assert.equal(received.digest('hex'), sent.digest('hex'));
     assert.equal(status.exitCode, 0);
-    assert.ok(signals > 50, `only ${signals} signals arrived`);
+    assert.ok(signals >= 10, `only ${signals} signals arrived during the exchange`);
     t.diagnostic(`${count} round trips of ${size} bytes, ${signals} signals in the parent, 0 bytes lost`);
   });
 
