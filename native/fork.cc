@@ -11,6 +11,8 @@
 //  2. V8 marks its heap MADV_DONTFORK (the `dc` flag in /proc/self/smaps), so
 //     a child would get holes where the heap was. Those regions are switched
 //     to MADV_DOFORK for the fork and back to MADV_DONTFORK in both processes.
+//     Their list is re-read from smaps only when /proc/self/maps has changed
+//     since the last fork (dontfork.cc): smaps walks every page table.
 //  3. In the child: uv_loop_fork() gives it its own epoll and wake-up fds;
 //     stdout/stderr pipes get a file description of their own so that the
 //     child can write them blocking without changing the parent's; process exit
