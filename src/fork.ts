@@ -16,6 +16,7 @@
 //    be written twice; fork() refuses to run until it has drained.
 import { isMainThread } from 'node:worker_threads';
 import { native } from './native';
+import { invalidType } from './errors';
 import { getpid, getppid, traced, tracing } from './syscalls';
 
 /** Callbacks run around every {@link fork}, like Python's `os.register_at_fork`. */
@@ -36,15 +37,11 @@ const hooks: ForkHooks[] = [];
  */
 export function registerAtFork(callbacks: ForkHooks): () => void {
   if (callbacks === null || typeof callbacks !== 'object') {
-    throw Object.assign(new TypeError('The "callbacks" argument must be an object'), {
-      code: 'ERR_INVALID_ARG_TYPE',
-    });
+    throw invalidType('callbacks', 'of type object', callbacks);
   }
   for (const key of ['before', 'afterInParent', 'afterInChild'] as const) {
     if (callbacks[key] !== undefined && typeof callbacks[key] !== 'function') {
-      throw Object.assign(new TypeError(`The "callbacks.${key}" property must be a function`), {
-        code: 'ERR_INVALID_ARG_TYPE',
-      });
+      throw invalidType(`callbacks.${key}`, 'of type function', callbacks[key]);
     }
   }
   const entry = { ...callbacks };
@@ -107,13 +104,6 @@ function setUpChild(): void {
     source instanceof Module ? instantiate(source, imports) : rejectInChild();
 }
 
-function invalidChildMain(value: unknown): Error {
-  return Object.assign(
-    new TypeError(`The "childMain" argument must be of type function. Received ${typeof value}`),
-    { code: 'ERR_INVALID_ARG_TYPE' },
-  );
-}
-
 /**
  * Runs `childMain` as the whole life of the child: an exception ends the child
  * as an uncaught one would (the error on stderr, status 1), a normal return
@@ -158,7 +148,7 @@ function runChildMain(childMain: () => unknown): never {
  * never sees the child. Only the parent returns from this call.
  */
 export function fork(childMain?: () => void): number {
-  if (childMain !== undefined && typeof childMain !== 'function') throw invalidChildMain(childMain);
+  if (childMain !== undefined && typeof childMain !== 'function') throw invalidType('childMain', 'of type function', childMain);
   if (!isMainThread) {
     // The child would have this Worker's thread and no main thread at all.
     throw Object.assign(new Error('fork() must be called from the main thread, not from a Worker'), {

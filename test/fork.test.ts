@@ -1,11 +1,10 @@
 // fork() inside Node: each point of the child's viability, bounded in time.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { getHeapStatistics } from 'node:v8';
 import * as ipc from '../src/index';
 import { native } from '../src/native';
-import { fixture, inChild, runFixture } from './helpers';
+import { inChild, runFixture, runFixturePiped } from './helpers';
 
 /** The child's wait status that the fixture's parent printed on stderr. */
 function childStatus(stderr: string): ipc.WaitStatus {
@@ -105,11 +104,7 @@ describe('leaving the child', () => {
 
   for (const [mode, code] of [['big', 0], ['bigexit', 3]] as const) {
     it(`1 MiB printed into a slow pipe arrives whole (${mode === 'big' ? 'natural end' : 'process.exit'})`, () => {
-      const run = spawnSync(
-        'sh',
-        ['-c', `"${process.execPath}" "${fixture('child')}" ${mode} | (sleep 1; wc -c)`],
-        { encoding: 'utf8', timeout: 20_000 },
-      );
+      const run = runFixturePiped('child', mode, '(sleep 1; wc -c)');
       assert.equal(run.stdout.trim(), String(2 ** 20));
       assert.equal(childStatus(run.stderr).exitCode, code);
     });
@@ -149,11 +144,7 @@ describe('what a forked child cannot do fails clearly', () => {
   });
 
   it('fork() refuses while stdout still holds queued output (the child would write it again)', () => {
-    const run = spawnSync(
-      'sh',
-      ['-c', `"${process.execPath}" "${fixture('child')}" pending | (sleep 1; wc -c)`],
-      { encoding: 'utf8', timeout: 20_000 },
-    );
+    const run = runFixturePiped('child', 'pending', '(sleep 1; wc -c)');
     assert.match(run.stderr, /RESULT ERR_FORK_PENDING_OUTPUT/);
     assert.equal(run.stdout.trim(), String(2 ** 20), 'the output is written once, whole');
   });
@@ -161,11 +152,7 @@ describe('what a forked child cannot do fails clearly', () => {
 
 describe('the parent is unchanged by the fork', () => {
   it('its event loop runs on, and its stdout keeps its own file status flags', () => {
-    const run = spawnSync(
-      'sh',
-      ['-c', `"${process.execPath}" "${fixture('child')}" parent-unchanged | cat`],
-      { encoding: 'utf8', timeout: 20_000 },
-    );
+    const run = runFixturePiped('child', 'parent-unchanged', 'cat');
     assert.equal(run.stdout, 'child output\n');
     assert.match(run.stderr, /TIMER true/);
     const [, before, after] = /FLAGS (\d+) (\d+)/.exec(run.stderr)!;
@@ -174,10 +161,7 @@ describe('the parent is unchanged by the fork', () => {
   });
 
   it('fork() leaves a blocking stdout pipe blocking (it does not create process.stdout)', () => {
-    const run = spawnSync('sh', ['-c', `"${process.execPath}" "${fixture('child')}" stdout-untouched | cat`], {
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const run = runFixturePiped('child', 'stdout-untouched', 'cat');
     assert.match(run.stderr, /NONBLOCK false/);
     assert.equal(childStatus(run.stderr).exitCode, 0);
   });

@@ -1,6 +1,7 @@
 // Shared by the tests: run code in a forked child, bounded in time, and
 // collect what it reports; run a fixture script as its own Node process.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   _exit,
@@ -110,5 +111,35 @@ export function runFixture(
   });
 }
 
+/** Runs `node FIXTURE args… | PIPELINE` through sh, bounded in time. */
+export function runFixturePiped(name: string, args: string, pipeline: string): SpawnSyncReturns<string> {
+  return spawnSync('sh', ['-c', `"${process.execPath}" "${fixture(name)}" ${args} | ${pipeline}`], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+}
+
 /** The package's command line, as `npm start` runs it. */
 export const CLI = path.join(__dirname, '..', 'src', 'cli.js');
+
+/** Runs the command line with `args`, bounded in time. */
+export function runCli(args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+}
+
+/** The 20 lines the tutorial's program prints: its format strings, in its order. */
+export function tutorialOutput(): string {
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    const message = `Parent message ${i}`;
+    out += `Child received: ${message}\n`;
+    out += `Parent received: Child echoing: ${message}\n`;
+  }
+  return out;
+}
+
+/** The file status flags of descriptor `fd` of process `pid`, from /proc/<pid>/fdinfo. */
+export function fdFlags(fd: number, pid: number | 'self' = 'self'): number {
+  const info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+  return parseInt(/flags:\s+(\d+)/.exec(info)![1], 8);
+}

@@ -1,7 +1,6 @@
 // The teaching tools: --trace, --diagram, steps (fd tables from /proc), and
 // each lesson's behaviour.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,19 +8,7 @@ import { describe, it } from 'node:test';
 import { close, fork, pipe, read, waitpid } from '../src/index';
 import { LESSONS } from '../src/learn/lessons/index';
 import { fdTable, runSteps } from '../src/learn/steps';
-import { CLI } from './helpers';
-
-function runCli(args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
-}
-
-function tutorialOutput(): string {
-  let out = '';
-  for (let i = 0; i < 10; i++) {
-    out += `Child received: Parent message ${i}\nParent received: Child echoing: Parent message ${i}\n`;
-  }
-  return out;
-}
+import { runCli, tutorialOutput } from './helpers';
 
 describe('--trace', () => {
   it('prints every call of the demo to stderr and leaves stdout byte-identical', () => {

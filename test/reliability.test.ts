@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import bindings from 'bindings';
 import * as ipc from '../src/index';
+import { processState } from '../src/learn/lessons/common';
 import { CLI, fixture, inChild, runFixture } from './helpers';
 
 const { pipe, fork, read, write, close, waitpid, _exit } = ipc;
@@ -108,7 +109,7 @@ describe('peer death', () => {
       const stat = `/proc/${childPid}/stat`;
       if (!existsSync(stat)) return true;
       try {
-        return readFileSync(stat, 'utf8').split(') ')[1].startsWith('Z'); // exited, not yet reaped by init
+        return processState(childPid) === 'Z'; // exited, not yet reaped by init
       } catch {
         return true;
       }
@@ -270,7 +271,7 @@ describe('leaks and zombies', () => {
     assert.equal(childCount(), 0);
     const pid = fork(() => {});
     const deadline = Date.now() + 5000;
-    const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0];
+    const state = () => processState(pid);
     while (state() !== 'Z' && Date.now() < deadline) ipc.sleep(5);
     assert.equal(state(), 'Z');
     waitpid(pid);

@@ -1,25 +1,9 @@
 // The tutorial demo: the Rust program's output, byte for byte, from `npm start`.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { close, read, write } from '../src/index';
 import { createPipe, ITERATIONS } from '../src/tutorial/main';
-import { CLI } from './helpers';
-
-/** The 20 lines the tutorial's program prints: its format strings, in its order. */
-function tutorialOutput(): string {
-  let out = '';
-  for (let i = 0; i < 10; i++) {
-    const message = `Parent message ${i}`;
-    out += `Child received: ${message}\n`;
-    out += `Parent received: Child echoing: ${message}\n`;
-  }
-  return out;
-}
-
-function runCli(args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000 });
-}
+import { runCli, tutorialOutput } from './helpers';
 
 describe('the tutorial demo', () => {
   it('prints the tutorial program\'s 20 lines, in order, and exits 0', () => {
