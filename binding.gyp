@@ -1,4 +1,7 @@
 {
+  # The package's addon, and nothing else: this is what a consumer's
+  # `npm install` compiles. The benchmark and test helper addons have their own
+  # gyp files (bench/binding.gyp, test/binding.gyp), built by those scripts.
   "targets": [
     {
       "target_name": "bidirectional_ipc",
@@ -12,32 +15,9 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
-      "conditions": [
-        ["OS!='linux'", {"type": "none"}]
-      ]
-    },
-    {
-      "target_name": "bench_fork_floor",
-      "sources": ["bench/native/fork_floor.cc", "native/dontfork.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=9"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17"],
-      "conditions": [
-        ["OS!='linux'", {"type": "none"}]
-      ]
-    },
-    {
-      "target_name": "test_signals",
-      "sources": ["test/native/signals.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=9"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      # C++20: the headers of Node 24 and later refuse anything older.
+      "cflags_cc": ["-std=c++20", "-Wall", "-Wextra"],
       "conditions": [
         ["OS!='linux'", {"type": "none"}]
       ]

@@ -4,7 +4,6 @@
 // part only, like the C, Rust and Python baselines.
 import { fork as cpFork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import bindings from 'bindings';
 import { _exit, close, fork, pipe, read, waitpid, write } from '../src/index';
 
 const [kind, sizeArg, repeatArg] = process.argv.slice(2);
@@ -150,7 +149,7 @@ function privateKb(): number {
 /** fork() of a process of about `size` MB RSS: the package's fork, the floor, and child_process.fork. */
 async function forkCost(): Promise<void> {
   const held = inflate(size);
-  const floor = bindings('bench_fork_floor') as { forkExitWait(times: number, wholeHeap: boolean): number[] };
+  const floor = require('../../bench/build/Release/bench_fork_floor.node') as { forkExitWait(times: number, wholeHeap: boolean): number[] };
   const addon: number[] = [];
   for (let i = 0; i < repeat; i++) {
     const start = now();

@@ -5,7 +5,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import bindings from 'bindings';
 import * as ipc from '../src/index';
 import { processState } from '../src/learn/lessons/common';
 import { CLI, fixture, inChild, runFixture } from './helpers';
@@ -125,7 +124,7 @@ describe('signals', () => {
   // addon, which must retry it (Node's own handlers would mask that).
   const interrupter = (process.env.BIDIRECTIONAL_IPC_TEST_SIGNALS
     ? require(process.env.BIDIRECTIONAL_IPC_TEST_SIGNALS)
-    : bindings('test_signals')) as { start(us: number): void; stop(): number };
+    : require('../../test/build/Release/test_signals.node')) as { start(us: number): void; stop(): number };
 
   it('10,000 messages and their echoes under a signal every 1 ms: no error, no byte lost or duplicated', (t) => {
     const [parentRead, childWrite] = pipe();

@@ -8,17 +8,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$(mktemp -d)
 logs="$scratch/logs"
 trap 'rm -rf "$scratch"' EXIT
-mkdir -p "$scratch/test" "$scratch/bench" "$logs"
+mkdir -p "$scratch/test" "$logs"
 cp -r "$root/binding.gyp" "$root/native" "$scratch/"
-cp -r "$root/test/native" "$scratch/test/"
-cp -r "$root/bench/native" "$scratch/bench/"
+cp -r "$root/test/binding.gyp" "$root/test/native" "$scratch/test/"
 ln -s "$root/node_modules" "$scratch/node_modules"
 
 echo "sanitize: building the addon with -fsanitize=address,undefined"
 (cd "$scratch" &&
   CXXFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g" \
   LDFLAGS="-fsanitize=address,undefined" \
-  "$root/node_modules/.bin/node-gyp" rebuild --nodedir="${npm_config_nodedir:-}" >"$scratch/build.log" 2>&1) ||
+  "$root/node_modules/.bin/node-gyp" rebuild --nodedir="${npm_config_nodedir:-}" >"$scratch/build.log" 2>&1 &&
+  "$root/node_modules/.bin/node-gyp" rebuild -C test --nodedir="${npm_config_nodedir:-}" >>"$scratch/build.log" 2>&1) ||
   { cat "$scratch/build.log"; exit 1; }
 
 export LD_PRELOAD
@@ -27,7 +27,7 @@ LD_PRELOAD=$(g++ -print-file-name=libasan.so)
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:quarantine_size_mb=16:log_path=$logs/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
 export BIDIRECTIONAL_IPC_ADDON="$scratch/build/Release/bidirectional_ipc.node"
-export BIDIRECTIONAL_IPC_TEST_SIGNALS="$scratch/build/Release/test_signals.node"
+export BIDIRECTIONAL_IPC_TEST_SIGNALS="$scratch/test/build/Release/test_signals.node"
 
 # The sanitizer runtime must really be in the process, and the addon the sanitized one.
 node -e '
