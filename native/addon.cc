@@ -2,6 +2,10 @@
 // that their flags and options take.
 #include <fcntl.h>
 #include <napi.h>
+#include <node_version.h>
+#include <uv.h>
+
+#include <string>
 #include <sys/wait.h>
 
 #include "errors.h"
@@ -26,6 +30,16 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("childStdioReopened", Napi::Function::New(env, ChildStdioReopened, "childStdioReopened"));
   exports.Set("stdioPendingBytes",  Napi::Function::New(env, StdioPendingBytes, "stdioPendingBytes"));
   exports.Set("dontforkRegionCount",Napi::Function::New(env, DontforkRegionCount, "dontforkRegionCount"));
+
+  // The Node this was compiled for: fork() relies on its internals (native.ts checks).
+  Napi::Object built_for = Napi::Object::New(env);
+  built_for.Set("node",    Napi::String::New(env, NODE_VERSION_STRING));
+  built_for.Set("modules", Napi::Number::New(env, NODE_MODULE_VERSION));
+  // The headers' libuv version (uv_version_string() would name the running one).
+  built_for.Set("uv",      Napi::String::New(env, std::to_string(UV_VERSION_MAJOR) + "." +
+                                                   std::to_string(UV_VERSION_MINOR) + "." +
+                                                   std::to_string(UV_VERSION_PATCH)));
+  exports.Set("builtFor", built_for);
 
   Napi::Object constants = Napi::Object::New(env);
   constants.Set("O_CLOEXEC",  Napi::Number::New(env, O_CLOEXEC));

@@ -15,6 +15,14 @@ export class SyscallError extends Error {
   }
 }
 
+/** An Error with one of this package's own `ERR_*` codes (not a system call's, not an argument's). */
+export type PackageError = Error & { code: string };
+
+/** Makes one of this package's own errors: the one way they are made. */
+export function packageError(code: string, message: string): PackageError {
+  return Object.assign(new Error(message), { code });
+}
+
 /** A TypeError or RangeError with one of Node's `ERR_*` codes. */
 export type ArgumentError = (TypeError | RangeError) & { code: string };
 

@@ -15,7 +15,7 @@
 //  - Output the parent had queued for stdout/stderr but not yet written would
 //    be written twice; fork() refuses to run until it has drained.
 import { isMainThread } from 'node:worker_threads';
-import { native } from './native';
+import { checkBuiltForThisNode, native } from './native';
 import { invalidType } from './errors';
 import { getpid, getppid, traced, tracing } from './syscalls';
 
@@ -149,6 +149,7 @@ function runChildMain(childMain: () => unknown): never {
  */
 export function fork(childMain?: () => void): number {
   if (childMain !== undefined && typeof childMain !== 'function') throw invalidType('childMain', 'of type function', childMain);
+  checkBuiltForThisNode();
   if (!isMainThread) {
     // The child would have this Worker's thread and no main thread at all.
     throw Object.assign(new Error('fork() must be called from the main thread, not from a Worker'), {

@@ -1,5 +1,7 @@
 // Loads the addon and types it: one member per native call.
+import * as path from 'node:path';
 import bindings from 'bindings';
+import { packageError } from './errors';
 
 /** The addon as built from native/, before any argument validation. */
 export interface NativeModule {
@@ -19,6 +21,8 @@ export interface NativeModule {
   childStdioReopened(): number[];
   stdioPendingBytes(): number;
   dontforkRegionCount(): number;
+  /** The Node the addon was compiled for: its fork() depends on that Node's internals. */
+  builtFor: { node: string; modules: number; uv: string };
   constants: {
     O_CLOEXEC: number;
     O_NONBLOCK: number;
@@ -28,9 +32,17 @@ export interface NativeModule {
   };
 }
 
+/** Where node-gyp puts the addon in this package. */
+const BUILT = path.join(__dirname, '..', '..', 'build', 'Release', 'bidirectional_ipc.node');
+
+const REBUILD =
+  'Rebuild it for this Node with `npm rebuild bidirectional-ipc` (in this repository: `npm install`); ' +
+  'that needs a C++ compiler, make and python3 (Debian/Ubuntu: apt-get install build-essential python3).';
+
 function load(): NativeModule {
   if (process.platform !== 'linux') {
-    throw new Error(
+    throw packageError(
+      'ERR_UNSUPPORTED_PLATFORM',
       `bidirectional-ipc supports Linux only; this is ${process.platform}. ` +
         'Its fork() depends on Linux madvise(2) flags and /proc.',
     );
@@ -40,11 +52,37 @@ function load(): NativeModule {
   const override = process.env.BIDIRECTIONAL_IPC_ADDON;
   if (override) return require(override) as NativeModule;
   try {
-    // Where node-gyp puts it in this package: found without a search.
-    return require('../../build/Release/bidirectional_ipc.node') as NativeModule;
-  } catch {
+    return require(BUILT) as NativeModule;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') {
+      throw packageError('ERR_ADDON_NOT_LOADED', `bidirectional-ipc: its addon ${BUILT} could not be loaded ` +
+        `(${(error as Error).message.split('\n')[0]}). ${REBUILD}`);
+    }
+  }
+  try {
     return bindings('bidirectional_ipc'); // other layouts (Debug builds, other tools)
+  } catch {
+    throw packageError('ERR_ADDON_NOT_BUILT', `bidirectional-ipc: its addon is not built (no ${BUILT}): ` +
+      `the install step that compiles it failed or was skipped (--ignore-scripts). ${REBUILD}`);
   }
 }
 
 export const native: NativeModule = load();
+
+/**
+ * Throws unless the addon was compiled for the running Node. Its fork() uses
+ * Node's embedder API (node.h) and libuv's loop fields, whose layout is fixed
+ * per Node ABI version and libuv version: an addon from another Node would
+ * corrupt that Node's state (the parent aborts inside fork()). The other calls
+ * use Node-API alone and work with any Node.
+ */
+export function checkBuiltForThisNode(): void {
+  const built = native.builtFor;
+  if (built.modules === Number(process.versions.modules) && built.uv === process.versions.uv) return;
+  throw packageError(
+    'ERR_ADDON_BUILT_FOR_OTHER_NODE',
+    `bidirectional-ipc: fork() refused: the addon was compiled for Node ${built.node} ` +
+      `(ABI ${built.modules}, libuv ${built.uv}) and this is Node ${process.versions.node} ` +
+      `(ABI ${process.versions.modules}, libuv ${process.versions.uv}). ${REBUILD}`,
+  );
+}

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { missingTools } from '../src/compare/compare';
 import { parseStrace, splitArgs, tutorialCalls } from '../src/compare/trace';
-import { CLI } from './helpers';
+import { CLI, skipUnless } from './helpers';
 
 // A trace as `strace -f -qq -s 256` prints it, trimmed: a runtime thread (101),
 // calls cut in two by other processes' lines, a descriptor number reused after
@@ -108,7 +109,7 @@ describe('the strace normaliser', () => {
   });
 });
 
-describe('bidirectional-ipc compare', () => {
+describe('bidirectional-ipc compare', { skip: skipUnless(missingTools()) }, () => {
   it('reports identical stdout and identical tutorial calls in parent and child (--json)', () => {
     const run = spawnSync(process.execPath, [CLI, 'compare', '--json'], {
       encoding: 'utf8',
@@ -143,7 +144,9 @@ describe('bidirectional-ipc compare', () => {
     assert.match(run.stdout, /^ {3}6 {2}write\(parent_write, "Parent message 0", 16\) = 16 +write\(parent_write, "Parent message 0", 16\) = 16$/m);
     assert.match(run.stdout, /Everything else \(all threads\)/);
   });
+});
 
+describe('bidirectional-ipc compare without its tools', () => {
   it('names the missing tools and how to get them, exits non-zero, no stack trace', () => {
     const run = spawnSync(process.execPath, [CLI, 'compare'], {
       encoding: 'utf8',

@@ -143,3 +143,14 @@ export function fdFlags(fd: number, pid: number | 'self' = 'self'): number {
   const info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
   return parseInt(/flags:\s+(\d+)/.exec(info)![1], 8);
 }
+
+/**
+ * The `skip` option for a test that needs optional tools: the reason (naming
+ * each missing tool and how to get it) where they are missing, false where
+ * they are all here. Under CI (CI=true) nothing is skipped: the test runs and
+ * fails, because CI installs every tool.
+ */
+export function skipUnless(missing: string[]): string | false {
+  if (missing.length === 0 || process.env.CI === 'true') return false;
+  return `needs ${missing.join('; ')}`;
+}

@@ -25,8 +25,8 @@ function has(command: string, args: string[]): boolean {
   return !run.error && run.status === 0;
 }
 
-/** Checks for cargo and strace, and that ptrace is permitted; throws naming what is missing. */
-export function checkTools(): void {
+/** What `compare` needs and this machine lacks (cargo, strace, ptrace), each with how to get it. */
+export function missingTools(): string[] {
   const problems: string[] = [];
   if (!has('cargo', ['--version'])) {
     problems.push('cargo is not installed: install Rust (`apt-get install cargo`, or rustup)');
@@ -42,6 +42,12 @@ export function checkTools(): void {
       );
     }
   }
+  return problems;
+}
+
+/** Throws a MissingToolError naming every tool that is missing. */
+function checkTools(): void {
+  const problems = missingTools();
   if (problems.length > 0) throw new MissingToolError(problems.join('\n'));
 }
 

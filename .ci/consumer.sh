@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The library user's path: `npm pack`, then `npm install` of that tarball in a
+# fresh project outside the repository, then require / import / tsc / npx.
+# Prints the consumer's install footprint. Usage: bash .ci/consumer.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+say() { printf 'consumer: %s\n' "$*"; }
+
+say "packing $root"
+tarball=$(cd "$root" && npm pack --pack-destination "$scratch" --loglevel=warn | tail -n 1)
+app="$scratch/app"
+mkdir "$app" && cd "$app"
+npm init -y --loglevel=warn >/dev/null
+
+say "npm install $tarball (compiles the addon with npm's own node-gyp)"
+npm install --loglevel=warn --foreground-scripts "$scratch/$tarball" >"$scratch/install.log" 2>&1 ||
+  { cat "$scratch/install.log"; exit 1; }
+test -f node_modules/bidirectional-ipc/build/Release/bidirectional_ipc.node
+test ! -e node_modules/node-gyp || { say "node-gyp was installed as a runtime dependency"; exit 1; }
+packages=$(find node_modules -name package.json -path '*node_modules/*/package.json' -not -path '*/node_modules/*/node_modules/*/*/package.json' | wc -l)
+size=$(du -sm node_modules | cut -f1)
+say "footprint: $packages packages, $size MB in node_modules (the addon's build included)"
+
+# One program per module system: pipe -> fork -> write -> read -> waitpid.
+cat >cjs.cjs <<'JS'
+const { pipe, fork, write, read, close, waitpid, _exit } = require('bidirectional-ipc');
+const [r, w] = pipe();
+const pid = fork();
+if (pid === 0) { close(r); write(w, 'hello from the child'); _exit(0); }
+close(w);
+const buf = Buffer.alloc(64);
+const n = read(r, buf);
+const status = waitpid(pid);
+if (buf.toString('utf8', 0, n) !== 'hello from the child' || status.exitCode !== 0) process.exit(1);
+console.log('cjs ok');
+JS
+cat >esm.mjs <<'JS'
+import { pipe, fork, write, read, close, waitpid, _exit, SyscallError } from 'bidirectional-ipc';
+import ipc from 'bidirectional-ipc';
+const [r, w] = pipe();
+const pid = fork();
+if (pid === 0) { close(r); write(w, 'hello from the child'); _exit(0); }
+close(w);
+const buf = new Uint8Array(64);
+const n = read(r, buf);
+const status = waitpid(pid);
+let closedTwice = null;
+try { close(r); close(r); } catch (error) { closedTwice = error; }
+if (new TextDecoder().decode(buf.subarray(0, n)) !== 'hello from the child' || status.exitCode !== 0 ||
+    !(closedTwice instanceof SyscallError) || closedTwice.code !== 'EBADF' || ipc.pipe !== pipe) process.exit(1);
+console.log('esm ok');
+JS
+cat >main.ts <<'TS'
+import { pipe, fork, write, read, close, waitpid, _exit, type WaitStatus } from 'bidirectional-ipc';
+const [r, w]: [number, number] = pipe();
+const pid: number = fork();
+if (pid === 0) {
+  close(r);
+  write(w, 'hello from the child');
+  _exit(0);
+}
+close(w);
+const buf = new Uint8Array(64);
+const n: number = read(r, buf);
+const status: WaitStatus = waitpid(pid);
+if (new TextDecoder().decode(buf.subarray(0, n)) !== 'hello from the child' || status.exitCode !== 0) process.exit(1);
+console.log('ts ok');
+TS
+cat >tsconfig.json <<'JSON'
+{ "compilerOptions": { "strict": true, "module": "commonjs", "target": "ES2022", "types": ["node"], "outDir": "out", "skipLibCheck": false } }
+JSON
+node cjs.cjs
+node esm.mjs
+say "installing typescript and @types/node to type-check a consumer"
+npm install --loglevel=warn --no-save typescript @types/node >/dev/null
+npx tsc --noEmit -p .
+npx tsc -p .
+node out/main.js
+
+say "npx bidirectional-ipc: the tutorial's 20 lines, byte for byte"
+expected="$scratch/expected.txt"
+for i in 0 1 2 3 4 5 6 7 8 9; do
+  printf 'Child received: Parent message %d\nParent received: Child echoing: Parent message %d\n' "$i" "$i"
+done >"$expected"
+npx bidirectional-ipc >"$scratch/demo.txt"
+cmp "$expected" "$scratch/demo.txt"
+npx bidirectional-ipc --help | grep -q '^Usage: bidirectional-ipc'
+say "all consumer checks passed (node $(node --version))"
