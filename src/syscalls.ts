@@ -15,11 +15,28 @@ import { native } from './native';
 
 native.setErrorClass(SyscallError);
 
-/** One call through this module, as a tracer sees it after it returned or threw. */
+/**
+ * One call through this module, as a tracer sees it: once when it starts
+ * (`phase: 'start'`) and once when it returns or throws (`phase: 'end'`).
+ *
+ * A call that never returns (`_exit`, a successful `execvp`) has only its
+ * start. `fork` has its start in the parent and an end in both processes (the
+ * child's with result 0); the child inherits the numbering, so both ends carry
+ * the start's `id`.
+ */
 export interface TraceEvent {
+  phase: 'start' | 'end';
+  /** Numbers the calls of one process; the start and end of a call share it. */
+  id: number;
   call: string;
   args: readonly unknown[];
+  /** The process that made (or, for fork's end, returned from) the call. */
+  pid: number;
+  /** Milliseconds since the epoch, `performance.timeOrigin + performance.now()`. */
+  time: number;
+  /** What the call returned (end only, when it did not throw). */
   result?: unknown;
+  /** The errno error it threw (end only). */
   error?: SyscallError;
 }
 
@@ -27,6 +44,7 @@ export interface TraceEvent {
 export type Tracer = (event: TraceEvent) => void;
 
 let tracer: Tracer | null = null;
+let lastCallId = 0;
 
 /**
  * Installs (or, with null, removes) the tracer that `--trace` and the lessons
@@ -37,23 +55,33 @@ export function setTracer(next: Tracer | null): void {
   tracer = next;
 }
 
-/** Runs `call` and reports it to the tracer (only called when one is set). */
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Reports the start of a call; returns its id. Only called while a tracer is set. */
+function announce(observe: Tracer, call: string, args: readonly unknown[]): number {
+  const id = ++lastCallId;
+  observe({ phase: 'start', id, call, args, pid: native.getpid(), time: now() });
+  return id;
+}
+
+/** Runs `call` and reports its start and its end to the tracer (only called when one is set). */
 export function traced<T>(name: string, args: readonly unknown[], call: () => T): T {
   const observe = tracer!;
+  const id = announce(observe, name, args);
   let result: T;
   try {
     result = call();
   } catch (error) {
-    if (error instanceof SyscallError) observe({ call: name, args, error });
+    const end: TraceEvent = { phase: 'end', id, call: name, args, pid: native.getpid(), time: now() };
+    if (error instanceof SyscallError) end.error = error;
+    observe(end);
     throw error;
   }
-  observe({ call: name, args, result });
+  // After fork this runs in both processes, each with its own pid.
+  observe({ phase: 'end', id, call: name, args, pid: native.getpid(), time: now(), result });
   return result;
-}
-
-/** Reports a call that does not return (_exit) before it is made. */
-function announce(name: string, args: readonly unknown[]): void {
-  tracer?.({ call: name, args });
 }
 
 /** Whether a tracer is installed (fork.ts traces its own call). */
@@ -256,7 +284,7 @@ export function wait(): WaitStatus {
  */
 export function _exit(code: number): never {
   checkInt('code', code, INT32_MIN);
-  announce('_exit', [code]);
+  if (tracer !== null) announce(tracer, '_exit', [code]);
   return native._exit(code);
 }
 

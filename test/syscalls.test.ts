@@ -251,6 +251,99 @@ describe('sleep', () => {
   });
 });
 
+describe('setTracer', () => {
+  type Seen = Pick<ipc.TraceEvent, 'phase' | 'id' | 'call' | 'pid' | 'result'> & { code?: string };
+  const seen = (e: ipc.TraceEvent): Seen => ({
+    phase: e.phase,
+    id: e.id,
+    call: e.call,
+    pid: e.pid,
+    ...('result' in e ? { result: e.result } : {}),
+    ...(e.error ? { code: e.error.code } : {}),
+  });
+
+  it('reports each call at its start and at its end, under one id, with pid and time', () => {
+    const events: ipc.TraceEvent[] = [];
+    const before = performance.timeOrigin + performance.now();
+    ipc.setTracer((e) => events.push(e));
+    let r = -1;
+    let w = -1;
+    try {
+      [r, w] = pipe();
+      write(w, 'hi');
+      read(r, Buffer.alloc(2));
+      close(w);
+      assert.throws(() => close(w));
+    } finally {
+      ipc.setTracer(null);
+      close(r);
+    }
+    const me = process.pid;
+    const calls = events.map(seen);
+    const id = (i: number) => calls[i].id;
+    assert.deepEqual(calls, [
+      { phase: 'start', id: id(0), call: 'pipe', pid: me },
+      { phase: 'end', id: id(0), call: 'pipe', pid: me, result: [r, w] },
+      { phase: 'start', id: id(2), call: 'write', pid: me },
+      { phase: 'end', id: id(2), call: 'write', pid: me, result: 2 },
+      { phase: 'start', id: id(4), call: 'read', pid: me },
+      { phase: 'end', id: id(4), call: 'read', pid: me, result: 2 },
+      { phase: 'start', id: id(6), call: 'close', pid: me },
+      { phase: 'end', id: id(6), call: 'close', pid: me, result: undefined },
+      { phase: 'start', id: id(8), call: 'close', pid: me },
+      { phase: 'end', id: id(8), call: 'close', pid: me, code: 'EBADF' },
+    ]);
+    assert.equal(new Set(calls.map((c) => c.id)).size, 5, 'one id per call');
+    const times = events.map((e) => e.time);
+    assert.ok(times[0] >= before - 1 && times.every((t, i) => i === 0 || t >= times[i - 1]), 'times in order');
+    assert.ok(times.at(-1)! <= performance.timeOrigin + performance.now() + 1);
+  });
+
+  it('fork: a start in the parent, an end in each process (0 in the child, with its own pid)', () => {
+    const [r, w] = pipe();
+    const events: ipc.TraceEvent[] = [];
+    ipc.setTracer((e) => events.push(e));
+    let pid: number;
+    try {
+      pid = fork(() => {
+        const forkEvents = events.filter((e) => e.call === 'fork').map(seen);
+        ipc.setTracer(null);
+        write(w, JSON.stringify(forkEvents));
+      });
+    } finally {
+      ipc.setTracer(null);
+    }
+    close(w);
+    let text = '';
+    const buf = Buffer.alloc(4096);
+    for (let n; (n = read(r, buf)) > 0; ) text += buf.toString('utf8', 0, n);
+    close(r);
+    assert.equal(waitpid(pid).exitCode, 0);
+    const inParent = events.filter((e) => e.call === 'fork').map(seen);
+    const id = inParent[0].id;
+    assert.deepEqual(inParent, [
+      { phase: 'start', id, call: 'fork', pid: process.pid },
+      { phase: 'end', id, call: 'fork', pid: process.pid, result: pid },
+    ]);
+    assert.deepEqual(JSON.parse(text), [
+      { phase: 'start', id, call: 'fork', pid: process.pid },
+      { phase: 'end', id, call: 'fork', pid, result: 0 },
+    ]);
+  });
+
+  it('_exit has a start and no end', () => {
+    const child = inChild((report) => {
+      ipc.setTracer((e) => {
+        ipc.setTracer(null); // report() writes, and its write would be traced too
+        report(`${e.phase} ${e.call}(${e.args.join(', ')});`);
+      });
+      _exit(7);
+    });
+    assert.equal(child.status.exitCode, 7);
+    assert.equal(child.report, 'start _exit(7);');
+  });
+});
+
 describe('bad arguments never reach the kernel', () => {
   const buf = Buffer.alloc(8);
   const cases: [string, () => unknown, string][] = [

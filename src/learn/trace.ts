@@ -72,6 +72,7 @@ export function startTracing(options: TraceOptions = {}): () => void {
   };
 
   setTracer((e: TraceEvent) => {
+    if (e.phase === 'start' && e.call !== '_exit') return; // shown when it ends
     const pid = getpid();
     let args: string;
     let result: string;
