@@ -15,6 +15,7 @@ const load = {
   lessons: () => (require('./learn/lessons/index') as typeof import('./learn/lessons/index')).LESSONS,
   steps: () => require('./learn/steps') as typeof import('./learn/steps'),
   trace: () => require('./learn/trace') as typeof import('./learn/trace'),
+  view: () => require('./view/index') as typeof import('./view/index'),
 };
 
 const USAGE = `Usage: bidirectional-ipc [demo] [options]
@@ -31,6 +32,8 @@ Commands:
                   descriptor tables of parent and child, read from /proc
   lesson NAME     run a lesson: a classic mistake, what the kernel did, the fix
   lesson --list   list the lessons
+  view            replay a run of the demo or a lesson in a web page
+                  (bidirectional-ipc view --help)
 
 Options:
   --trace         (demo, lesson) print every system call to stderr as it happens
@@ -110,6 +113,7 @@ function runCompare(json: boolean): void {
 }
 
 function run(argv: string[]): void {
+  if (argv[0] === 'view') return load.view().runView(argv.slice(1)); // its own options
   let parsed;
   try {
     parsed = parseArgs({

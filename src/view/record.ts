@@ -10,7 +10,9 @@
 // src/learn/trace.ts does for the diagram; the process that started the run
 // reads it back at the end (see ./recording.ts).
 import * as fs from 'node:fs';
+import { SourceMap } from 'node:module';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as api from '../index';
 import { getpid, getppid, setTracer, SyscallError, WNOHANG, type TraceEvent } from '../index';
 import type { FdEntry, ProcessSnapshot, RawEvent, Snapshot, SourceFrame } from './types';
@@ -153,8 +155,11 @@ function probePipe(inode: number, own: FdEntry[], holder: { pid: number; fd: num
   }
 }
 
-/** What the kernel shows for the whole run's process tree, now. */
-export function takeSnapshot(root: number): Snapshot {
+/**
+ * What the kernel shows for the whole run's process tree, now. Pipes are
+ * probed (bytes queued, capacity) only when the program made them.
+ */
+export function takeSnapshot(root: number, programPipes: ReadonlySet<number>): Snapshot {
   const processes: ProcessSnapshot[] = [];
   for (const pid of processTree(root)) {
     const p = readProcess(pid);
@@ -165,7 +170,7 @@ export function takeSnapshot(root: number): Snapshot {
   const done = new Set<number>();
   for (const p of processes) {
     for (const f of p.fds) {
-      if (f.pipe === undefined || done.has(f.pipe)) continue;
+      if (f.pipe === undefined || !programPipes.has(f.pipe) || done.has(f.pipe)) continue;
       done.add(f.pipe);
       pipes.push({ inode: f.pipe, ...probePipe(f.pipe, self?.fds ?? [], p.pid === process.pid ? null : { pid: p.pid, fd: f.fd }) });
     }
@@ -173,20 +178,41 @@ export function takeSnapshot(root: number): Snapshot {
   return { time: now(), processes, pipes };
 }
 
-/** Where a call was made from: the first frames outside the package's own layers. */
+const sourceMaps = new Map<string, SourceMap | null>();
+
+/** The TypeScript position of a position in compiled JavaScript, from its .js.map (written by tsc). */
+function originalPosition(file: string, line: number, column: number): { file: string; line: number } {
+  if (!file.endsWith('.js')) return { file, line };
+  let map = sourceMaps.get(file);
+  if (map === undefined) {
+    try {
+      map = new SourceMap(JSON.parse(fs.readFileSync(`${file}.map`, 'utf8')));
+    } catch {
+      map = null; // no map: the compiled position is the best there is
+    }
+    sourceMaps.set(file, map);
+  }
+  const entry = map?.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number } | undefined;
+  if (!entry?.originalSource || entry.originalLine === undefined) return { file, line };
+  const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : path.resolve(path.dirname(file), entry.originalSource);
+  return { file: source, line: entry.originalLine + 1 };
+}
+
+/** Where a call was made from: the first frames outside the package's own layers, in its TypeScript sources. */
 function callerFrames(packageRoot: string): SourceFrame[] {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 40;
   const stack = new Error().stack ?? '';
   Error.stackTraceLimit = limit;
   const frames: SourceFrame[] = [];
-  for (const line of stack.split('\n').slice(1)) {
-    const m = /at (?:(\S+) \()?(.+?):(\d+):\d+\)?$/.exec(line.trim());
+  for (const text of stack.split('\n').slice(1)) {
+    const m = /at (?:(\S+) \()?(\/.+?):(\d+):(\d+)\)?$/.exec(text.trim());
     if (!m) continue;
-    const file = path.relative(packageRoot, m[2]);
-    if (file.startsWith('..') || !file.startsWith('src/')) continue;
+    const where = originalPosition(m[2], Number(m[3]), Number(m[4]));
+    const file = path.relative(packageRoot, where.file);
+    if (!file.startsWith('src/')) continue;
     if (/^src\/(view\/|syscalls\.ts|fork\.ts|learn\/trace\.ts|learn\/lessons\/common\.ts)/.test(file)) continue;
-    frames.push({ file, line: Number(m[3]), fn: (m[1] ?? '').replace(/^Object\./, '') });
+    frames.push({ file, line: where.line, fn: (m[1] ?? '').replace(/^Object\./, '') });
     if (frames.length === FRAMES_KEPT) break;
   }
   return frames;
@@ -222,10 +248,10 @@ export interface RecorderOptions {
 
 /** Installs the recording tracer in this process (and so in every process it forks). */
 export function startRecording(options: RecorderOptions): { stop(): void; note(kind: 'say' | 'exit', text: string): void } {
-  process.setSourceMapsEnabled(true); // stack frames in the TypeScript sources
   const root = process.pid;
   let busy = false; // the recorder's own probes are not part of the run
   let ownIds = 0;
+  const programPipes = new Set<number>(); // inherited by the children: they probe their parent's pipes too
 
   const append = (event: RawEvent) => {
     fs.appendFileSync(options.file, `${JSON.stringify(event)}\n`);
@@ -241,7 +267,7 @@ export function startRecording(options: RecorderOptions): { stop(): void; note(k
       const states = children.map((c) => readProcess(c)?.state ?? '?').join('');
       if (states !== last) {
         last = states;
-        append({ kind: 'sample', pid: process.pid, ppid: getppid(), time: now(), snapshot: takeSnapshot(root) });
+        append({ kind: 'sample', pid: process.pid, ppid: getppid(), time: now(), snapshot: takeSnapshot(root, programPipes) });
       }
       if (states.includes('Z') || (options & WNOHANG) !== 0 || Date.now() >= deadline) return;
       api.sleep(ZOMBIE_POLL_MS); // not recorded: the recorder is busy
@@ -272,11 +298,14 @@ export function startRecording(options: RecorderOptions): { stop(): void; note(k
         if (e.error instanceof SyscallError) raw.error = { code: e.error.code, message: e.error.message };
         else raw.result = plainResult(e);
       }
+      if (phase === 'end' && e.call === 'pipe' && Array.isArray(e.result)) {
+        for (const fd of e.result as number[]) programPipes.add(fs.fstatSync(fd).ino);
+      }
       if (phase === 'start' && e.call === 'waitpid') {
         const [target, opts] = e.args as [number, number];
         watchForZombie(target, opts);
       }
-      raw.snapshot = takeSnapshot(root);
+      raw.snapshot = takeSnapshot(root, programPipes);
       append(raw);
     } finally {
       busy = false;
@@ -290,7 +319,7 @@ export function startRecording(options: RecorderOptions): { stop(): void; note(k
       const event: RawEvent = { kind, pid: process.pid, ppid: getppid(), time: now(), text };
       // The process that started the run is ending: it is the last one, and
       // the page shows the run's end as an empty process list.
-      event.snapshot = kind === 'exit' && process.pid === root ? { time: now(), processes: [], pipes: [] } : takeSnapshot(root);
+      event.snapshot = kind === 'exit' && process.pid === root ? { time: now(), processes: [], pipes: [] } : takeSnapshot(root, programPipes);
       append(event);
     } finally {
       busy = false;

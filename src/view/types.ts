@@ -26,6 +26,11 @@ export interface ProcessSnapshot {
   /** The kernel function it waits in ('pipe_read', 'do_wait'), when blocked. */
   wchan: string;
   fds: FdEntry[];
+  /**
+   * In a recording read back: the descriptors that are neither 0-2 nor the
+   * program's pipes (Node's event loop, its signal pipes...), summed up.
+   */
+  others?: string;
 }
 
 /** What the kernel showed at one moment, for the run's whole process tree. */
