@@ -2,6 +2,7 @@
 // that their flags and options take.
 #include <fcntl.h>
 #include <napi.h>
+#include <poll.h>
 #include <sys/wait.h>
 
 #include "errors.h"
@@ -21,6 +22,13 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getpid",             Napi::Function::New(env, Getpid, "getpid"));
   exports.Set("getppid",            Napi::Function::New(env, Getppid, "getppid"));
   exports.Set("sleep",              Napi::Function::New(env, Sleep, "sleep"));
+  exports.Set("dup",                Napi::Function::New(env, Dup, "dup"));
+  exports.Set("dup2",               Napi::Function::New(env, Dup2, "dup2"));
+  exports.Set("execvp",             Napi::Function::New(env, Execvp, "execvp"));
+  exports.Set("kill",               Napi::Function::New(env, Kill, "kill"));
+  exports.Set("poll",               Napi::Function::New(env, Poll, "poll"));
+  exports.Set("fcntl",              Napi::Function::New(env, Fcntl, "fcntl"));
+  exports.Set("bytesQueued",        Napi::Function::New(env, BytesQueued, "bytesQueued"));
   exports.Set("bareFork",           Napi::Function::New(env, BareFork, "bareFork"));
   exports.Set("setErrorClass",      Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("childStdioReopened", Napi::Function::New(env, ChildStdioReopened, "childStdioReopened"));
@@ -33,6 +41,18 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   constants.Set("WNOHANG",    Napi::Number::New(env, WNOHANG));
   constants.Set("WUNTRACED",  Napi::Number::New(env, WUNTRACED));
   constants.Set("WCONTINUED", Napi::Number::New(env, WCONTINUED));
+  constants.Set("F_GETFL",      Napi::Number::New(env, F_GETFL));
+  constants.Set("F_SETFL",      Napi::Number::New(env, F_SETFL));
+  constants.Set("F_GETFD",      Napi::Number::New(env, F_GETFD));
+  constants.Set("F_SETFD",      Napi::Number::New(env, F_SETFD));
+  constants.Set("F_GETPIPE_SZ", Napi::Number::New(env, F_GETPIPE_SZ));
+  constants.Set("F_SETPIPE_SZ", Napi::Number::New(env, F_SETPIPE_SZ));
+  constants.Set("FD_CLOEXEC",   Napi::Number::New(env, FD_CLOEXEC));
+  constants.Set("POLLIN",       Napi::Number::New(env, POLLIN));
+  constants.Set("POLLOUT",      Napi::Number::New(env, POLLOUT));
+  constants.Set("POLLERR",      Napi::Number::New(env, POLLERR));
+  constants.Set("POLLHUP",      Napi::Number::New(env, POLLHUP));
+  constants.Set("POLLNVAL",     Napi::Number::New(env, POLLNVAL));
   exports.Set("constants", constants);
   return exports;
 }

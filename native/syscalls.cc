@@ -3,19 +3,29 @@
 // turns a failure into an errno Error.
 //
 // Man pages: pipe(2), read(2), write(2), close(2), waitpid(2), _exit(2),
-// getpid(2), getppid(2), nanosleep(2).
+// getpid(2), getppid(2), nanosleep(2), dup(2), dup2(2), execvp(3), kill(2),
+// poll(2), fcntl(2), ioctl_fionread (FIONREAD in ioctl_tty(2) / pipe(7)).
 //
 // EINTR policy (as PEP 475): read, write, waitpid and nanosleep are retried when a
 // signal interrupts them; close is not, because on Linux the descriptor is
 // already released when close fails with EINTR, and a retry could close a
-// descriptor that another thread has just been given.
+// descriptor that another thread has just been given. dup2 is retried (the
+// same call again has the same effect); poll is retried with the time that is
+// left of its timeout, measured on CLOCK_MONOTONIC. dup, execvp, kill, the
+// fcntl commands accepted here and FIONREAD do not block, so never see EINTR.
 #include "syscalls.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <string>
+#include <vector>
 
 #include "errors.h"
 
@@ -105,6 +115,129 @@ Napi::Value Sleep(const Napi::CallbackInfo& info) {
     if (errno != EINTR) throw ErrnoError(info.Env(), errno, "nanosleep");
   }
   return info.Env().Undefined();
+}
+
+Napi::Value Dup(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0, "fd");
+  int copy = dup(fd);
+  if (copy == -1) throw ErrnoError(info.Env(), errno, "dup");
+  return Napi::Number::New(info.Env(), copy);
+}
+
+Napi::Value Dup2(const Napi::CallbackInfo& info) {
+  int oldfd = IntArg(info, 0, "oldfd");
+  int newfd = IntArg(info, 1, "newfd");
+  int result;
+  do result = dup2(oldfd, newfd);
+  while (result == -1 && errno == EINTR);
+  if (result == -1) throw ErrnoError(info.Env(), errno, "dup2");
+  return Napi::Number::New(info.Env(), result);
+}
+
+// execvp(file, argv): argv is an array of strings (argv[0] included). Returns
+// only on failure. Nothing of Node runs on the way out: the kernel replaces the
+// whole image, keeping descriptors without FD_CLOEXEC, ignored signals and the
+// signal mask, as execve(2) says.
+Napi::Value Execvp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsArray()) {
+    throw Napi::TypeError::New(env, "execvp(file, args): a string and an array of strings");
+  }
+  std::string file = info[0].As<Napi::String>().Utf8Value();
+  Napi::Array list = info[1].As<Napi::Array>();
+  std::vector<std::string> args;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value arg = list.Get(i);
+    if (!arg.IsString()) throw Napi::TypeError::New(env, "args must be strings");
+    args.push_back(arg.As<Napi::String>().Utf8Value());
+  }
+  // A NUL inside a string would silently cut it short in C.
+  if (file.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "file contains a NUL byte");
+  std::vector<char*> argv;
+  for (std::string& arg : args) {
+    if (arg.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "args contain a NUL byte");
+    argv.push_back(arg.data());
+  }
+  argv.push_back(nullptr);
+  execvp(file.c_str(), argv.data());
+  throw ErrnoError(env, errno, "execvp");
+}
+
+Napi::Value Kill(const Napi::CallbackInfo& info) {
+  pid_t pid = SignedIntArg(info, 0, "pid");
+  int sig = IntArg(info, 1, "signal");
+  if (kill(pid, sig) == -1) throw ErrnoError(info.Env(), errno, "kill");
+  return info.Env().Undefined();
+}
+
+static double MonotonicMs() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec * 1e3 + now.tv_nsec / 1e6;
+}
+
+// poll(entries, timeoutMs): entries is an Int32Array of [fd, events, revents]
+// triples; revents is filled in. Returns the number of entries with revents.
+Napi::Value Poll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw Napi::TypeError::New(env, "entries must be an Int32Array");
+  }
+  Napi::Int32Array entries = info[0].As<Napi::Int32Array>();
+  constexpr size_t kFieldsPerEntry = 3;  // fd, events, revents
+  if (entries.ElementLength() % kFieldsPerEntry != 0) {
+    throw Napi::RangeError::New(env, "entries must hold [fd, events, revents] triples");
+  }
+  int32_t timeout = SignedIntArg(info, 1, "timeout");
+  if (timeout < -1) throw Napi::RangeError::New(env, "timeout must be >= -1");
+  size_t count = entries.ElementLength() / kFieldsPerEntry;
+  std::vector<struct pollfd> fds(count);
+  for (size_t i = 0; i < count; i++) {
+    fds[i].fd = entries[i * kFieldsPerEntry];
+    fds[i].events = static_cast<short>(entries[i * kFieldsPerEntry + 1]);
+    fds[i].revents = 0;
+  }
+  double deadline = MonotonicMs() + timeout;
+  int ready;
+  for (;;) {
+    ready = poll(fds.data(), count, timeout);
+    if (ready != -1 || errno != EINTR) break;
+    // Interrupted: wait again only for what is left of the timeout.
+    if (timeout > 0) {
+      double left = deadline - MonotonicMs();
+      timeout = left > 0 ? static_cast<int32_t>(left + 0.999) : 0;
+    }
+  }
+  if (ready == -1) throw ErrnoError(env, errno, "poll");
+  for (size_t i = 0; i < count; i++) entries[i * kFieldsPerEntry + 2] = fds[i].revents;
+  return Napi::Number::New(env, ready);
+}
+
+// fcntl(fd, cmd, arg): only the integer commands listed here; the others take
+// pointers (locks, owners) or may block (F_SETLKW), and are refused.
+Napi::Value Fcntl(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0, "fd");
+  int cmd = IntArg(info, 1, "cmd");
+  int arg = IntArg(info, 2, "arg");
+  switch (cmd) {
+    case F_GETFL: case F_SETFL: case F_GETFD: case F_SETFD: case F_GETPIPE_SZ: case F_SETPIPE_SZ:
+      break;
+    default:
+      throw Napi::RangeError::New(info.Env(), "cmd must be F_GETFL, F_SETFL, F_GETFD, F_SETFD, "
+                                              "F_GETPIPE_SZ or F_SETPIPE_SZ");
+  }
+  int result = fcntl(fd, cmd, arg);
+  if (result == -1) throw ErrnoError(info.Env(), errno, "fcntl");
+  return Napi::Number::New(info.Env(), result);
+}
+
+// bytesQueued(fd): ioctl(fd, FIONREAD): the bytes waiting to be read.
+Napi::Value BytesQueued(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0, "fd");
+  int queued = 0;
+  if (ioctl(fd, FIONREAD, &queued) == -1) throw ErrnoError(info.Env(), errno, "ioctl");
+  return Napi::Number::New(info.Env(), queued);
 }
 
 }  // namespace ipc

@@ -14,5 +14,12 @@ Napi::Value Exit(const Napi::CallbackInfo& info);
 Napi::Value Getpid(const Napi::CallbackInfo& info);
 Napi::Value Getppid(const Napi::CallbackInfo& info);
 Napi::Value Sleep(const Napi::CallbackInfo& info);
+Napi::Value Dup(const Napi::CallbackInfo& info);
+Napi::Value Dup2(const Napi::CallbackInfo& info);
+Napi::Value Execvp(const Napi::CallbackInfo& info);
+Napi::Value Kill(const Napi::CallbackInfo& info);
+Napi::Value Poll(const Napi::CallbackInfo& info);
+Napi::Value Fcntl(const Napi::CallbackInfo& info);
+Napi::Value BytesQueued(const Napi::CallbackInfo& info);
 
 }  // namespace ipc

@@ -10,6 +10,13 @@ export {
   getpid,
   getppid,
   sleep,
+  dup,
+  dup2,
+  execvp,
+  kill,
+  poll,
+  fcntl,
+  bytesQueued,
   decodeWaitStatus,
   signalName,
   setTracer,
@@ -18,8 +25,20 @@ export {
   WNOHANG,
   WUNTRACED,
   WCONTINUED,
+  F_GETFL,
+  F_SETFL,
+  F_GETFD,
+  F_SETFD,
+  F_GETPIPE_SZ,
+  F_SETPIPE_SZ,
+  FD_CLOEXEC,
+  POLLIN,
+  POLLOUT,
+  POLLERR,
+  POLLHUP,
+  POLLNVAL,
 } from './syscalls';
-export type { WaitStatus, TraceEvent, Tracer } from './syscalls';
+export type { WaitStatus, TraceEvent, Tracer, PollFd, PollResult } from './syscalls';
 export { fork, registerAtFork } from './fork';
 export type { ForkHooks } from './fork';
 export { SyscallError } from './errors';

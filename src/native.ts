@@ -13,6 +13,14 @@ export interface NativeModule {
   getpid(): number;
   getppid(): number;
   sleep(milliseconds: number): void;
+  dup(fd: number): number;
+  dup2(oldfd: number, newfd: number): number;
+  execvp(file: string, args: string[]): never;
+  kill(pid: number, signal: number): void;
+  /** entries: [fd, events, revents] triples; fills revents, returns how many are set. */
+  poll(entries: Int32Array, timeoutMs: number): number;
+  fcntl(fd: number, cmd: number, arg: number): number;
+  bytesQueued(fd: number): number;
   setErrorClass(errorClass: new (message: string) => Error): void;
   /** fork(2) alone, for the raw-fork lesson: the child cannot run JavaScript. */
   bareFork(): number;
@@ -25,6 +33,18 @@ export interface NativeModule {
     WNOHANG: number;
     WUNTRACED: number;
     WCONTINUED: number;
+    F_GETFL: number;
+    F_SETFL: number;
+    F_GETFD: number;
+    F_SETFD: number;
+    F_GETPIPE_SZ: number;
+    F_SETPIPE_SZ: number;
+    FD_CLOEXEC: number;
+    POLLIN: number;
+    POLLOUT: number;
+    POLLERR: number;
+    POLLHUP: number;
+    POLLNVAL: number;
   };
 }
 

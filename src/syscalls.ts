@@ -1,9 +1,11 @@
 // The package's system calls: argument validation, then one native call.
 //
-// EINTR policy (as Python's PEP 475): read, write, waitpid and sleep are
-// retried inside the addon when a signal interrupts them, so EINTR never
-// reaches JavaScript; close is never retried, because Linux releases the
-// descriptor even when close(2) reports EINTR.
+// EINTR policy (as Python's PEP 475): read, write, waitpid, sleep and dup2
+// are retried inside the addon when a signal interrupts them, so EINTR never
+// reaches JavaScript; poll is resumed for what is left of its timeout (a plain
+// retry would restart the full wait); close is never retried, because Linux
+// releases the descriptor even when close(2) reports EINTR. dup, execvp, kill,
+// fcntl (the commands accepted) and bytesQueued do not block.
 //
 // Descriptor inheritance: pipe() with no flags gives descriptors that a
 // child of fork() inherits and that survive exec (the tutorial relies on the
@@ -306,4 +308,227 @@ export function sleep(milliseconds: number): void {
   checkInt('milliseconds', milliseconds, 0);
   if (tracer !== null) return traced('sleep', [milliseconds], () => native.sleep(milliseconds));
   native.sleep(milliseconds);
+}
+
+/** fcntl(2) command: get the file status flags (O_NONBLOCK, O_APPEND, the access mode). */
+export const F_GETFL: number = native.constants.F_GETFL;
+/** fcntl(2) command: set the file status flags; Linux changes only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME. */
+export const F_SETFL: number = native.constants.F_SETFL;
+/** fcntl(2) command: get the descriptor flags ({@link FD_CLOEXEC}). */
+export const F_GETFD: number = native.constants.F_GETFD;
+/** fcntl(2) command: set the descriptor flags ({@link FD_CLOEXEC}). */
+export const F_SETFD: number = native.constants.F_SETFD;
+/** fcntl(2) command: a pipe's capacity in bytes. */
+export const F_GETPIPE_SZ: number = native.constants.F_GETPIPE_SZ;
+/** fcntl(2) command: set a pipe's capacity (rounded up to a power-of-two number of pages; unprivileged up to /proc/sys/fs/pipe-max-size). */
+export const F_SETPIPE_SZ: number = native.constants.F_SETPIPE_SZ;
+/** Descriptor flag: close this descriptor when the process calls exec. */
+export const FD_CLOEXEC: number = native.constants.FD_CLOEXEC;
+/** poll(2) event: there are bytes to read (or, for a pipe, end of file). */
+export const POLLIN: number = native.constants.POLLIN;
+/** poll(2) event: a write would not block. */
+export const POLLOUT: number = native.constants.POLLOUT;
+/** poll(2) event (reported only): an error; for a pipe's write end, no reader is left. */
+export const POLLERR: number = native.constants.POLLERR;
+/** poll(2) event (reported only): hang-up; for a pipe's read end, no writer is left. */
+export const POLLHUP: number = native.constants.POLLHUP;
+/** poll(2) event (reported only): the descriptor is not open. */
+export const POLLNVAL: number = native.constants.POLLNVAL;
+
+/**
+ * Returns a new descriptor, the lowest number not in use, for the same open
+ * file description as `fd` (offset and status flags are shared; FD_CLOEXEC is
+ * not set on the copy). See dup(2). Does not block, so never sees EINTR.
+ */
+export function dup(fd: number): number {
+  checkFd(fd);
+  if (tracer !== null) return traced('dup', [fd], () => native.dup(fd));
+  return native.dup(fd);
+}
+
+/**
+ * Makes `newfd` refer to the open file description of `oldfd`, closing what
+ * `newfd` referred to first, in one step. Returns `newfd`. See dup2(2).
+ *
+ * The shell's redirection: `dup2(pipeWrite, 1)` makes the program's stdout
+ * the pipe. If both are the same valid descriptor it does nothing. Retried on
+ * EINTR (the same call again has the same effect).
+ *
+ * @example
+ * dup2(writeEnd, 1); close(writeEnd); execvp('ls', ['ls']);
+ */
+export function dup2(oldfd: number, newfd: number): number {
+  checkInt('oldfd', oldfd, 0);
+  checkInt('newfd', newfd, 0);
+  if (tracer !== null) return traced('dup2', [oldfd, newfd], () => native.dup2(oldfd, newfd));
+  return native.dup2(oldfd, newfd);
+}
+
+/**
+ * Replaces this process's program with `file`, found on PATH when it has no
+ * slash, run with `args` as its argv (`args[0]` is by convention its name).
+ * See execvp(3) and execve(2). Never returns on success.
+ *
+ * Meant for a child of {@link fork}: nothing of Node runs on the way (no
+ * 'exit' event, no teardown), the kernel discards the whole image, and the
+ * program's exit status is what the parent's {@link waitpid} reports.
+ * Descriptors without FD_CLOEXEC stay open in the program; descriptors opened
+ * with {@link O_CLOEXEC} (Node's own, for instance) are closed. Signals that
+ * were ignored stay ignored (Node ignores SIGPIPE, so the program does too),
+ * caught ones return to their default. Fails with a SyscallError (ENOENT,
+ * EACCES...) and then the process goes on unchanged. Does not block, so never
+ * sees EINTR.
+ *
+ * @example
+ * const pid = fork(() => execvp('wc', ['wc', '-l']));
+ */
+export function execvp(file: string, args: readonly string[]): never {
+  if (typeof file !== 'string') throw invalidType('file', 'of type string', file);
+  if (file.length === 0) throw outOfRange('file', 'a non-empty string', "''");
+  if (!Array.isArray(args)) throw invalidType('args', 'an instance of Array', args);
+  args.forEach((arg, i) => {
+    if (typeof arg !== 'string') throw invalidType(`args[${i}]`, 'of type string', arg);
+  });
+  for (const [name, value] of [['file', file], ...args.map((a, i) => [`args[${i}]`, a])]) {
+    if (value.includes('\0')) {
+      throw Object.assign(
+        new TypeError(`The "${name}" argument must be a string without null bytes. Received '${value}'`),
+        { code: 'ERR_INVALID_ARG_VALUE' },
+      );
+    }
+  }
+  const argv = [...args];
+  if (tracer !== null) return traced('execvp', [file, argv], () => native.execvp(file, argv));
+  return native.execvp(file, argv);
+}
+
+/** The number of a signal given by name ('SIGTERM') or number (0 checks the process exists). */
+function signalNumber(signal: unknown): number {
+  if (typeof signal === 'string') {
+    const n = (osConstants.signals as Record<string, number>)[signal];
+    if (n === undefined) {
+      throw Object.assign(new TypeError(`Unknown signal: ${signal}`), { code: 'ERR_UNKNOWN_SIGNAL' });
+    }
+    return n;
+  }
+  if (typeof signal !== 'number') throw invalidType('signal', 'of type string or number', signal);
+  return checkInt('signal', signal, 0);
+}
+
+/**
+ * Sends `signal` (a name like 'SIGTERM', or a number; 0 only checks) to
+ * process `pid`, or to a process group with 0 or -pgid. See kill(2).
+ * Fails with ESRCH when no such process exists (a zombie still does), EPERM
+ * when it is not ours. Does not block, so never sees EINTR.
+ */
+export function kill(pid: number, signal: string | number = 'SIGTERM'): void {
+  checkInt('pid', pid, INT32_MIN);
+  const n = signalNumber(signal);
+  if (tracer !== null) return traced('kill', [pid, signal], () => native.kill(pid, n));
+  native.kill(pid, n);
+}
+
+/** A descriptor and the events to wait for, for {@link poll}. */
+export interface PollFd {
+  fd: number;
+  /** An OR of {@link POLLIN} and {@link POLLOUT} (POLLERR, POLLHUP and POLLNVAL are always reported). */
+  events: number;
+}
+
+/** What {@link poll} found for one descriptor. */
+export interface PollResult extends PollFd {
+  /** The events that happened, as the kernel reports them. */
+  revents: number;
+  /** Decoded: POLLIN (bytes to read, or end of file). */
+  readable: boolean;
+  /** Decoded: POLLOUT (a write would not block). */
+  writable: boolean;
+  /** Decoded: POLLHUP (no writer left, for a pipe's read end). */
+  hangup: boolean;
+  /** Decoded: POLLERR (no reader left, for a pipe's write end). */
+  error: boolean;
+  /** Decoded: POLLNVAL (the descriptor is not open). */
+  invalid: boolean;
+}
+
+const POLL_FIELDS = 3; // fd, events, revents: the layout native.poll reads and fills
+
+/**
+ * Waits until one of `fds` is ready or `timeoutMs` has passed (-1: no limit,
+ * 0: just look). See poll(2). Returns one result per entry, in order, with
+ * `revents` decoded; none has revents when the time ran out.
+ *
+ * Blocks the thread (and the event loop). EINTR: a signal does not end the
+ * wait early and is not simply retried either; the wait goes on for what is
+ * left of `timeoutMs`, measured on the monotonic clock, as PEP 475 does.
+ *
+ * @example
+ * const [out] = poll([{ fd: writeEnd, events: POLLOUT }], 1000);
+ * if (out.writable) write(writeEnd, chunk);
+ */
+export function poll(fds: readonly PollFd[], timeoutMs: number = -1): PollResult[] {
+  if (!Array.isArray(fds)) throw invalidType('fds', 'an instance of Array', fds);
+  checkInt('timeoutMs', timeoutMs, -1);
+  const entries = new Int32Array(fds.length * POLL_FIELDS);
+  fds.forEach((entry, i) => {
+    if (entry === null || typeof entry !== 'object') throw invalidType(`fds[${i}]`, 'of type object', entry);
+    entries[i * POLL_FIELDS] = checkInt(`fds[${i}].fd`, entry.fd, 0);
+    entries[i * POLL_FIELDS + 1] = checkInt(`fds[${i}].events`, entry.events, 0);
+  });
+  const call = () => {
+    native.poll(entries, timeoutMs);
+    return fds.map(({ fd, events }, i): PollResult => {
+      const revents = entries[i * POLL_FIELDS + 2];
+      return {
+        fd,
+        events,
+        revents,
+        readable: (revents & POLLIN) !== 0,
+        writable: (revents & POLLOUT) !== 0,
+        hangup: (revents & POLLHUP) !== 0,
+        error: (revents & POLLERR) !== 0,
+        invalid: (revents & POLLNVAL) !== 0,
+      };
+    });
+  };
+  return tracer !== null ? traced('poll', [fds, timeoutMs], call) : call();
+}
+
+const FCNTL_COMMANDS = new Set([F_GETFL, F_SETFL, F_GETFD, F_SETFD, F_GETPIPE_SZ, F_SETPIPE_SZ]);
+
+/**
+ * Reads or changes a descriptor's flags, or a pipe's capacity. See fcntl(2).
+ *
+ * `cmd` is one of {@link F_GETFL} / {@link F_SETFL} (status flags such as
+ * O_NONBLOCK, shared by every descriptor of the open file description, and so
+ * by parent and child after fork), {@link F_GETFD} / {@link F_SETFD}
+ * ({@link FD_CLOEXEC}, this descriptor only), {@link F_GETPIPE_SZ} /
+ * {@link F_SETPIPE_SZ} (returns the capacity actually set). Other commands
+ * take pointers or block, and are refused with ERR_OUT_OF_RANGE. The accepted
+ * ones do not block, so never see EINTR.
+ *
+ * @example
+ * fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+ */
+export function fcntl(fd: number, cmd: number, arg: number = 0): number {
+  checkFd(fd);
+  if (typeof cmd !== 'number') throw invalidType('cmd', 'of type number', cmd);
+  if (!FCNTL_COMMANDS.has(cmd)) {
+    throw outOfRange('cmd', 'one of F_GETFL, F_SETFL, F_GETFD, F_SETFD, F_GETPIPE_SZ, F_SETPIPE_SZ', cmd);
+  }
+  checkInt('arg', arg, 0);
+  if (tracer !== null) return traced('fcntl', [fd, cmd, arg], () => native.fcntl(fd, cmd, arg));
+  return native.fcntl(fd, cmd, arg);
+}
+
+/**
+ * The number of bytes waiting to be read from `fd` (a pipe, socket or
+ * terminal): ioctl(fd, FIONREAD). See ioctl_fionread in pipe(7). Does not
+ * consume them and does not block. Fails with ENOTTY for a regular file on
+ * some filesystems, EBADF for a closed descriptor.
+ */
+export function bytesQueued(fd: number): number {
+  checkFd(fd);
+  if (tracer !== null) return traced('bytesQueued', [fd], () => native.bytesQueued(fd));
+  return native.bytesQueued(fd);
 }

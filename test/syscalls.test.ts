@@ -344,6 +344,207 @@ describe('setTracer', () => {
   });
 });
 
+describe('dup and dup2', () => {
+  it('dup gives the lowest free number, for the same open file description (shared flags)', () => {
+    const [r, w] = pipe();
+    const copy = ipc.dup(w);
+    const lowest = Math.min(...Array.from({ length: copy + 1 }, (_, fd) => fd).filter((fd) => !readdirSync('/proc/self/fd').includes(String(fd)) || fd === copy));
+    assert.equal(copy, lowest, 'the lowest number not in use');
+    write(copy, 'via the copy');
+    assert.equal(ipc.bytesQueued(r), 12);
+    ipc.fcntl(w, ipc.F_SETFL, ipc.fcntl(w, ipc.F_GETFL) | ipc.O_NONBLOCK);
+    assert.ok(fdFlags(copy) & ipc.O_NONBLOCK, 'status flags live in the shared description');
+    close(copy);
+    close(w);
+    assert.equal(read(r, Buffer.alloc(64)), 12);
+    assert.equal(read(r, Buffer.alloc(64)), 0, 'EOF: both descriptors of the write end are closed');
+    close(r);
+    assertErrno(() => ipc.dup(r), 'EBADF', 'dup', -9);
+  });
+
+  it('dup2 redirects a descriptor number, closing what it held', () => {
+    const [r1, w1] = pipe();
+    const [r2, w2] = pipe();
+    assert.equal(ipc.dup2(w1, w2), w2);
+    write(w2, 'x');
+    assert.equal(ipc.bytesQueued(r1), 1, 'w2 now writes into the first pipe');
+    assert.equal(ipc.bytesQueued(r2), 0);
+    close(w2);
+    assert.equal(read(r2, Buffer.alloc(1)), 0, "the second pipe's only write end was closed by dup2");
+    assert.equal(ipc.dup2(w1, w1), w1, 'the same descriptor: nothing happens');
+    [r1, w1, r2].forEach(close);
+    assertErrno(() => ipc.dup2(w1, 100), 'EBADF', 'dup2', -9);
+  });
+});
+
+describe('execvp', () => {
+  it("a forked child runs a real program; its exit status reaches waitpid", () => {
+    const pid = fork(() => ipc.execvp('sh', ['sh', '-c', 'exit 7']));
+    const status = waitpid(pid);
+    assert.equal(status.exitCode, 7);
+  });
+
+  it('the program inherits descriptors (dup2 onto stdout) and gets EOF when all writers close', () => {
+    const [r, w] = pipe();
+    const pid = fork(() => {
+      ipc.dup2(w, 1);
+      close(w);
+      close(r);
+      ipc.execvp('echo', ['echo', 'from', 'echo']);
+    });
+    close(w);
+    let text = '';
+    const buf = Buffer.alloc(256);
+    for (let n; (n = read(r, buf)) > 0; ) text += buf.toString('utf8', 0, n);
+    close(r);
+    assert.equal(text, 'from echo\n');
+    assert.equal(waitpid(pid).exitCode, 0);
+  });
+
+  it('closes O_CLOEXEC descriptors in the program and keeps the others', () => {
+    const [r1, w1] = pipe(ipc.O_CLOEXEC);
+    const [r2, w2] = pipe();
+    const [out, into] = pipe();
+    const pid = fork(() => {
+      ipc.dup2(into, 1);
+      ipc.execvp('sh', ['sh', '-c', `test -e /proc/self/fd/${w1} && echo w1; test -e /proc/self/fd/${w2} && echo w2; true`]);
+    });
+    [r1, w1, r2, w2, into].forEach(close);
+    let text = '';
+    const buf = Buffer.alloc(256);
+    for (let n; (n = read(out, buf)) > 0; ) text += buf.toString('utf8', 0, n);
+    close(out);
+    assert.equal(waitpid(pid).exitCode, 0);
+    assert.equal(text, 'w2\n');
+  });
+
+  it('fails with ENOENT and leaves the process as it was', () => {
+    assertErrno(() => ipc.execvp('no-such-program-here', ['x']), 'ENOENT', 'execvp', -2);
+    assert.throws(() => ipc.execvp('sh', 'sh' as never), { code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => ipc.execvp('sh', ['sh', 1 as never]), { code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => ipc.execvp('sh', ['sh\0']), { code: 'ERR_INVALID_ARG_VALUE' });
+    assert.throws(() => ipc.execvp('', []), { code: 'ERR_OUT_OF_RANGE' });
+  });
+});
+
+describe('kill', () => {
+  it('sends a signal by name or number; 0 checks; ESRCH once the process is reaped', () => {
+    const pid = fork(() => {
+      for (;;) ipc.sleep(1000);
+    });
+    ipc.kill(pid, 0);
+    ipc.kill(pid, 'SIGSTOP');
+    assert.equal(waitpid(pid, ipc.WUNTRACED).stopSignal, 'SIGSTOP');
+    ipc.kill(pid, 9);
+    assert.equal(waitpid(pid).signal, 'SIGKILL');
+    assertErrno(() => ipc.kill(pid, 0), 'ESRCH', 'kill', -3);
+    assert.throws(() => ipc.kill(pid, 'SIGNOPE'), { code: 'ERR_UNKNOWN_SIGNAL' });
+    assert.throws(() => ipc.kill(pid, -1), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => ipc.kill('1' as never, 0), { code: 'ERR_INVALID_ARG_TYPE' });
+  });
+});
+
+describe('poll', () => {
+  it('reports readable, writable and hang-up, decoded', () => {
+    const [r, w] = pipe();
+    let [rr, ww] = ipc.poll([{ fd: r, events: ipc.POLLIN }, { fd: w, events: ipc.POLLOUT }], 0);
+    assert.equal(rr.revents, 0, 'nothing to read yet');
+    assert.deepEqual([ww.writable, ww.readable], [true, false]);
+    write(w, 'x');
+    [rr] = ipc.poll([{ fd: r, events: ipc.POLLIN }], 1000);
+    assert.equal(rr.revents, ipc.POLLIN);
+    assert.equal(rr.readable, true);
+    close(w);
+    [rr] = ipc.poll([{ fd: r, events: ipc.POLLIN }], 1000);
+    assert.equal(rr.hangup, true, 'no writer left');
+    const [bad] = ipc.poll([{ fd: w, events: ipc.POLLIN }], 0);
+    assert.equal(bad.invalid, true, 'a closed descriptor: POLLNVAL');
+    close(r);
+  });
+
+  it('times out with no revents; a signal neither ends the wait early nor restarts it in full', () => {
+    const [r, w] = pipe();
+    const started = Date.now();
+    const [rr] = ipc.poll([{ fd: r, events: ipc.POLLIN }], 50);
+    assert.equal(rr.revents, 0);
+    assert.ok(Date.now() - started >= 45);
+    // A child interrupts the wait with a signal that has a handler (so poll(2)
+    // fails with EINTR each time): the wait must neither fail nor end early.
+    const parent = process.pid;
+    const onSignal = () => {};
+    process.on('SIGUSR2', onSignal);
+    const pinger = fork(() => {
+      for (let i = 0; i < 20; i++) {
+        ipc.kill(parent, 'SIGUSR2');
+        ipc.sleep(10);
+      }
+    });
+    const t0 = Date.now();
+    const [again] = ipc.poll([{ fd: r, events: ipc.POLLIN }], 300);
+    const waited = Date.now() - t0;
+    assert.equal(again.revents, 0);
+    assert.ok(waited >= 290, `waited ${waited} ms`);
+    assert.equal(waitpid(pinger).exitCode, 0, 'every signal was sent');
+    process.off('SIGUSR2', onSignal);
+    close(r);
+    close(w);
+  });
+
+  it('rejects bad arguments', () => {
+    assert.throws(() => ipc.poll({} as never, 0), { code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => ipc.poll([{ fd: -1, events: 1 }], 0), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => ipc.poll([], -2), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => ipc.poll([null as never], 0), { code: 'ERR_INVALID_ARG_TYPE' });
+  });
+});
+
+describe('fcntl and bytesQueued', () => {
+  it('O_NONBLOCK through F_GETFL/F_SETFL; FD_CLOEXEC through F_GETFD/F_SETFD', () => {
+    const [r, w] = pipe();
+    assert.equal(ipc.fcntl(r, ipc.F_GETFL) & ipc.O_NONBLOCK, 0);
+    ipc.fcntl(r, ipc.F_SETFL, ipc.fcntl(r, ipc.F_GETFL) | ipc.O_NONBLOCK);
+    assertErrno(() => read(r, Buffer.alloc(1)), 'EAGAIN', 'read', -11);
+    assert.equal(ipc.fcntl(r, ipc.F_GETFD), 0);
+    ipc.fcntl(r, ipc.F_SETFD, ipc.FD_CLOEXEC);
+    assert.equal(ipc.fcntl(r, ipc.F_GETFD), ipc.FD_CLOEXEC);
+    assert.ok(fdFlags(r) & 0o2000000, '/proc shows O_CLOEXEC');
+    close(r);
+    close(w);
+  });
+
+  it("F_GETPIPE_SZ / F_SETPIPE_SZ read and change a pipe's capacity; FIONREAD counts queued bytes", () => {
+    const [r, w] = pipe(ipc.O_NONBLOCK);
+    assert.equal(ipc.fcntl(w, ipc.F_GETPIPE_SZ), 65536);
+    assert.equal(ipc.fcntl(w, ipc.F_SETPIPE_SZ, 100_000), 131072, 'rounded up to a power of two pages');
+    let total = 0;
+    try {
+      for (;;) total += write(w, Buffer.alloc(4096));
+    } catch (error) {
+      assert.equal((error as { code: string }).code, 'EAGAIN');
+    }
+    assert.equal(total, 131072);
+    assert.equal(ipc.bytesQueued(r), 131072);
+    read(r, Buffer.alloc(1000));
+    assert.equal(ipc.bytesQueued(r), 130072);
+    close(r);
+    close(w);
+    assertErrno(() => ipc.bytesQueued(r), 'EBADF', 'ioctl', -9);
+    assertErrno(() => ipc.fcntl(r, ipc.F_GETFL), 'EBADF', 'fcntl', -9);
+  });
+
+  it('refuses commands it does not wrap and bad arguments', () => {
+    assert.throws(() => ipc.fcntl(0, 5 /* F_GETLK: takes a pointer */), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => ipc.fcntl(0, 'F_GETFL' as never), { code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => ipc.fcntl(0, ipc.F_SETFL, -1), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => ipc.bytesQueued(-1), { code: 'ERR_OUT_OF_RANGE' });
+    const native = require(path.resolve(__dirname, '../src/native')).native;
+    assert.throws(() => native.fcntl(0, 5, 0), RangeError);
+    assert.throws(() => native.poll([1, 2, 3], 0), TypeError);
+    assert.throws(() => native.poll(new Int32Array(2), 0), RangeError);
+    assert.throws(() => native.execvp('sh', 'sh'), TypeError);
+  });
+});
+
 describe('bad arguments never reach the kernel', () => {
   const buf = Buffer.alloc(8);
   const cases: [string, () => unknown, string][] = [
