@@ -13,23 +13,9 @@ import * as fs from 'node:fs';
 import { SourceMap } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as api from '../index';
-import { getpid, getppid, setTracer, SyscallError, WNOHANG, type TraceEvent } from '../index';
+import { bytesQueued, F_GETPIPE_SZ, fcntl, getppid, setTracer, sleep, SyscallError, WNOHANG, type TraceEvent } from '../index';
 import type { FdEntry, ProcessSnapshot, RawEvent, Snapshot, SourceFrame } from './types';
 
-/**
- * The calls of the trace work that the recorder uses when they exist (bytes
- * queued and pipe capacity); without them the page shows the byte flow alone.
- */
-interface PipeProbes {
-  bytesQueued?: (fd: number) => number;
-  fcntl?: (fd: number, cmd: number, arg?: number) => number;
-  F_GETPIPE_SZ?: number;
-}
-const probes = api as unknown as PipeProbes;
-
-/** The tracer's event as the trace work reports it (phase, id, pid and time on every call). */
-type PhasedEvent = TraceEvent & Partial<{ phase: 'start' | 'end'; id: number; pid: number; time: number }>;
 
 /** How much of the data of one read or write is kept: enough for the tutorial's messages. */
 export const DATA_KEPT = 96;
@@ -134,12 +120,7 @@ function readProcess(pid: number): ProcessSnapshot | null {
  * an EPIPE. With no reader left the open fails (ENXIO) and the count is unknown.
  */
 function probePipe(inode: number, own: FdEntry[], holder: { pid: number; fd: number } | null): { queued: number | null; capacity: number | null } {
-  const { bytesQueued, fcntl, F_GETPIPE_SZ } = probes;
-  if (!bytesQueued) return { queued: null, capacity: null };
-  const ask = (fd: number) => ({
-    queued: bytesQueued(fd),
-    capacity: fcntl && F_GETPIPE_SZ !== undefined ? fcntl(fd, F_GETPIPE_SZ) : null,
-  });
+  const ask = (fd: number) => ({ queued: bytesQueued(fd), capacity: fcntl(fd, F_GETPIPE_SZ) });
   const mine = own.find((f) => f.pipe === inode);
   try {
     if (mine) return ask(mine.fd);
@@ -229,7 +210,7 @@ function plainArgs(call: string, args: readonly unknown[]): unknown[] {
   return args.map((a) => (a instanceof Uint8Array ? { bytes: a.byteLength } : typeof a === 'function' ? '[function]' : a));
 }
 
-function plainResult(e: PhasedEvent): unknown {
+function plainResult(e: TraceEvent): unknown {
   const r = e.result;
   if (e.call === 'read' && typeof r === 'number' && r > 0 && e.args[1] instanceof Uint8Array) {
     const [, buffer, offset] = e.args as [number, Uint8Array, number];
@@ -250,7 +231,6 @@ export interface RecorderOptions {
 export function startRecording(options: RecorderOptions): { stop(): void; note(kind: 'say' | 'exit', text: string): void } {
   const root = process.pid;
   let busy = false; // the recorder's own probes are not part of the run
-  let ownIds = 0;
   const programPipes = new Set<number>(); // inherited by the children: they probe their parent's pipes too
 
   const append = (event: RawEvent) => {
@@ -270,7 +250,7 @@ export function startRecording(options: RecorderOptions): { stop(): void; note(k
         append({ kind: 'sample', pid: process.pid, ppid: getppid(), time: now(), snapshot: takeSnapshot(root, programPipes) });
       }
       if (states.includes('Z') || (options & WNOHANG) !== 0 || Date.now() >= deadline) return;
-      api.sleep(ZOMBIE_POLL_MS); // not recorded: the recorder is busy
+      sleep(ZOMBIE_POLL_MS); // not recorded: the recorder is busy
     }
   };
 
@@ -278,30 +258,26 @@ export function startRecording(options: RecorderOptions): { stop(): void; note(k
     if (busy) return;
     busy = true;
     try {
-      const e = event as PhasedEvent;
-      const phase = e.phase ?? 'end';
-      const pid = e.pid ?? getpid();
-      let id = e.id;
-      if (id === undefined) id = ++ownIds; // a tracer that reports each call once, at its return
-      const frames = phase === 'start' || e.phase === undefined ? callerFrames(options.packageRoot) : undefined;
+      const e = event;
       const raw: RawEvent = {
-        kind: phase,
-        pid,
+        kind: e.phase,
+        pid: e.pid,
         ppid: getppid(),
-        id,
+        id: e.id,
         call: e.call,
-        time: e.time ?? now(),
+        time: e.time,
         args: plainArgs(e.call, e.args),
       };
-      if (frames) raw.frames = frames;
-      if (phase === 'end') {
+      // Where the call was made: at its start (the end's is the same line).
+      if (e.phase === 'start') raw.frames = callerFrames(options.packageRoot);
+      if (e.phase === 'end') {
         if (e.error instanceof SyscallError) raw.error = { code: e.error.code, message: e.error.message };
         else raw.result = plainResult(e);
       }
-      if (phase === 'end' && e.call === 'pipe' && Array.isArray(e.result)) {
+      if (e.phase === 'end' && e.call === 'pipe' && Array.isArray(e.result)) {
         for (const fd of e.result as number[]) programPipes.add(fs.fstatSync(fd).ino);
       }
-      if (phase === 'start' && e.call === 'waitpid') {
+      if (e.phase === 'start' && e.call === 'waitpid') {
         const [target, opts] = e.args as [number, number];
         watchForZombie(target, opts);
       }

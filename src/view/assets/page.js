@@ -96,7 +96,13 @@
   const starts = new Map();
   events.forEach((e, i) => { if (e.kind === 'start') starts.set(`${e.pid}:${e.id}`, i); });
   const startOf = (e) => (e.kind === 'end' ? events[starts.get(`${e.pid}:${e.id}`)] : e) || e;
-  const bytesText = (v) => (v && typeof v === 'object' && 'bytes' in v ? (v.text !== undefined ? `"${quote(v.text)}"${v.text.length < v.bytes ? '…' : ''}` : `buf[${v.bytes}]`) : String(v));
+  /** Data shown in a call: at most this many characters of it. */
+  const SHOWN = 40;
+  const bytesText = (v) => {
+    if (!(v && typeof v === 'object' && 'bytes' in v)) return String(v);
+    if (v.text === undefined) return `buf[${v.bytes}]`;
+    return `"${quote(v.text.slice(0, SHOWN))}"${v.text.length > SHOWN || v.text.length < v.bytes ? '…' : ''}`;
+  };
   function callText(e) {
     const s = startOf(e);
     const a = e.args || [];
@@ -307,6 +313,7 @@
     const grid = $('kernel-grid');
     const layer = $('arrows');
     layer.replaceChildren();
+    if (getComputedStyle(layer).display === 'none') return; // stacked columns: no arrows
     const box = grid.getBoundingClientRect();
     layer.setAttribute('viewBox', `0 0 ${box.width} ${box.height}`);
     const defs = svg('defs');
@@ -357,7 +364,7 @@
   const LEFT = 104;
   function renderTimeline() {
     const box = $('timeline-box');
-    const width = Math.max(420, box.clientWidth - 2);
+    const width = Math.max(320, box.clientWidth - 2);
     const height = 18 + lanes.length * LANE + 4;
     const area = $('timeline-svg');
     area.replaceChildren();
@@ -430,7 +437,7 @@
     if (key === frameAt) return;
     frameAt = key;
     const top = frames.find((f) => sources.has(f.file)) || { file: rec.sources[0] && rec.sources[0].path, line: 0 };
-    $('ts-title').textContent = `TypeScript: ${top.file || ''}${top.line ? `, line ${top.line} (${top.fn || 'top level'})` : ''}`;
+    $('ts-title').textContent = `TypeScript: ${top.file || ''}${top.line ? `, line ${top.line}${top.fn ? ` (${top.fn})` : ''}` : ''}`;
     fillPane($('ts'), sources.get(top.file) || [], top.line);
     const rustPre = $('rust');
     if (!rec.rust) {
