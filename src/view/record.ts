@@ -90,6 +90,7 @@ function readProcess(pid: number): ProcessSnapshot | null {
     } catch {
       continue; // closed meanwhile
     }
+    if (target.startsWith('/proc/')) continue; // a recorder's own reading of /proc
     const item: FdEntry = { fd, target };
     const m = PIPE_LINK.exec(target);
     if (m) {
