@@ -18,7 +18,7 @@ const load = {
   view: () => require('./view/index') as typeof import('./view/index'),
 };
 
-const USAGE = `Usage: bidirectional-ipc [demo] [options]
+const USAGE = `Usage: bidirectional-ipc [COMMAND] [options]
 
 Runs the Rust pipes tutorial (two pipes, fork, ten messages and their echoes)
 on real pipe(2), fork(2), read(2), write(2), close(2) and waitpid(2) calls.
@@ -28,20 +28,48 @@ Commands:
   demo            run the tutorial program (the default)
   compare         build the Rust original, run both programs under strace, and
                   show their output, times and system calls side by side
-  steps           walk through the tutorial's steps, showing after each one the
-                  descriptor tables of parent and child, read from /proc
+  steps           walk through the tutorial's steps, showing after each one what
+                  the kernel holds: descriptor tables, open pipes, queued bytes
   lesson NAME     run a lesson: a classic mistake, what the kernel did, the fix
   lesson --list   list the lessons
   view            replay a run of the demo or a lesson in a web page
                   (bidirectional-ipc view --help)
+  help            show this help
 
 Options:
-  --trace         (demo, lesson) print every system call to stderr as it happens
-  --diagram FILE  (demo) write a Mermaid sequence diagram of the run to FILE
-  --no-pause      (steps) do not wait for Enter between steps
-  --json          (compare) print the result as JSON
-  -h, --help      show this help
+  --trace[=CALLS]    (demo, steps, lesson) print the system calls to stderr as
+                     they happen; CALLS is a comma-separated list (read,write),
+                     'internal' adds a lesson's own polling, 'all' is everything
+  --diagram PATH     (demo) write a Mermaid sequence diagram of the run to PATH
+                     (.md: in a mermaid block, .mmd: bare, -: to stdout)
+  --iterations N     (demo) exchange N messages instead of the tutorial's 10
+  --no-pause         (steps) do not wait for Enter between steps
+  --list             (lesson) list the lessons
+  --json             (compare) print the result as JSON
+  -v, --version      print the version
+  -h, --help         show this help
 `;
+
+/** Which options each command takes; any other is refused the same way. */
+const APPLIES: Record<string, readonly string[]> = {
+  demo: ['trace', 'diagram', 'iterations'],
+  steps: ['trace', 'no-pause'],
+  lesson: ['trace', 'list'],
+  compare: ['json'],
+  help: [],
+};
+
+/** The calls --trace can name. */
+const TRACEABLE = [
+  'pipe', 'fork', 'read', 'write', 'close', 'waitpid', '_exit', 'sleep',
+  'dup', 'dup2', 'execvp', 'kill', 'poll', 'fcntl', 'bytesQueued',
+];
+
+/** A mistake in the command line: one line on stderr, status 2 (as getopt-based tools do). */
+function usageError(message: string): never {
+  process.stderr.write(`bidirectional-ipc: ${message} (see --help)\n`);
+  process.exit(2);
+}
 
 function fail(message: string): never {
   process.stderr.write(`bidirectional-ipc: ${message}\n`);
@@ -60,8 +88,8 @@ function childFate(): string {
   }
 }
 
-function runDemo(): void {
-  const outcome = main();
+function runDemo(iterations: number | undefined): void {
+  const outcome = main(iterations);
   if (outcome.role === 'child') return; // the child ends when its loop is empty, status 0
   const child = outcome.child;
   if (child.signaled) fail(`the child was killed by ${child.signal}`);
@@ -86,14 +114,12 @@ function say(text: string): void {
 
 function runLesson(name: string | undefined, list: boolean): void {
   const LESSONS = load.lessons();
-  if (list || name === undefined) {
+  if (list) {
     const width = Math.max(...LESSONS.map((l) => l.name.length));
     for (const lesson of LESSONS) say(`${lesson.name.padEnd(width)}  ${lesson.title}\n`);
-    if (!list) fail('lesson: name a lesson (see above)');
     return;
   }
-  const lesson = LESSONS.find((l) => l.name === name);
-  if (!lesson) fail(`lesson: no lesson '${name}'; lessons: ${LESSONS.map((l) => l.name).join(', ')}`);
+  const lesson = LESSONS.find((l) => l.name === name)!;
   say(`${lesson.name}: ${lesson.title}\n\n`);
   lesson.run(say);
 }
@@ -112,66 +138,153 @@ function runCompare(json: boolean): void {
   if (!same) process.exitCode = 1;
 }
 
+/** Checks that the diagram can be written to `target` before the demo runs. */
+function checkDiagramTarget(target: string): void {
+  if (target === '-') return;
+  const dir = path.dirname(path.resolve(target));
+  try {
+    if (!fs.statSync(dir).isDirectory()) usageError(`--diagram: '${dir}' is not a directory`);
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOENT') usageError(`--diagram: no directory '${dir}'`);
+    if (code === 'EACCES') usageError(`--diagram: cannot write in '${dir}'`);
+    throw error;
+  }
+  if (fs.existsSync(target) && fs.statSync(target).isDirectory()) usageError(`--diagram: '${target}' is a directory`);
+}
+
+interface TraceChoice {
+  only?: string[];
+  internal: boolean;
+}
+
+/** --trace, --trace=all, --trace=read,write,internal. */
+function traceChoice(value: string): TraceChoice {
+  if (value === '' || value === 'all') return { internal: value === 'all' };
+  const names = value.split(',').map((n) => n.trim()).filter(Boolean);
+  for (const name of names) {
+    if (name !== 'internal' && !TRACEABLE.includes(name)) {
+      usageError(`unknown call '${name}' in --trace (calls: ${TRACEABLE.join(', ')}, internal, all)`);
+    }
+  }
+  const only = names.filter((n) => n !== 'internal');
+  return { only: only.length > 0 ? only : undefined, internal: names.includes('internal') };
+}
+
+function version(): string {
+  return (require('../../package.json') as { version: string }).version;
+}
+
 function run(argv: string[]): void {
   if (argv[0] === 'view') return load.view().runView(argv.slice(1)); // its own options
+  // A bare --trace means every call; parseArgs wants a value for a string option.
+  const args = argv.map((a) => (a === '--trace' ? '--trace=' : a));
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args,
       allowPositionals: true,
+      strict: true,
       options: {
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
         json: { type: 'boolean' },
-        trace: { type: 'boolean' },
+        trace: { type: 'string' },
         diagram: { type: 'string' },
+        iterations: { type: 'string' },
         'no-pause': { type: 'boolean' },
         list: { type: 'boolean' },
       },
     });
   } catch (error) {
-    fail(`${(error as Error).message}\n\n${USAGE}`);
+    const e = error as Error & { code?: string };
+    const option = /'(-[^']*)'/.exec(e.message)?.[1];
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') usageError(`unknown option '${option ?? e.message}'`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') usageError(`option '${option?.replace(/ <value>.*$/, '')}' needs a value`);
+    usageError(e.message.split('\n')[0]);
   }
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(USAGE);
     return;
   }
+  if (values.version) {
+    process.stdout.write(`bidirectional-ipc ${version()}\n`);
+    return;
+  }
   const [command = 'demo', ...rest] = positionals;
-  if (rest.length > (command === 'lesson' ? 1 : 0)) fail(`unexpected argument '${rest.at(-1)}'\n\n${USAGE}`);
+  if (!(command in APPLIES)) usageError(`unknown command '${command}'`);
+  for (const option of Object.keys(values)) {
+    if (!APPLIES[command].includes(option)) usageError(`option '--${option}' does not apply to '${command}'`);
+  }
+  if (command === 'help') {
+    if (rest.length > 0) usageError(`unexpected argument '${rest[0]}'`);
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (command === 'lesson') {
+    const names = load.lessons().map((l) => l.name);
+    if (values.list && rest.length > 0) usageError(`unexpected argument '${rest[0]}' after --list`);
+    if (!values.list && rest.length === 0) usageError(`lesson: name a lesson (lesson --list shows them)`);
+    if (rest.length > 1) usageError(`unexpected argument '${rest[1]}'`);
+    if (!values.list && !names.includes(rest[0])) usageError(`lesson: no lesson '${rest[0]}'; lessons: ${names.join(', ')}`);
+  } else if (rest.length > 0) {
+    usageError(`unexpected argument '${rest[0]}'`);
+  }
+  let iterations: number | undefined;
+  if (values.iterations !== undefined) {
+    iterations = Number(values.iterations);
+    if (!/^\d+$/.test(values.iterations) || iterations < 1 || iterations > 100_000) {
+      usageError(`--iterations: a whole number from 1 to 100000, not '${values.iterations}'`);
+    }
+  }
   let recording: string | undefined;
   if (values.diagram !== undefined) {
-    if (command !== 'demo') fail('--diagram goes with the demo');
+    if (values.diagram === '') usageError("option '--diagram' needs a path");
+    checkDiagramTarget(values.diagram);
     recording = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-')), 'calls.jsonl');
+    process.on('exit', () => {
+      if (process.pid === parentPid) fs.rmSync(path.dirname(recording!), { recursive: true, force: true });
+    });
   }
-  if (values.trace || recording) {
-    if (command !== 'demo' && command !== 'lesson') fail('--trace goes with demo and lesson');
-    // The lessons' pipes are not the tutorial's: they are named pipe1_read, pipe1_write, ...
-    load.trace().startTracing({ print: values.trace === true, recordTo: recording, pipes: command === 'lesson' ? [] : undefined });
+  if (values.trace !== undefined || recording) {
+    const choice = values.trace !== undefined ? traceChoice(values.trace) : { internal: false };
+    load.trace().startTracing({
+      print: values.trace !== undefined,
+      only: choice.only,
+      internal: choice.internal,
+      recordTo: recording,
+      // The lessons' pipes are not the tutorial's: they are named pipe1_read, pipe1_write, ...
+      pipes: command === 'lesson' ? [] : undefined,
+    });
   }
   switch (command) {
     case 'demo':
       try {
-        runDemo();
-        if (recording && process.pid === parentPid) {
-          load.diagram().writeDiagram(recording, values.diagram!);
-          fs.rmSync(path.dirname(recording), { recursive: true, force: true });
-        }
+        runDemo(iterations);
+        if (recording && process.pid === parentPid) load.diagram().writeDiagram(recording, values.diagram!);
       } catch (error) {
         const e = error as Error & { code?: string };
         fail(`${e.code ? e.message : String(e.stack ?? e)}${childFate()}`);
       }
       return;
-    case 'steps':
-      void load.steps().runSteps({ pause: !values['no-pause'] && process.stdin.isTTY === true, out: say });
+    case 'steps': {
+      // Ctrl-C: end like the demo does (128 + SIGINT); the steps' exit handler kills a stopped child.
+      const interrupted = () => process.exit(130);
+      process.on('SIGINT', interrupted);
+      void load
+        .steps()
+        .runSteps({ pause: !values['no-pause'] && process.stdin.isTTY === true, out: say, onInterrupt: interrupted })
+        .then(() => process.off('SIGINT', interrupted));
       return;
+    }
     case 'lesson':
       runLesson(rest[0], values.list === true);
       return;
     case 'compare':
       runCompare(values.json === true);
       return;
-    default:
-      fail(`unknown command '${command}'\n\n${USAGE}`);
   }
 }
 

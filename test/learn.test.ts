@@ -10,12 +10,55 @@ import { LESSONS } from '../src/learn/lessons/index';
 import { fdTable, runSteps } from '../src/learn/steps';
 import { runCli, tutorialOutput } from './helpers';
 
+/** The logical calls of a trace: an unfinished start and its resumed end joined into one. */
+function traceCalls(stderr: string): { who: string; text: string; line: number }[] {
+  const calls: { who: string; text: string; line: number }[] = [];
+  const unfinished = new Map<string, { who: string; text: string; line: number }>();
+  stderr.split('\n').filter(Boolean).forEach((raw, line) => {
+    const m = /^\[(\w+ \d+)\] (.*)$/.exec(raw);
+    assert.ok(m, `a trace line: ${raw}`);
+    const [, who, text] = m;
+    const resumed = /^<\.\.\. (\w+) resumed> (.*)$/.exec(text);
+    if (resumed) {
+      const start = unfinished.get(`${who} ${resumed[1]}`);
+      assert.ok(start, `a start for ${raw}`);
+      unfinished.delete(`${who} ${resumed[1]}`);
+      const head = start.text.replace(/(, \.\.\.)?\) <unfinished \.\.\.>$/, '');
+      const tail = resumed[2].startsWith('=') ? `) ${resumed[2]}` : `, ${resumed[2]}`;
+      // A write is placed by its start (its bytes can be read before it returns),
+      // a read by its end (that is when it has the bytes).
+      calls.push({ who, text: `${head}${tail}`, line: resumed[1] === 'write' ? start.line : line });
+    } else if (/ <unfinished \.\.\.>$/.test(text)) {
+      unfinished.set(`${who} ${text.split('(')[0]}`, { who, text, line });
+    } else {
+      calls.push({ who, text, line });
+    }
+  });
+  return calls.sort((a, b) => a.line - b.line);
+}
+
+/**
+ * Checks cause before effect for message i: the parent's write of it comes
+ * before the child's read of it, which comes before the child's echo, which
+ * comes before the parent's read of the echo. Returns the four positions.
+ */
+function assertHappensBefore(positions: (pattern: RegExp) => number, i: number, where: string): void {
+  const steps = [
+    positions(new RegExp(`parent.*write.*'?"?Parent message ${i}\\b`)),
+    positions(new RegExp(`child.*read.*'?"?Parent message ${i}\\b`)),
+    positions(new RegExp(`child.*write.*Child echoing: Parent message ${i}\\b`)),
+    positions(new RegExp(`parent.*read.*Child echoing: Parent message ${i}\\b`)),
+  ];
+  assert.ok(steps.every((p) => p >= 0), `${where}: all four events of message ${i} are there: ${steps}`);
+  assert.deepEqual([...steps].sort((a, b) => a - b), steps, `${where}: message ${i} in cause-and-effect order: ${steps}`);
+}
+
 describe('--trace', () => {
-  it('prints every call of the demo to stderr and leaves stdout byte-identical', () => {
+  it('prints every call of the demo to stderr, blocked calls as started, and leaves stdout byte-identical', () => {
     const run = runCli(['demo', '--trace']);
     assert.equal(run.status, 0);
     assert.equal(run.stdout, tutorialOutput());
-    const lines = run.stderr.trim().split('\n');
+    const lines = traceCalls(run.stderr).map((c) => `[${c.who}] ${c.text}`);
     const count = (re: RegExp) => lines.filter((l) => re.test(l)).length;
     assert.equal(count(/^\[parent \d+\] pipe\(\) = \[\d+ parent_read, \d+ child_write\]$/), 1);
     assert.equal(count(/^\[parent \d+\] pipe\(\) = \[\d+ child_read, \d+ parent_write\]$/), 1);
@@ -33,30 +76,91 @@ describe('--trace', () => {
     const parentCalls = 2 + 1 + 2 + 10 * 4 + 2 + 1; // pipes, fork, closes, 10 × (write, read, print, sleep), closes, wait
     const childCalls = 1 + 2 + 10 * 3 + 2; // fork, closes, 10 × (read, print, echo), closes
     assert.equal(lines.length, parentCalls + childCalls, 'nothing else');
+    // The child waits in read() for each message while the parent sleeps: shown as started.
+    assert.match(run.stderr, /^\[child \d+\] read\(\d+ child_read, \.\.\.\) <unfinished \.\.\.>$/m);
+    assert.match(run.stderr, /^\[child \d+\] <\.\.\. read resumed> "Parent message \d", 1024\) = 16$/m);
     assert.doesNotMatch(run.stderr, /\x1b\[/, 'no colour when stderr is not a terminal');
   });
 
-  it('shows a failed call with its errno', () => {
+  it('shows a failed call with its errno, and flags by name', () => {
     const run = runCli(['lesson', 'broken-pipe', '--trace']);
     assert.match(run.stderr, /^\[parent \d+\] write\(\d+ pipe1_write, "anyone there\?", 13\) = -1 EPIPE \(broken pipe\)$/m);
+    const flags = runCli(['lesson', 'cloexec', '--trace=pipe']);
+    assert.match(flags.stderr, /^\[parent \d+\] pipe\(O_CLOEXEC\) = \[\d+ pipe\d+_read, \d+ pipe\d+_write\]$/m);
+  });
+
+  it('--trace=CALLS shows only those calls; a lesson\'s own polling only with internal', () => {
+    const run = runCli(['demo', '--trace=read,write', '--iterations', '2']);
+    assert.equal(run.status, 0);
+    const names = new Set(traceCalls(run.stderr).map((c) => c.text.split('(')[0]));
+    assert.deepEqual([...names].sort(), ['read', 'write']);
+    const quiet = runCli(['lesson', 'unclosed-ends', '--trace']);
+    const loud = runCli(['lesson', 'unclosed-ends', '--trace=all']);
+    const polls = (text: string) => text.split('\n').filter((l) => /waitpid\(\d+, WNOHANG\)/.test(l)).length;
+    assert.equal(polls(quiet.stderr), 0, 'the lesson\'s bounded waits are hidden');
+    assert.ok(polls(loud.stderr) > 10, `shown when asked for: ${polls(loud.stderr)}`);
+    assert.ok(quiet.stderr.split('\n').length < 40, `a readable trace: ${quiet.stderr.split('\n').length} lines`);
+    assert.match(quiet.stderr, /read\(\d+ pipe1_read, \.\.\.\) <unfinished \.\.\.>/, 'the blocked read is shown');
+  });
+
+  it("pipe-capacity's stuck write appears in the trace as unfinished", () => {
+    const run = runCli(['lesson', 'pipe-capacity', '--trace=write']);
+    assert.equal(run.status, 0);
+    assert.match(run.stderr, /^\[child \d+\] write\(\d+ pipe\d+_write, "a+"\.\.\., 262144\) <unfinished \.\.\.>$/m);
+  });
+});
+
+describe('happens-before order', () => {
+  it('over 20 runs, trace and diagram show each message written before it is read, each echo after its read', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-'));
+    const ITERATIONS = 5;
+    for (let run = 0; run < 20; run++) {
+      const file = path.join(dir, `run${run}.md`);
+      const cli = runCli(['demo', '--trace=read,write', '--diagram', file, '--iterations', String(ITERATIONS)]);
+      assert.equal(cli.status, 0, cli.stderr);
+      const calls = traceCalls(cli.stderr).filter((c) => !c.text.includes(' stdout'));
+      const inTrace = (re: RegExp) => calls.findIndex((c) => re.test(`${c.who} ${c.text}`));
+      const diagram = fs.readFileSync(file, 'utf8').split('\n').map((l) =>
+        l.replace(/^ *(\w+)->>(\w+): (\w+)/, (_, from, to, call) => `${call === 'read' ? (to === 'P' ? 'parent' : 'child') : from === 'P' ? 'parent' : 'child'} ${call}`),
+      );
+      const inDiagram = (re: RegExp) => diagram.findIndex((l) => re.test(l));
+      for (let i = 0; i < ITERATIONS; i++) {
+        assertHappensBefore(inTrace, i, `run ${run}, trace`);
+        assertHappensBefore(inDiagram, i, `run ${run}, diagram`);
+      }
+    }
   });
 });
 
 describe('--diagram', () => {
-  it('writes a Mermaid sequence diagram of the real run', () => {
+  it('writes a Mermaid sequence diagram of the real run, with pipes as participants', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'diagram-')), 'run.md');
     const run = runCli(['demo', '--diagram', file]);
     assert.equal(run.status, 0);
     assert.equal(run.stdout, tutorialOutput());
     const text = fs.readFileSync(file, 'utf8');
-    assert.match(text, /^```mermaid\nsequenceDiagram\n {4}participant P as Parent \(pid \d+\)\n {4}participant C as Child \(pid \d+\)\n/);
-    assert.match(text, /P->>C: fork\(\) creates the child/);
+    assert.match(text, /^```mermaid\nsequenceDiagram\n {4}participant P as Parent \(pid \d+\)\n/);
+    assert.match(text, /create participant pipe1 as pipe 1: child_write → parent_read\n/);
+    assert.match(text, /create participant C as Child \(pid \d+\)\n {4}P->>C: fork\(\) = \d+/);
+    let sent = 0;
+    let echoed = 0;
     for (let i = 0; i < 10; i++) {
-      assert.match(text, new RegExp(`P->>C: Parent message ${i} \\(16 bytes into parent_write, \\d+ ms\\)`));
-      assert.match(text, new RegExp(`C->>P: Child echoing: Parent message ${i} \\(31 bytes into child_write, \\d+ ms\\)`));
+      assert.match(text, new RegExp(`P->>pipe2: write 'Parent message ${i}' \\(16 bytes \\[${sent}, ${(sent += 16)}\\)\\)`));
+      assert.match(text, new RegExp(`pipe2->>C: read 'Parent message ${i}' \\(16 bytes \\[${sent - 16}, ${sent}\\)\\)`));
+      assert.match(text, new RegExp(`C->>pipe1: write 'Child echoing: Parent message ${i}' \\(31 bytes \\[${echoed}, ${(echoed += 31)}\\)\\)`));
     }
-    assert.match(text, /C-->>P: wait\(\) reports \d+ \(exited 0\)/);
+    assert.equal(text.match(/Note over P: sleep 100 ms \(from \d+ ms\)/g)?.length, 10, 'sleeps carry their start');
+    assert.match(text, /C-->>P: waitpid = \d+ \(exited 0\)/);
     assert.match(text, /```\n$/);
+  });
+
+  it('--iterations makes a shorter run; --diagram - writes to stdout', () => {
+    const run = runCli(['demo', '--iterations', '3', '--diagram', '-']);
+    assert.equal(run.status, 0);
+    const [output, diagram] = run.stdout.split('```mermaid\n');
+    assert.equal(output, tutorialOutput().split('\n').slice(0, 6).join('\n') + '\n');
+    assert.equal(diagram.match(/->>pipe2: write/g)?.length, 3);
+    assert.ok(diagram.split('\n').length < 45, `slide-sized: ${diagram.split('\n').length} lines`);
   });
 });
 

@@ -86,15 +86,19 @@ describe('the recording of the demo', () => {
   });
 
   test('refuses what it cannot do, with a clear message', () => {
-    for (const [args, message] of [
-      [['view'], /--html FILE/],
-      [['view', 'lesson', 'no-such-lesson', '--html', path.join(work, 'x.html')], /no lesson 'no-such-lesson'/],
-      [['view', '--from', path.join(work, 'missing.json'), '--html', path.join(work, 'x.html')], /ENOENT|no such file/],
-      [['view', 'demo', '--from', path.join(work, 'demo.json'), '--html', path.join(work, 'x.html')], /name no program/],
+    const page = path.join(work, 'x.html');
+    for (const [args, status, message] of [
+      [['view'], 2, /--html FILE/],
+      [['view', 'lesson', 'no-such-lesson', '--html', page], 2, /no lesson 'no-such-lesson'/],
+      [['view', 'demo', '--from', path.join(work, 'demo.json'), '--html', page], 2, /name no program/],
+      [['view', '--iterations', '0', '--html', page], 2, /--iterations: a whole number/],
+      [['view', '--from', path.join(work, 'missing.json'), '--html', page], 1, /ENOENT|no such file/],
+      [['view', '--from', demo.html, '--html', page], 1, /JSON|not a recording/],
     ] as const) {
       const run = runCli([...args]);
-      assert.equal(run.status, 1, `${args.join(' ')}: ${run.stdout}`);
+      assert.equal(run.status, status, `${args.join(' ')}: ${run.stderr}`);
       assert.match(run.stderr, message);
+      assert.ok(!fs.existsSync(page), 'no page written');
     }
   });
 });

@@ -78,6 +78,8 @@ function drawPipes(tables: { who: string; table: FdTable }[], known: KnownPipe[]
 export interface StepsOptions {
   pause: boolean;
   out: (text: string) => void;
+  /** Called on Ctrl-C while waiting for Enter (readline takes the terminal's SIGINT). */
+  onInterrupt?: () => void;
 }
 
 /** Walks the tutorial's steps. Returns the tables seen after each step, for tests. */
@@ -85,6 +87,7 @@ export async function runSteps(options: StepsOptions): Promise<{ step: string; t
   const seen: { step: string; tables: Record<string, FdTable> }[] = [];
   const { out } = options;
   const rl = options.pause ? readline.createInterface({ input: process.stdin, output: process.stderr }) : null;
+  if (rl && options.onInterrupt) rl.on('SIGINT', options.onInterrupt);
   const pause = async () => {
     if (rl) await new Promise<void>((resolve) => rl.question('  [Enter] to go on ', () => resolve()));
   };

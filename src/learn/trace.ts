@@ -1,10 +1,51 @@
 // `--trace`: every call through the package's syscall layer, printed to
-// stderr as it happens, strace-style, from the program's own point of view:
+// stderr strace-style, from the program's own point of view:
 //   [parent 4242] write(6 parent_write, "Parent message 0", 16) = 16
-// Optionally every call is also recorded (as JSON lines, from both processes,
-// into one file) for the sequence diagram.
+//   [child 4243] read(3 child_read, ...) <unfinished ...>
+//   [child 4243] <... read resumed> "Parent message 0", 1024) = 16
+//
+// Cause before effect. A line is printed when its call returns, so two things
+// are done to keep the order of the lines the order of the events:
+//  - A call that would block (a read of an empty pipe, a write into a full one,
+//    a wait for a running child, a sleep) is printed as started before it is
+//    made, once a short probe (poll(2) for SHORT_MS, /proc for children) says
+//    it would not return at once; its end follows as `<... read resumed>`.
+//  - A write or close on a pipe is announced in a log that every traced
+//    process of the run shares (one file opened O_APPEND before the fork), and
+//    marked done there after its line is printed. A read of that pipe that
+//    returns meanwhile waits (at most PRINT_WAIT_MS) for the mark before it
+//    prints: the reader can wake before the writer has returned from write(2).
+// The same log, one JSON line per event, is what `--diagram` reads.
 import * as fs from 'node:fs';
-import { getpid, setTracer, SyscallError, type TraceEvent, type WaitStatus } from '../index';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  F_GETFD,
+  F_GETFL,
+  F_GETPIPE_SZ,
+  F_SETFD,
+  F_SETFL,
+  F_SETPIPE_SZ,
+  FD_CLOEXEC,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  POLLERR,
+  POLLHUP,
+  POLLIN,
+  POLLNVAL,
+  POLLOUT,
+  setTracer,
+  signalName,
+  SyscallError,
+  WCONTINUED,
+  WNOHANG,
+  WUNTRACED,
+  type PollFd,
+  type PollResult,
+  type TraceEvent,
+  type WaitStatus,
+} from '../index';
+import { native } from '../native';
 
 /** Names for the ends of the pipes, in the order the program creates them. */
 export type PipeNames = [readEnd: string, writeEnd: string][];
@@ -21,22 +62,52 @@ export interface TraceOptions {
   print?: boolean;
   /** Colour: default on when stderr is a terminal and NO_COLOR is unset. */
   color?: boolean;
-  /** Append each call as a JSON line to this file (both processes share it). */
+  /** Print only these calls (default: all). */
+  only?: readonly string[];
+  /** Also print the calls a lesson makes for its own bookkeeping (its polling loops). */
+  internal?: boolean;
+  /** The shared event log (JSON lines); a temporary file, removed by stop(), when not given. */
   recordTo?: string;
 }
 
-/** A recorded call, as written for the diagram. */
+/** One line of the event log: a call's start or end in one process. */
 export interface RecordedCall {
-  t: number; // ms since tracing began
-  role: string;
   pid: number;
-  text: string;
+  role: string;
+  /** The call's number in its process; start and end share it. */
+  id: number;
+  phase: 'start' | 'end';
+  /** ms since tracing began (the child inherits the origin). */
+  t: number;
   call: string;
+  /** The line as printed, without the process label. */
+  text: string;
+  /** Descriptor name ('parent_write', 'stdout', '7'). */
   fd?: string;
+  /** The pipe's inode, for calls on a pipe descriptor. */
+  pipe?: number;
+  /** Bytes moved by a read or write. */
   bytes?: number;
+  /** Text moved (read, write), or the ends a pipe() made. */
   data?: string;
   result?: string;
+  failed?: boolean;
+  /** A write or close whose end a reader of the same pipe waits for before printing. */
+  pending?: boolean;
+  /** For pipe(): its label, its inode and its two names. */
+  made?: { label: number; inode: number; read: string; write: string };
+  /** For waitpid: the pid it reported; for fork: the child's pid. */
+  child?: number;
+  /** For sleep: how long. */
+  ms?: number;
+  /** A lesson's own bookkeeping (hidden unless asked for). */
+  internal?: boolean;
 }
+
+/** How long a call may take before it is shown as started: a probe of this length. */
+const SHORT_MS = 5;
+/** How long a read waits for the writer's line before it prints anyway. */
+const PRINT_WAIT_MS = 200;
 
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '"': '\\"', '\\': '\\\\' };
 
@@ -49,99 +120,357 @@ export function quote(bytes: Uint8Array, limit = 48): string {
   return `"${shown}"${bytes.length > limit ? '...' : ''}`;
 }
 
+/** An OR of flags by name, as strace prints them ('O_CLOEXEC|O_NONBLOCK'); unknown bits in hex. */
+export function flagNames(value: number, names: Record<string, number>): string {
+  if (value === 0) return '0';
+  const parts: string[] = [];
+  let rest = value;
+  for (const [name, bit] of Object.entries(names)) {
+    if (bit !== 0 && (rest & bit) === bit) {
+      parts.push(name);
+      rest &= ~bit;
+    }
+  }
+  if (rest !== 0) parts.push(`0x${rest.toString(16)}`);
+  return parts.join('|');
+}
+
+const PIPE_FLAGS = { O_CLOEXEC, O_NONBLOCK };
+const WAIT_OPTIONS = { WNOHANG, WUNTRACED, WCONTINUED };
+const POLL_EVENTS = { POLLIN, POLLOUT, POLLERR, POLLHUP, POLLNVAL };
+const FCNTL_NAMES: Record<number, string> = {
+  [F_GETFL]: 'F_GETFL',
+  [F_SETFL]: 'F_SETFL',
+  [F_GETFD]: 'F_GETFD',
+  [F_SETFD]: 'F_SETFD',
+  [F_GETPIPE_SZ]: 'F_GETPIPE_SZ',
+  [F_SETPIPE_SZ]: 'F_SETPIPE_SZ',
+};
+
 function statusText(s: WaitStatus): string {
   if (s.pid === 0) return '0 (still running)';
   if (s.signaled) return `${s.pid} (killed by ${s.signal})`;
   if (s.stopped) return `${s.pid} (stopped by ${s.stopSignal})`;
+  if (s.continued) return `${s.pid} (continued)`;
   return `${s.pid} (exited ${s.exitCode})`;
 }
 
-/** Installs a tracer that prints (and optionally records) every call. Returns a function to remove it. */
+let internalDepth = 0;
+
+/**
+ * Runs `fn` as a lesson's own bookkeeping (a polling loop, a bounded wait):
+ * its calls are traced but hidden unless `--trace=internal` (or `all`) asks.
+ */
+export function quietly<T>(fn: () => T): T {
+  internalDepth++;
+  try {
+    return fn();
+  } finally {
+    internalDepth--;
+  }
+}
+
+/** Sleeps without a traced call (the wait of a read for its writer's line). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function pipeInode(fd: number): number | undefined {
+  try {
+    const stat = fs.fstatSync(fd);
+    return stat.isFIFO() ? stat.ino : undefined;
+  } catch {
+    return undefined; // not open: the call will fail with EBADF
+  }
+}
+
+function isBlocking(fd: number): boolean {
+  try {
+    return (native.fcntl(fd, F_GETFL, 0) & O_NONBLOCK) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The pids of this process's children that waitpid(pid, options) could report now. */
+function childReady(pid: number, options: number): boolean {
+  let children: string[];
+  try {
+    children = fs.readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return true; // cannot tell: do not claim it blocks
+  }
+  const wanted = children.filter((c) => pid <= 0 || Number(c) === pid);
+  if (wanted.length === 0) return true; // ECHILD at once
+  return wanted.some((c) => {
+    try {
+      const state = fs.readFileSync(`/proc/${c}/stat`, 'utf8').split(') ')[1][0];
+      return state === 'Z' || ((options & WUNTRACED) !== 0 && state === 'T');
+    } catch {
+      return true;
+    }
+  });
+}
+
+/** Whether the call described by `e` would block for more than SHORT_MS (it is then shown as started). */
+function wouldBlock(e: TraceEvent): boolean {
+  switch (e.call) {
+    case 'read': {
+      const fd = e.args[0] as number;
+      if (pipeInode(fd) === undefined || !isBlocking(fd)) return false;
+      return native.poll(Int32Array.of(fd, POLLIN, 0), SHORT_MS) === 0;
+    }
+    case 'write': {
+      const [fd, , , length] = e.args as [number, Uint8Array, number, number];
+      if (pipeInode(fd) === undefined || !isBlocking(fd)) return false;
+      try {
+        const free = native.fcntl(fd, F_GETPIPE_SZ, 0) - native.bytesQueued(fd);
+        if (length <= free) return false;
+        return native.poll(Int32Array.of(fd, POLLOUT, 0), SHORT_MS) === 0 || length > free;
+      } catch {
+        return false;
+      }
+    }
+    case 'waitpid': {
+      const [pid, options] = e.args as [number, number];
+      if ((options & WNOHANG) !== 0) return false;
+      const deadline = Date.now() + SHORT_MS;
+      do if (childReady(pid, options)) return false;
+      while ((pause(1), Date.now() < deadline));
+      return true;
+    }
+    case 'sleep':
+      return (e.args[0] as number) > SHORT_MS;
+    case 'poll': {
+      const [fds, timeout] = e.args as [PollFd[], number];
+      if (timeout === 0) return false;
+      const entries = new Int32Array(fds.flatMap(({ fd, events }) => [fd, events, 0]));
+      const probe = timeout === -1 ? SHORT_MS : Math.min(timeout, SHORT_MS);
+      return native.poll(entries, probe) === 0 && (timeout === -1 || timeout > SHORT_MS);
+    }
+    case 'execvp':
+      return true; // it never returns when it works
+    default:
+      return false;
+  }
+}
+
+/** Installs a tracer that prints and records every call. Returns a function that removes it. */
 export function startTracing(options: TraceOptions = {}): () => void {
   const pipes = options.pipes ?? TUTORIAL_PIPES;
   const names = new Map<number, string>([[0, 'stdin'], [1, 'stdout'], [2, 'stderr']]);
   const color = options.color ?? (process.stderr.isTTY === true && !process.env.NO_COLOR);
   const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
-  const start = Date.now();
+  const only = options.only ? new Set(options.only) : null;
+  const origin = performance.timeOrigin + performance.now();
+  const temporary = options.recordTo === undefined;
+  const logPath = options.recordTo ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-trace-')), 'calls.jsonl');
+  // O_APPEND: every process's line lands whole at the end; O_CLOEXEC: no exec'd program holds it.
+  const log = fs.openSync(logPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | O_CLOEXEC, 0o600);
+  const logReader = fs.openSync(logPath, fs.constants.O_RDONLY | O_CLOEXEC);
+  const tracerPid = process.pid;
   let role = 'parent';
   let pipesMade = 0;
+  /** Per call id: the start's description, and whether it was printed as unfinished. */
+  const open = new Map<number, { args: string; shown: boolean; internal: boolean; fd?: string; pipe?: number }>();
+  /** Writes and closes announced by other processes, not yet marked done: key pid:id -> pipe inode. */
+  const pending = new Map<string, number>();
+  let logOffset = 0;
+  let partial = '';
 
   const fdText = (fd: unknown) => {
     const name = names.get(fd as number);
     return name ? `${fd} ${name}` : String(fd);
   };
 
-  setTracer((e: TraceEvent) => {
-    if (e.phase === 'start' && e.call !== '_exit') return; // shown when it ends
-    const pid = getpid();
-    let args: string;
-    let result: string;
-    const record: Partial<RecordedCall> = { call: e.call };
+  const append = (record: RecordedCall) => fs.writeSync(log, `${JSON.stringify(record)}\n`);
+
+  /** Reads what other processes appended to the log since last time: announced and finished writes. */
+  const catchUp = () => {
+    const chunk = Buffer.alloc(65536);
+    for (let n; (n = fs.readSync(logReader, chunk, 0, chunk.length, logOffset)) > 0; ) {
+      logOffset += n;
+      const lines = (partial + chunk.toString('utf8', 0, n)).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        const r = JSON.parse(line) as RecordedCall;
+        const key = `${r.pid}:${r.id}`;
+        if (r.phase === 'start' && r.pending && r.pipe !== undefined) pending.set(key, r.pipe);
+        else if (r.phase === 'end') pending.delete(key);
+      }
+    }
+  };
+
+  /** Waits until no other process has a write or close of `inode` announced and not yet printed. */
+  const awaitWriters = (pid: number, inode: number) => {
+    const deadline = Date.now() + PRINT_WAIT_MS;
+    for (;;) {
+      catchUp();
+      const waiting = [...pending].some(([key, pipe]) => pipe === inode && !key.startsWith(`${pid}:`));
+      if (!waiting || Date.now() >= deadline) return;
+      pause(1);
+    }
+  };
+
+  const shown = (call: string, internal: boolean) =>
+    options.print !== false && (!internal || options.internal === true) && (only === null || only.has(call));
+
+  const print = (pid: number, text: string) => {
+    const label = paint(role === 'parent' ? 36 : 35, `[${role} ${pid}]`);
+    fs.writeSync(2, `${label} ${text}\n`);
+  };
+
+  /** The arguments as printed, known at the start of the call. */
+  const argsText = (e: TraceEvent): string => {
     switch (e.call) {
       case 'read':
+        return `${fdText(e.args[0])}`; // the data is shown when it has been read
       case 'write': {
         const [fd, buffer, offset, length] = e.args as [number, Uint8Array, number, number];
-        const moved = typeof e.result === 'number' ? e.result : 0;
-        const shown = e.call === 'read' ? buffer.subarray(offset, offset + moved) : buffer.subarray(offset, offset + length);
-        args = `${fdText(fd)}, ${quote(shown)}, ${length}`;
-        record.fd = names.get(fd) ?? String(fd);
-        record.bytes = moved;
-        record.data = Buffer.from(shown).toString('utf8');
-        break;
+        return `${fdText(fd)}, ${quote(buffer.subarray(offset, offset + length))}, ${length}`;
       }
-      case 'pipe': {
-        args = '';
-        if (Array.isArray(e.result)) {
+      case 'pipe':
+        return e.args[0] ? flagNames(e.args[0] as number, PIPE_FLAGS) : '';
+      case 'close':
+      case 'dup':
+      case 'bytesQueued':
+        return fdText(e.args[0]);
+      case 'dup2':
+        return `${fdText(e.args[0])}, ${fdText(e.args[1])}`;
+      case 'waitpid':
+        return `${e.args[0]}, ${flagNames(e.args[1] as number, WAIT_OPTIONS)}`;
+      case 'sleep':
+        return `${e.args[0]} ms`;
+      case 'kill':
+        return `${e.args[0]}, ${typeof e.args[1] === 'number' ? signalName(e.args[1]) : e.args[1]}`;
+      case 'execvp':
+        return `"${e.args[0]}", [${(e.args[1] as string[]).map((a) => JSON.stringify(a)).join(', ')}]`;
+      case 'poll': {
+        const [fds, timeout] = e.args as [PollFd[], number];
+        return `[${fds.map((p) => `{fd=${fdText(p.fd)}, events=${flagNames(p.events, POLL_EVENTS)}}`).join(', ')}], ${timeout}`;
+      }
+      case 'fcntl': {
+        const [fd, cmd, arg] = e.args as [number, number, number];
+        const shownArg =
+          cmd === F_SETFL ? `, ${flagNames(arg, { O_NONBLOCK })}` : cmd === F_SETFD ? `, ${flagNames(arg, { FD_CLOEXEC })}` : arg ? `, ${arg}` : '';
+        return `${fdText(fd)}, ${FCNTL_NAMES[cmd] ?? cmd}${shownArg}`;
+      }
+      default:
+        return e.args.map(String).join(', ');
+    }
+  };
+
+  setTracer((e: TraceEvent) => {
+    const t = Math.round((e.time - origin) * 10) / 10;
+    if (e.phase === 'start') {
+      const internal = internalDepth > 0;
+      const args = argsText(e);
+      const fd = ['read', 'write', 'close'].includes(e.call) ? (e.args[0] as number) : undefined;
+      const pipe = fd === undefined ? undefined : pipeInode(fd);
+      const fdName = fd === undefined ? undefined : (names.get(fd) ?? String(fd));
+      const blocks = !internal && wouldBlock(e);
+      const record: RecordedCall = { pid: e.pid, role, id: e.id, phase: 'start', t, call: e.call, text: '', internal };
+      if (fdName !== undefined) record.fd = fdName;
+      if (pipe !== undefined) record.pipe = pipe;
+      if (e.call === 'sleep') record.ms = e.args[0] as number;
+      if (blocks || e.call === '_exit') {
+        record.text = e.call === '_exit' ? `_exit(${args}) = ?` : `${e.call}(${args}${e.call === 'read' ? ', ...' : ''}) <unfinished ...>`;
+        if (shown(e.call, internal)) print(e.pid, record.text);
+      } else if (pipe !== undefined && (e.call === 'write' || e.call === 'close')) {
+        record.pending = true; // a reader of this pipe waits for our line
+      }
+      append(record);
+      open.set(e.id, { args, shown: blocks, internal, fd: fdName, pipe });
+      return;
+    }
+
+    // The end. After fork, the child is on its own from here.
+    if (e.call === 'fork' && e.result === 0) role = 'child';
+    const started = open.get(e.id) ?? { args: argsText(e), shown: false, internal: internalDepth > 0 };
+    open.delete(e.id);
+    const record: RecordedCall = { pid: e.pid, role, id: e.id, phase: 'end', t: Math.round((e.time - origin) * 10) / 10, call: e.call, text: '', internal: started.internal };
+    if (started.fd !== undefined) record.fd = started.fd;
+    if (started.pipe !== undefined) record.pipe = started.pipe;
+    if (e.call === 'sleep') record.ms = e.args[0] as number;
+    let result: string;
+    let args = started.args;
+    if (e.error instanceof SyscallError) {
+      result = `-1 ${e.error.code} (${e.error.message.split(': ')[1].split(',')[0]})`;
+      record.failed = true;
+    } else {
+      switch (e.call) {
+        case 'read': {
+          const [, buffer, offset, length] = e.args as [number, Uint8Array, number, number];
+          const got = buffer.subarray(offset, offset + (e.result as number));
+          args = `${args}, ${quote(got)}, ${length}`;
+          record.bytes = e.result as number;
+          record.data = Buffer.from(got).toString('utf8');
+          result = String(e.result);
+          break;
+        }
+        case 'write': {
+          const [, buffer, offset] = e.args as [number, Uint8Array, number];
+          record.bytes = e.result as number;
+          record.data = Buffer.from(buffer.subarray(offset, offset + (e.result as number))).toString('utf8');
+          result = String(e.result);
+          break;
+        }
+        case 'pipe': {
           const [r, w] = e.result as number[];
-          const [rn, wn] = pipes[pipesMade++] ?? [`pipe${pipesMade}_read`, `pipe${pipesMade}_write`];
+          const [rn, wn] = pipes[pipesMade] ?? [`pipe${pipesMade + 1}_read`, `pipe${pipesMade + 1}_write`];
+          pipesMade++;
           names.set(r, rn);
           names.set(w, wn);
-          args = e.args[0] ? `flags=${e.args[0]}` : '';
-          record.data = `${rn}, ${wn}`;
+          record.made = { label: pipesMade, inode: pipeInode(r) ?? 0, read: rn, write: wn };
+          result = `[${fdText(r)}, ${fdText(w)}]`;
+          break;
         }
-        break;
+        case 'waitpid':
+          result = statusText(e.result as WaitStatus);
+          record.child = (e.result as WaitStatus).pid;
+          break;
+        case 'fork':
+          result = String(e.result);
+          record.child = e.result as number;
+          break;
+        case 'poll':
+          result = String((e.result as PollResult[]).filter((p) => p.revents !== 0).length);
+          args += ` => [${(e.result as PollResult[]).filter((p) => p.revents).map((p) => `{fd=${p.fd}, revents=${flagNames(p.revents, POLL_EVENTS)}}`).join(', ')}]`;
+          break;
+        case 'fcntl': {
+          const [, cmd] = e.args as [number, number];
+          result = cmd === F_GETFL ? `0x${(e.result as number).toString(16)} (${flagNames((e.result as number) & O_NONBLOCK, { O_NONBLOCK })})` : cmd === F_GETFD ? flagNames(e.result as number, { FD_CLOEXEC }) : String(e.result);
+          break;
+        }
+        case 'dup':
+        case 'dup2': {
+          const from = e.args[0] as number;
+          const to = e.result as number;
+          if (names.has(from)) names.set(to, names.get(from)!);
+          result = String(to);
+          break;
+        }
+        default:
+          result = e.result === undefined ? '0' : String(e.result);
       }
-      case 'close':
-        args = fdText(e.args[0]);
-        record.fd = names.get(e.args[0] as number) ?? String(e.args[0]);
-        break;
-      case 'waitpid':
-        args = `${e.args[0]}, ${e.args[1]}`;
-        break;
-      case 'sleep':
-        args = `${e.args[0]} ms`;
-        break;
-      default:
-        args = e.args.map(String).join(', ');
-    }
-    if (e.error instanceof SyscallError) {
-      result = paint(31, `-1 ${e.error.code} (${e.error.message.split(': ')[1].split(',')[0]})`);
-    } else if (e.call === 'pipe' && Array.isArray(e.result)) {
-      const [r, w] = e.result as number[];
-      result = `[${fdText(r)}, ${fdText(w)}]`;
-    } else if (e.call === 'waitpid') {
-      result = statusText(e.result as WaitStatus);
-    } else if (e.call === 'fork') {
-      if (e.result === 0) role = 'child';
-      result = String(e.result);
-    } else if (e.call === '_exit') {
-      result = '?';
-    } else {
-      result = e.result === undefined ? '0' : String(e.result);
     }
     if (e.call === 'close' && !e.error) names.delete(e.args[0] as number);
-    const text = `${e.call}(${args}) = ${result}`;
-    if (options.print !== false) {
-      const label = paint(role === 'parent' ? 36 : 35, `[${role} ${pid}]`);
-      fs.writeSync(2, `${label} ${text}\n`);
-    }
-    if (options.recordTo) {
-      const plain = text.replace(/\x1b\[\d+m/g, '');
-      fs.appendFileSync(
-        options.recordTo,
-        `${JSON.stringify({ ...record, t: Date.now() - start, role, pid, text: plain, result: plain.split(' = ').pop() })}\n`,
-      );
-    }
+    if (e.call === 'read' && !e.error && started.pipe !== undefined) awaitWriters(e.pid, started.pipe);
+    const tail = e.call === 'read' ? `${args.slice(started.args.length + 2)}) = ${result}` : `= ${result}`;
+    record.text = started.shown ? `<... ${e.call} resumed> ${tail}` : `${e.call}(${args}) = ${result}`;
+    record.result = result;
+    if (shown(e.call, started.internal)) print(e.pid, record.text);
+    append(record); // after the line: a reader that waits for this mark prints after it
   });
-  return () => setTracer(null);
+  const removeLog = () => {
+    if (temporary && process.pid === tracerPid) fs.rmSync(path.dirname(logPath), { recursive: true, force: true });
+  };
+  process.on('exit', removeLog);
+  return () => {
+    setTracer(null);
+    fs.closeSync(log);
+    fs.closeSync(logReader);
+    process.off('exit', removeLog);
+    removeLog();
+  };
 }

@@ -24,8 +24,11 @@ function println(line: string): void {
 /** What main() did in this process: the parent also learns how the child ended. */
 export type Outcome = { role: 'child' } | { role: 'parent'; child: WaitStatus };
 
-/** `fn main() -> Result<()>` */
-export function main(): Outcome {
+/**
+ * `fn main() -> Result<()>`. `iterations` is the tutorial's ITERATIONS unless
+ * a shorter run is asked for (`--iterations`, for a slide-sized diagram).
+ */
+export function main(iterations: number = ITERATIONS): Outcome {
   // Step 2: two pipes, one for each direction.
   const [parentRead, childWrite] = createPipe();
   const [childRead, parentWrite] = createPipe();
@@ -36,13 +39,13 @@ export function main(): Outcome {
     // Child process: close the parent's ends, then echo.
     close(parentRead);
     close(parentWrite);
-    childProcess(childRead, childWrite);
+    childProcess(childRead, childWrite, iterations);
     return { role: 'child' };
   }
   // Parent process: close the child's ends, then talk.
   close(childRead);
   close(childWrite);
-  return { role: 'parent', child: parentProcess(parentRead, parentWrite) };
+  return { role: 'parent', child: parentProcess(parentRead, parentWrite, iterations) };
 }
 
 /** `fn create_pipe() -> Result<(RawFd, RawFd)>`: pipe(2), read end first. */
@@ -51,9 +54,9 @@ export function createPipe(): [readFd: number, writeFd: number] {
 }
 
 /** `fn parent_process(read_fd, write_fd)`: send, read the echo, sleep; then close and wait. */
-export function parentProcess(readFd: number, writeFd: number): WaitStatus {
+export function parentProcess(readFd: number, writeFd: number, iterations: number = ITERATIONS): WaitStatus {
   const buf = new Uint8Array(1024);
-  for (let i = 0; i < ITERATIONS; i++) {
+  for (let i = 0; i < iterations; i++) {
     const message = `Parent message ${i}`;
     write(writeFd, message);
     const bytesRead = read(readFd, buf);
@@ -70,9 +73,9 @@ export function parentProcess(readFd: number, writeFd: number): WaitStatus {
 }
 
 /** `fn child_process(read_fd, write_fd)`: read each message, print it, echo it back. */
-export function childProcess(readFd: number, writeFd: number): void {
+export function childProcess(readFd: number, writeFd: number, iterations: number = ITERATIONS): void {
   const buf = new Uint8Array(1024);
-  for (let n = 0; n < ITERATIONS; n++) {
+  for (let n = 0; n < iterations; n++) {
     const bytesRead = read(readFd, buf);
     if (bytesRead > 0) {
       const received = utf8.decode(buf.subarray(0, bytesRead));

@@ -12,7 +12,7 @@ import { startRecording } from './record';
 import { renderPage } from './render';
 import type { Recording } from './types';
 
-export const VIEW_USAGE = `Usage: bidirectional-ipc view [demo | lesson NAME] --html FILE [--json FILE] [--open]
+export const VIEW_USAGE = `Usage: bidirectional-ipc view [demo [--iterations N] | lesson NAME] --html FILE [--json FILE] [--open]
        bidirectional-ipc view --from RECORDING.json --html FILE [--open]
 
 Runs the tutorial (demo, the default) or a lesson, recording every system call
@@ -25,6 +25,7 @@ Options:
   --json FILE     write the recording itself to FILE
   --from FILE     render a recording written earlier with --json
   --open          open the page with the system's browser (xdg-open)
+  --iterations N  (demo) exchange N messages instead of the tutorial's 10
   -h, --help      show this help
 `;
 
@@ -32,7 +33,16 @@ const TUTORIAL_SOURCE = 'src/tutorial/main.ts';
 const RUST_SOURCE = 'reference/src/main.rs';
 const LESSON_SOURCES = 'src/learn/lessons';
 
+/** Most messages a run may exchange here: each is a handful of steps on the page. */
+const MAX_ITERATIONS = 1000;
+
 class UsageError extends Error {}
+
+/** A mistake in the command line: one line, status 2, as the other commands do. */
+function usageError(message: string): never {
+  process.stderr.write(`bidirectional-ipc view: ${message} (see view --help)\n`);
+  process.exit(2);
+}
 
 function fail(message: string): never {
   process.stderr.write(`bidirectional-ipc view: ${message}\n`);
@@ -50,7 +60,7 @@ function openInBrowser(file: string): void {
 }
 
 /** Runs the program under the recorder. Returns the recording in the process that started it, null in its children. */
-function record(command: string, lessonName: string | undefined): Recording | null {
+function record(command: string, lessonName: string | undefined, iterations: number | undefined): Recording | null {
   const root = process.pid;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-view-'));
   const file = path.join(dir, 'events.jsonl');
@@ -67,7 +77,7 @@ function record(command: string, lessonName: string | undefined): Recording | nu
       rust = RUST_SOURCE;
       pipeNames = TUTORIAL_PIPES;
       const { main } = require('../tutorial/main') as typeof import('../tutorial/main');
-      const outcome = main();
+      const outcome = main(iterations);
       if (outcome.role === 'child') return null;
     } else {
       const { LESSONS } = require('../learn/lessons/index') as typeof import('../learn/lessons/index');
@@ -112,11 +122,12 @@ export function runView(argv: string[]): void {
         json: { type: 'string' },
         from: { type: 'string' },
         open: { type: 'boolean' },
+        iterations: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (error) {
-    fail(`${(error as Error).message}\n\n${VIEW_USAGE}`);
+    usageError((error as Error).message);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -124,21 +135,30 @@ export function runView(argv: string[]): void {
     return;
   }
   const [command = 'demo', lessonName, ...extra] = positionals;
-  if (command !== 'demo' && command !== 'lesson') fail(`unknown program '${command}': demo or lesson NAME\n\n${VIEW_USAGE}`);
-  if (command === 'lesson' && lessonName === undefined) fail('lesson: name a lesson (bidirectional-ipc lesson --list)');
-  if ((command === 'demo' && lessonName !== undefined) || extra.length > 0) fail(`unexpected argument '${[lessonName, ...extra].at(-1)}'`);
+  if (command !== 'demo' && command !== 'lesson') usageError(`unknown program '${command}': demo or lesson NAME`);
+  if (command === 'lesson' && lessonName === undefined) usageError('lesson: name a lesson (bidirectional-ipc lesson --list)');
+  if ((command === 'demo' && lessonName !== undefined) || extra.length > 0) usageError(`unexpected argument '${[lessonName, ...extra].at(-1)}'`);
   if (values.from !== undefined) {
-    if (positionals.length > 0) fail('--from renders a recording: name no program with it');
-    if (values.json !== undefined) fail('--from reads a recording; --json writes one: use one of them');
+    if (positionals.length > 0) usageError('--from renders a recording: name no program with it');
+    if (values.json !== undefined) usageError('--from reads a recording; --json writes one: use one of them');
   }
-  if (values.html === undefined && values.json === undefined) fail(`say where to write: --html FILE and/or --json FILE\n\n${VIEW_USAGE}`);
-  if (values.open && values.html === undefined) fail('--open needs --html FILE');
+  if (values.html === undefined && values.json === undefined) usageError('say where to write: --html FILE and/or --json FILE');
+  if (values.open && values.html === undefined) usageError('--open needs --html FILE');
+  let iterations: number | undefined;
+  if (values.iterations !== undefined) {
+    if (command !== 'demo' || values.from !== undefined) usageError('--iterations goes with the demo');
+    iterations = Number(values.iterations);
+    if (!/^\d+$/.test(values.iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
+      usageError(`--iterations: a whole number from 1 to ${MAX_ITERATIONS}, not '${values.iterations}'`);
+    }
+  }
 
   let recording: Recording | null;
   try {
-    recording = values.from !== undefined ? loadRecording(values.from) : record(command, lessonName);
+    recording = values.from !== undefined ? loadRecording(values.from) : record(command, lessonName, iterations);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code === 'ENOENT') fail((error as Error).message);
+    if (error instanceof UsageError) usageError(error.message);
+    if ((error as { code?: string }).code === 'ENOENT' || error instanceof SyntaxError) fail((error as Error).message);
     throw error;
   }
   if (recording === null) return; // in a child of the run

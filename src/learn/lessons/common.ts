@@ -1,6 +1,7 @@
 // What the lessons share: how a lesson is described, and bounded waiting.
 import * as fs from 'node:fs';
-import { sleep, waitpid, WNOHANG, type WaitStatus } from '../../index';
+import { kill, sleep, waitpid, WNOHANG, type WaitStatus } from '../../index';
+import { quietly } from '../trace';
 
 export type Say = (text: string) => void;
 
@@ -11,20 +12,34 @@ export interface Lesson {
   run(say: Say): Record<string, unknown>;
 }
 
-/** Waits for `pid` at most `ms`; null if it is still running then. */
+/** Waits for `pid` at most `ms`; null if it is still running then. (Hidden from --trace unless asked.) */
 export function waitBounded(pid: number, ms: number): WaitStatus | null {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const status = waitpid(pid, WNOHANG);
-    if (status.pid !== 0) return status;
-    if (Date.now() >= deadline) return null;
-    sleep(5);
-  }
+  return quietly(() => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const status = waitpid(pid, WNOHANG);
+      if (status.pid !== 0) return status;
+      if (Date.now() >= deadline) return null;
+      sleep(5);
+    }
+  });
+}
+
+/** Polls `condition` every 5 ms for at most `ms`; whether it became true. (Hidden from --trace unless asked.) */
+export function waitUntil(condition: () => boolean, ms: number): boolean {
+  return quietly(() => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (condition()) return true;
+      if (Date.now() >= deadline) return false;
+      sleep(5);
+    }
+  });
 }
 
 /** Kills a child that a lesson has shown to be stuck, and reaps it. */
 export function killAndReap(pid: number): WaitStatus {
-  process.kill(pid, 'SIGKILL');
+  kill(pid, 'SIGKILL');
   return waitpid(pid);
 }
 
