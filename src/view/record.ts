@@ -283,6 +283,9 @@ export function startRecording(options: RecorderOptions): { stop(): void; note(k
         watchForZombie(target, opts);
       }
       raw.snapshot = takeSnapshot(root, programPipes);
+      // The call itself begins when the tracer returns: a bar starts there, not
+      // before the recorder's own look at /proc.
+      if (e.phase === 'start') raw.time = now();
       append(raw);
     } finally {
       busy = false;

@@ -441,8 +441,10 @@
     fillPane($('ts'), sources.get(top.file) || [], top.line);
     const rustPre = $('rust');
     if (!rec.rust) {
-      $('rust-title').textContent = 'Rust original';
-      rustPre.replaceChildren(el('p', { class: 'none', text: 'This lesson is the package\'s own: the Rust tutorial has no counterpart. Run "view demo" to see the tutorial beside its Rust original.' }));
+      // A lesson is the package's own: no Rust beside it, more room for its source.
+      $('code').classList.add('no-rust');
+      $('rust-title').textContent = 'Rust original: none for a lesson (see "view demo")';
+      rustPre.hidden = true;
       return;
     }
     const mapped = frames.map((f) => rec.rustLines[`${f.file}:${f.line}`]).find((n) => n !== undefined);
