@@ -29,6 +29,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("poll",               Napi::Function::New(env, Poll, "poll"));
   exports.Set("fcntl",              Napi::Function::New(env, Fcntl, "fcntl"));
   exports.Set("bytesQueued",        Napi::Function::New(env, BytesQueued, "bytesQueued"));
+  exports.Set("lessonBlockSignal",  Napi::Function::New(env, LessonBlockSignal, "lessonBlockSignal"));
   exports.Set("bareFork",           Napi::Function::New(env, BareFork, "bareFork"));
   exports.Set("setErrorClass",      Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("childStdioReopened", Napi::Function::New(env, ChildStdioReopened, "childStdioReopened"));

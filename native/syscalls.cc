@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -238,6 +239,20 @@ Napi::Value BytesQueued(const Napi::CallbackInfo& info) {
   int queued = 0;
   if (ioctl(fd, FIONREAD, &queued) == -1) throw ErrnoError(info.Env(), errno, "ioctl");
   return Napi::Number::New(info.Env(), queued);
+}
+
+// For the sigchld lesson only (not public): blocks or unblocks one signal for
+// the calling thread with pthread_sigmask(3), so that the lesson can show that
+// three SIGCHLDs sent while it is blocked leave one pending signal.
+Napi::Value LessonBlockSignal(const Napi::CallbackInfo& info) {
+  int signo = IntArg(info, 0, "signal");
+  bool block = info.Length() > 1 && info[1].ToBoolean().Value();
+  sigset_t set;
+  sigemptyset(&set);
+  if (sigaddset(&set, signo) == -1) throw ErrnoError(info.Env(), errno, "sigaddset");
+  int err = pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);
+  if (err != 0) throw ErrnoError(info.Env(), err, "pthread_sigmask");
+  return info.Env().Undefined();
 }
 
 }  // namespace ipc

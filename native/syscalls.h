@@ -21,5 +21,6 @@ Napi::Value Kill(const Napi::CallbackInfo& info);
 Napi::Value Poll(const Napi::CallbackInfo& info);
 Napi::Value Fcntl(const Napi::CallbackInfo& info);
 Napi::Value BytesQueued(const Napi::CallbackInfo& info);
+Napi::Value LessonBlockSignal(const Napi::CallbackInfo& info);
 
 }  // namespace ipc

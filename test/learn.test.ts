@@ -4,11 +4,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { close, fork, pipe, read, waitpid } from '../src/index';
 import { LESSONS } from '../src/learn/lessons/index';
 import { fdTable, runSteps } from '../src/learn/steps';
-import { runCli, tutorialOutput } from './helpers';
+import { CLI, runCli, tutorialOutput } from './helpers';
 
 /** The logical calls of a trace: an unfinished start and its resumed end joined into one. */
 function traceCalls(stderr: string): { who: string; text: string; line: number }[] {
@@ -216,13 +217,16 @@ describe('lessons', () => {
     return { result, text };
   };
 
-  it('lists all seven', () => {
+  it('lists all fifteen', () => {
     const list = runCli(['lesson', '--list']);
     assert.equal(list.status, 0);
-    for (const name of ['unclosed-ends', 'no-framing', 'pipe-capacity', 'broken-pipe', 'zombie', 'partial-io', 'raw-fork']) {
-      assert.match(list.stdout, new RegExp(`^${name} `, 'm'));
-    }
-    assert.equal(runCli(['lesson', 'nope']).status, 1);
+    const names = [
+      'unclosed-ends', 'no-framing', 'pipe-capacity', 'broken-pipe', 'zombie', 'partial-io', 'raw-fork',
+      'tutorial-myths', 'pipeline', 'cloexec', 'atomic-writes', 'copy-on-write', 'fork-buffering', 'orphan', 'sigchld',
+    ];
+    for (const name of names) assert.match(list.stdout, new RegExp(`^${name} `, 'm'));
+    assert.equal(list.stdout.trim().split('\n').length, 15);
+    assert.equal(runCli(['lesson', 'nope']).status, 2);
   });
 
   it('unclosed-ends: no EOF while the reader holds a write end; EOF once it closes it', () => {
@@ -235,16 +239,20 @@ describe('lessons', () => {
     assert.deepEqual(result, { oneRead: 'Parent message 0Parent message 1', framed: ['Parent message 0', 'Parent message 1'] });
   });
 
-  it('pipe-capacity: writing more than the capacity on both sides deadlocks; alternating does not', () => {
-    const { result } = run('pipe-capacity');
+  it('pipe-capacity: writing more than the capacity on both sides deadlocks; poll()ing both does not', () => {
+    const { result, text } = run('pipe-capacity');
     assert.equal(result.capacity, 65536);
+    assert.equal(result.reported, 65536);
+    assert.equal(result.raised, result.maxSize, 'F_SETPIPE_SZ raised it to pipe-max-size');
+    assert.doesNotMatch(text, /fixed amount/);
     assert.equal(result.deadlocked, true);
     assert.deepEqual(result.fixExitCodes, [0, 0]);
   });
 
-  it('broken-pipe: EPIPE with SIGPIPE ignored, death by SIGPIPE at its default', () => {
-    const { result } = run('broken-pipe');
-    assert.deepEqual(result, { errorCode: 'EPIPE', defaultActionSignal: 'SIGPIPE', shWroteAfter: false });
+  it('broken-pipe: EPIPE with SIGPIPE ignored, death by SIGPIPE at its default, SIG_IGN kept across execvp', () => {
+    const { result, text } = run('broken-pipe');
+    assert.deepEqual(result, { errorCode: 'EPIPE', defaultActionSignal: 'SIGPIPE', shWroteAfter: false, execvpSurvived: true });
+    assert.match(text, /execve\(2\) keeps an ignored\nsignal ignored/);
   });
 
   it('zombie: state Z until waitpid, gone after', () => {
@@ -253,7 +261,8 @@ describe('lessons', () => {
   });
 
   it('partial-io: short write and short read; loops move 1 MiB; streaming decode keeps UTF-8 whole', () => {
-    const { result } = run('partial-io');
+    const { result, text } = run('partial-io');
+    assert.match(text, /returns short only when a signal interrupts it/);
     assert.ok((result.oneWrite as number) < 2 ** 20);
     assert.ok((result.oneRead as number) < 2 ** 20);
     assert.equal(result.total, 2 ** 20);
@@ -266,6 +275,67 @@ describe('lessons', () => {
     assert.ok((result.dontforkMappings as number) > 0);
     assert.equal(result.bareSignal, 'SIGSEGV');
     assert.equal(result.forkExitCode, 6);
+  });
+
+  it('tutorial-myths: without the sleep the exchange stays in step; a 4-byte read leaves the rest queued', () => {
+    const { result } = run('tutorial-myths');
+    assert.deepEqual(result, { inOrder: true, oneMessagePerRead: true, firstRead: 'Pare', queuedAfter: 12, rest: 'nt message 0' });
+  });
+
+  it("pipeline: ls | wc -l by hand counts what the shell counts; a kept write end hangs wc in read", () => {
+    const { result } = run('pipeline');
+    const shell = Number(spawnSync('sh', ['-c', 'ls | wc -l'], { encoding: 'utf8' }).stdout.trim());
+    assert.equal(result.count, shell);
+    assert.equal(result.shellCount, shell);
+    assert.deepEqual(result.exitCodes, [0, 0]);
+    assert.equal(result.hungState, 'S');
+    assert.equal(result.lateCount, shell);
+    assert.equal(result.lateExit, 0);
+  });
+
+  it('pipeline from the command line prints the count sh prints, in the same directory', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-'));
+    for (let i = 0; i < 7; i++) fs.writeFileSync(path.join(dir, `f${i}`), '');
+    const cli = spawnSync(process.execPath, [CLI, 'lesson', 'pipeline'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stdout, /wc -l printed 7; sh -c 'ls \| wc -l' in the same directory prints 7\./);
+  });
+
+  it("cloexec: a leaked write end in an exec'd program withholds EOF; O_CLOEXEC gives it at once", () => {
+    const { result } = run('cloexec');
+    assert.deepEqual(result, { leakedEof: false, leakedHeld: 2, fixedEof: true, fixedHeld: 0 });
+  });
+
+  it('atomic-writes: 4096-byte records never tear, 4097-byte ones do', () => {
+    const { result } = run('atomic-writes');
+    assert.equal(result.tornAt4096, 0);
+    assert.equal(result.records, 800, 'every record arrived');
+    assert.ok((result.tornAt4097 as number) > 0, 'longer records were torn');
+  });
+
+  it("copy-on-write: the child's private pages grow by the buffer only once it writes it", () => {
+    const { result } = run('copy-on-write');
+    assert.ok((result.beforeMiB as number) < 16, `before: ${result.beforeMiB} MiB`);
+    assert.ok((result.grownMiB as number) >= 60, `grown: ${result.grownMiB} MiB`);
+    assert.equal(result.parentUnchanged, true);
+    assert.equal(result.exitCode, 0);
+  });
+
+  it('fork-buffering: a buffered line is written by both processes; flushed first, once', () => {
+    const { result } = run('fork-buffering');
+    assert.deepEqual(result, { copiesWithoutFlush: 2, copiesWithFlush: 1 });
+  });
+
+  it("orphan: the grandchild's parent becomes pid 1 or a subreaper once its parent has exited", () => {
+    const { result } = run('orphan');
+    assert.equal(result.parentBefore, result.childPid);
+    assert.notEqual(result.parentAfter, result.childPid);
+    assert.equal(result.adoptedByAncestor, true);
+  });
+
+  it('sigchld: three exits while blocked leave one pending SIGCHLD; one waitpid leaves two zombies, a loop none', () => {
+    const { result } = run('sigchld');
+    assert.deepEqual(result, { allZombies: true, pendingWhileBlocked: true, reapedOnce: 1, zombiesLeft: 2, reapedInLoop: 2, left: 0 });
   });
 
   it('each lesson runs from the command line, ends by itself, and exits 0', () => {

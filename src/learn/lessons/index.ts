@@ -1,12 +1,36 @@
 // The lessons, in the order the tutorial's advice raises them.
+import { atomicWrites } from './atomic-writes';
 import { brokenPipe } from './broken-pipe';
+import { cloexec } from './cloexec';
 import type { Lesson } from './common';
+import { copyOnWrite } from './copy-on-write';
+import { forkBuffering } from './fork-buffering';
 import { noFraming } from './no-framing';
+import { orphan } from './orphan';
 import { partialIo } from './partial-io';
 import { pipeCapacity } from './pipe-capacity';
+import { pipeline } from './pipeline';
 import { rawFork } from './raw-fork';
+import { sigchld } from './sigchld';
+import { tutorialMyths } from './tutorial-myths';
 import { unclosedEnds } from './unclosed-ends';
 import { zombie } from './zombie';
 
-export const LESSONS: Lesson[] = [unclosedEnds, noFraming, pipeCapacity, brokenPipe, zombie, partialIo, rawFork];
+export const LESSONS: Lesson[] = [
+  unclosedEnds,
+  noFraming,
+  pipeCapacity,
+  brokenPipe,
+  zombie,
+  partialIo,
+  rawFork,
+  tutorialMyths,
+  pipeline,
+  cloexec,
+  atomicWrites,
+  copyOnWrite,
+  forkBuffering,
+  orphan,
+  sigchld,
+];
 export type { Lesson };

@@ -25,7 +25,9 @@ export const partialIo: Lesson = {
     const buf = Buffer.alloc(MiB);
     const oneRead = read(r, buf);
     say(`  a single read() returned ${oneRead} bytes: what the pipe held at that moment.\n`);
-    say('The fix: loop until every byte is written, and read until the length you expect (or EOF).\n');
+    say('The fix: loop until every byte is written, and read until the length you expect (or EOF).\n' +
+      '(A blocking write to a pipe on Linux returns short only when a signal interrupts it after some bytes\n' +
+      'went in; otherwise it waits until all are written. A non-blocking one, as above, returns what fits.)\n');
     let total = oneRead;
     for (let n; (n = read(r, buf, total)) > 0; ) total += n;
     close(r);

@@ -1,10 +1,12 @@
 // Both sides write more than the pipe holds before reading: deadlock.
-import { close, fork, O_NONBLOCK, pipe, read, sleep, write } from '../../index';
+import * as fs from 'node:fs';
+import { close, F_GETPIPE_SZ, F_SETPIPE_SZ, fcntl, fork, O_NONBLOCK, pipe, poll, POLLIN, POLLOUT, read, write, type PollFd } from '../../index';
 import { blockedIn, killAndReap, processState, waitBounded, type Lesson } from './common';
 
-/** Fills a non-blocking pipe until the kernel says EAGAIN: that is its capacity. */
-function measureCapacity(): number {
+/** Fills a non-blocking pipe (of `size` bytes, if given) until the kernel says EAGAIN: that is its capacity. */
+function measureCapacity(size?: number): number {
   const [r, w] = pipe(O_NONBLOCK);
+  if (size !== undefined) fcntl(w, F_SETPIPE_SZ, size);
   const chunk = Buffer.alloc(4096);
   let total = 0;
   try {
@@ -34,19 +36,32 @@ function exchange(polite: boolean): { pids: number[] } {
       while (received < SIZE) received += read(readFd, sink);
       return;
     }
+    // Sleep in poll() until one of the two can move, then move what it can.
+    const again = (error: unknown) => {
+      if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+    };
     while (sent < SIZE || received < SIZE) {
-      let progressed = false;
-      for (const step of [
-        () => sent < SIZE && (sent += write(writeFd, data, sent, Math.min(16384, SIZE - sent))) > 0,
-        () => received < SIZE && (received += read(readFd, sink)) > 0,
-      ]) {
-        try {
-          progressed = step() || progressed;
-        } catch (error) {
-          if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+      const wanted: PollFd[] = [];
+      if (received < SIZE) wanted.push({ fd: readFd, events: POLLIN });
+      if (sent < SIZE) wanted.push({ fd: writeFd, events: POLLOUT });
+      for (const ready of poll(wanted, -1)) {
+        if (ready.fd === readFd && (ready.readable || ready.hangup)) {
+          try {
+            const n = read(readFd, sink);
+            if (n === 0) throw new Error('the other side closed before sending everything');
+            received += n;
+          } catch (error) {
+            again(error);
+          }
+        }
+        if (ready.fd === writeFd && (ready.writable || ready.error)) {
+          try {
+            sent += write(writeFd, data, sent, Math.min(16384, SIZE - sent));
+          } catch (error) {
+            again(error);
+          }
         }
       }
-      if (!progressed) sleep(1);
     }
   };
   const a = fork(side(aRead, aWrite, [bRead, bWrite]));
@@ -60,8 +75,15 @@ export const pipeCapacity: Lesson = {
   title: 'Both sides write more than the pipe holds before reading, and deadlock',
   run(say) {
     const capacity = measureCapacity();
-    say(`A pipe holds a fixed amount: filling a non-blocking one until EAGAIN gives ${capacity} bytes here\n` +
-      '(the F_GETPIPE_SZ value; 16 pages by default on Linux).\n');
+    const [r, w] = pipe();
+    const reported = fcntl(w, F_GETPIPE_SZ);
+    close(r);
+    close(w);
+    const maxSize = Number(fs.readFileSync('/proc/sys/fs/pipe-max-size', 'utf8'));
+    const raised = measureCapacity(maxSize);
+    say(`A new pipe holds ${reported} bytes (F_GETPIPE_SZ; 16 pages by default on Linux): filling a non-blocking\n` +
+      `one until EAGAIN gives ${capacity}. It is not fixed: F_SETPIPE_SZ raises it, without privileges up to\n` +
+      `/proc/sys/fs/pipe-max-size (${maxSize} here); raised so, the same pipe took ${raised} bytes. Any size can fill.\n`);
     say(`The mistake: two processes each write ${SIZE / 1024} KiB to the other, and only then read.\n`);
     let { pids } = exchange(false);
     const stuck = pids.map((pid) => waitBounded(pid, 700) === null);
@@ -72,12 +94,16 @@ export const pipeCapacity: Lesson = {
     pids.forEach((pid) => process.kill(pid, 'SIGSTOP'));
     pids.forEach(killAndReap);
 
-    say('The fix: non-blocking descriptors, alternating a bounded write with a read of whatever has arrived.\n');
+    say('The fix: non-blocking descriptors and poll(): each side sleeps in poll() until it can read or write,\n' +
+      'then reads whatever has arrived and writes what fits.\n');
     ({ pids } = exchange(true));
     const statuses = pids.map((pid) => waitBounded(pid, 10_000));
     say(`  both sent and received ${SIZE / 1024} KiB and exited: ${statuses.map((s) => s?.exitCode).join(', ')}.\n`);
     return {
       capacity,
+      reported,
+      raised,
+      maxSize,
       deadlocked: stuck.every(Boolean),
       fixExitCodes: statuses.map((s) => s?.exitCode ?? null),
     };

@@ -1,0 +1,77 @@
+// Three children exit while SIGCHLD is blocked: one signal is left pending, not three.
+import * as fs from 'node:fs';
+import { constants } from 'node:os';
+import { close, fork, pipe, read, waitpid, WNOHANG, write } from '../../index';
+import { native } from '../../native';
+import { processState, waitBounded, waitUntil, type Lesson } from './common';
+
+const CHILDREN = 3;
+
+/** Whether SIGCHLD is pending for this process, from /proc/self/status (ShdPnd: process-wide; SigPnd: this thread). */
+function sigchldPending(): boolean {
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  const mask = (field: string) => BigInt(`0x${new RegExp(`^${field}:\\s+([0-9a-f]+)`, 'm').exec(status)![1]}`);
+  const bit = 1n << BigInt(constants.signals.SIGCHLD - 1);
+  return ((mask('ShdPnd') | mask('SigPnd')) & bit) !== 0n;
+}
+
+interface Seen {
+  allZombies: boolean;
+  pendingWhileBlocked: boolean;
+  reapedOnce: number;
+  zombiesLeft: number;
+  reapedInLoop: number;
+  left: number;
+}
+
+/**
+ * Runs in a child of fork(), which has one thread: blocking SIGCHLD there
+ * blocks it for the whole process (Node's own threads would take it otherwise).
+ */
+function observe(): Seen {
+  process.on('SIGCHLD', () => {}); // a handler, as a program that reaps in one would have
+  native.lessonBlockSignal(constants.signals.SIGCHLD, true);
+  const pids: number[] = [];
+  for (let i = 0; i < CHILDREN; i++) pids.push(fork(() => {}));
+  const allZombies = waitUntil(() => pids.every((pid) => processState(pid) === 'Z'), 5000);
+  const pendingWhileBlocked = sigchldPending();
+  native.lessonBlockSignal(constants.signals.SIGCHLD, false);
+  const reapedOnce = waitpid(-1, WNOHANG).pid !== 0 ? 1 : 0; // the handler that reaps one per signal
+  const zombiesLeft = pids.filter((pid) => fs.existsSync(`/proc/${pid}`) && processState(pid) === 'Z').length;
+  let reapedInLoop = 0;
+  try {
+    while (waitpid(-1, WNOHANG).pid !== 0) reapedInLoop++;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ECHILD') throw error;
+  }
+  const left = pids.filter((pid) => fs.existsSync(`/proc/${pid}`)).length;
+  return { allZombies, pendingWhileBlocked, reapedOnce, zombiesLeft, reapedInLoop, left };
+}
+
+export const sigchld: Lesson = {
+  name: 'sigchld',
+  title: 'Three children exit, one SIGCHLD is pending: standard signals merge, so reap in a WNOHANG loop',
+  run(say) {
+    say(`A process blocks SIGCHLD, forks ${CHILDREN} children that exit at once, and reads its pending signals\n` +
+      'in /proc/self/status. (It is itself a child of this one: one thread, so the mask covers it all.)\n');
+    const [r, w] = pipe();
+    const pid = fork(() => {
+      close(r);
+      write(w, JSON.stringify(observe()));
+    });
+    close(w);
+    let text = '';
+    const buf = Buffer.alloc(1024);
+    for (let n; (n = read(r, buf)) > 0; ) text += buf.toString('utf8', 0, n);
+    close(r);
+    waitBounded(pid, 5000);
+    const seen = JSON.parse(text) as Seen;
+    say(`  all ${CHILDREN} are zombies: ${seen.allZombies}; SIGCHLD pending: ${seen.pendingWhileBlocked}. The kernel keeps one bit per\n` +
+      '  standard signal, not a count: three exits, one pending SIGCHLD, one handler call when it is unblocked.\n');
+    say('The mistake: a handler that calls waitpid once per signal.\n');
+    say(`  one waitpid reaped ${seen.reapedOnce}; ${seen.zombiesLeft} zombies are left, and no signal will come for them.\n`);
+    say('The fix: in the handler, loop waitpid(-1, WNOHANG) until it returns 0 (or ECHILD).\n');
+    say(`  the loop reaped ${seen.reapedInLoop} more; ${seen.left} left.\n`);
+    return { ...seen };
+  },
+};
