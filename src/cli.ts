@@ -15,6 +15,7 @@ const load = {
   lessons: () => (require('./learn/lessons/index') as typeof import('./learn/lessons/index')).LESSONS,
   steps: () => require('./learn/steps') as typeof import('./learn/steps'),
   trace: () => require('./learn/trace') as typeof import('./learn/trace'),
+  view: () => require('./view/index') as typeof import('./view/index'),
 };
 
 const USAGE = `Usage: bidirectional-ipc [COMMAND] [options]
@@ -31,6 +32,8 @@ Commands:
                   the kernel holds: descriptor tables, open pipes, queued bytes
   lesson NAME     run a lesson: a classic mistake, what the kernel did, the fix
   lesson --list   list the lessons
+  view            replay a run of the demo or a lesson in a web page
+                  (bidirectional-ipc view --help)
   help            show this help
 
 Options:
@@ -174,6 +177,7 @@ function version(): string {
 }
 
 function run(argv: string[]): void {
+  if (argv[0] === 'view') return load.view().runView(argv.slice(1)); // its own options
   // A bare --trace means every call; parseArgs wants a value for a string option.
   const args = argv.map((a) => (a === '--trace' ? '--trace=' : a));
   let parsed;

@@ -1,0 +1,317 @@
+// The recorder behind `bidirectional-ipc view`: every call through the
+// package's tracer, at its start and at its return, with what the kernel
+// showed at that moment: each process's descriptor table (proc(5):
+// /proc/PID/fd, /proc/PID/fdinfo), its state (/proc/PID/stat), and the bytes
+// queued in each pipe (ioctl(2) FIONREAD, see pipe(7)) and its capacity
+// (fcntl(2) F_GETPIPE_SZ).
+//
+// Every process of the run appends to one JSON-lines file (O_APPEND, one
+// write(2) per line, so lines from parent and child never interleave), as
+// src/learn/trace.ts does for the diagram; the process that started the run
+// reads it back at the end (see ./recording.ts).
+import * as fs from 'node:fs';
+import { SourceMap } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bytesQueued, F_GETPIPE_SZ, fcntl, getppid, setTracer, sleep, SyscallError, WNOHANG, type TraceEvent } from '../index';
+import type { FdEntry, ProcessSnapshot, RawEvent, Snapshot, SourceFrame } from './types';
+
+
+/** How much of the data of one read or write is kept: enough for the tutorial's messages. */
+export const DATA_KEPT = 96;
+/** At most this long, a blocking waitpid's start watches for its child to become a zombie. */
+const ZOMBIE_WATCH_MS = 2000;
+/** How often it looks meanwhile. */
+const ZOMBIE_POLL_MS = 2;
+/** Frames of user code kept per event (the call's line and its callers'). */
+const FRAMES_KEPT = 3;
+const PIPE_LINK = /^pipe:\[(\d+)\]$/;
+/** fdinfo flags are octal; the access mode is the low two bits (O_RDONLY 0, O_WRONLY 1). */
+const O_ACCMODE = 3;
+const O_WRONLY = 1;
+const FDINFO_O_NONBLOCK = fs.constants.O_NONBLOCK;
+const FDINFO_O_CLOEXEC = 0o2000000;
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The children of `pid`'s main thread (proc(5): /proc/PID/task/TID/children). */
+function childrenOf(pid: number): number[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The process and its descendants, parents first. */
+function processTree(root: number): number[] {
+  const seen: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    if (seen.includes(pid)) continue;
+    seen.push(pid);
+    queue.push(...childrenOf(pid));
+  }
+  return seen;
+}
+
+function readProcess(pid: number): ProcessSnapshot | null {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null; // reaped meanwhile
+  }
+  // "pid (comm) S ppid ...": comm may hold spaces and parentheses, so split at the last ')'.
+  const close = stat.lastIndexOf(')');
+  const comm = stat.slice(stat.indexOf('(') + 1, close);
+  const [state, ppid] = stat.slice(close + 2).split(' ');
+  let wchan = '';
+  try {
+    wchan = fs.readFileSync(`/proc/${pid}/wchan`, 'utf8').trim();
+  } catch {
+    // not readable: left empty
+  }
+  const fds: FdEntry[] = [];
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    // a zombie has no descriptor table
+  }
+  for (const entry of entries) {
+    const fd = Number(entry);
+    let target: string;
+    try {
+      target = fs.readlinkSync(`/proc/${pid}/fd/${entry}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    if (target.startsWith('/proc/')) continue; // a recorder's own reading of /proc
+    const item: FdEntry = { fd, target };
+    const m = PIPE_LINK.exec(target);
+    if (m) {
+      item.pipe = Number(m[1]);
+      try {
+        const info = fs.readFileSync(`/proc/${pid}/fdinfo/${entry}`, 'utf8');
+        const flags = parseInt(/flags:\s+(\d+)/.exec(info)![1], 8);
+        item.end = (flags & O_ACCMODE) === O_WRONLY ? 'write' : 'read';
+        if (flags & FDINFO_O_NONBLOCK) item.nonblock = true;
+        if (flags & FDINFO_O_CLOEXEC) item.cloexec = true;
+      } catch {
+        continue;
+      }
+    }
+    fds.push(item);
+  }
+  fds.sort((a, b) => a.fd - b.fd);
+  return { pid, ppid: Number(ppid), comm, state, wchan, fds };
+}
+
+/**
+ * The bytes queued in pipe `inode` and its capacity. Through a descriptor of
+ * this process if it holds one; else through a new write-only, non-blocking
+ * open of another process's /proc/PID/fd/N, which adds a writer to the pipe
+ * for the few microseconds of two ioctls. A write-only open never changes what
+ * a call of the program returns: a reader that meets end of file meanwhile is
+ * woken again when that writer closes (pipe(7)); a reader-side open could hide
+ * an EPIPE. With no reader left the open fails (ENXIO) and the count is unknown.
+ */
+function probePipe(inode: number, own: FdEntry[], holder: { pid: number; fd: number } | null): { queued: number | null; capacity: number | null } {
+  const ask = (fd: number) => ({ queued: bytesQueued(fd), capacity: fcntl(fd, F_GETPIPE_SZ) });
+  const mine = own.find((f) => f.pipe === inode);
+  try {
+    if (mine) return ask(mine.fd);
+    if (!holder) return { queued: null, capacity: null };
+    const fd = fs.openSync(`/proc/${holder.pid}/fd/${holder.fd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    try {
+      return ask(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return { queued: null, capacity: null };
+  }
+}
+
+/**
+ * What the kernel shows for the whole run's process tree, now. Pipes are
+ * probed (bytes queued, capacity) only when the program made them.
+ */
+export function takeSnapshot(root: number, programPipes: ReadonlySet<number>): Snapshot {
+  const processes: ProcessSnapshot[] = [];
+  for (const pid of processTree(root)) {
+    const p = readProcess(pid);
+    if (p) processes.push(p);
+  }
+  const self = processes.find((p) => p.pid === process.pid);
+  const pipes: Snapshot['pipes'] = [];
+  const done = new Set<number>();
+  for (const p of processes) {
+    for (const f of p.fds) {
+      if (f.pipe === undefined || !programPipes.has(f.pipe) || done.has(f.pipe)) continue;
+      done.add(f.pipe);
+      pipes.push({ inode: f.pipe, ...probePipe(f.pipe, self?.fds ?? [], p.pid === process.pid ? null : { pid: p.pid, fd: f.fd }) });
+    }
+  }
+  return { time: now(), processes, pipes };
+}
+
+const sourceMaps = new Map<string, SourceMap | null>();
+
+/** The TypeScript position of a position in compiled JavaScript, from its .js.map (written by tsc). */
+function originalPosition(file: string, line: number, column: number): { file: string; line: number } {
+  if (!file.endsWith('.js')) return { file, line };
+  let map = sourceMaps.get(file);
+  if (map === undefined) {
+    try {
+      map = new SourceMap(JSON.parse(fs.readFileSync(`${file}.map`, 'utf8')));
+    } catch {
+      map = null; // no map: the compiled position is the best there is
+    }
+    sourceMaps.set(file, map);
+  }
+  const entry = map?.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number } | undefined;
+  if (!entry?.originalSource || entry.originalLine === undefined) return { file, line };
+  const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : path.resolve(path.dirname(file), entry.originalSource);
+  return { file: source, line: entry.originalLine + 1 };
+}
+
+/** Where a call was made from: the first frames outside the package's own layers, in its TypeScript sources. */
+function callerFrames(packageRoot: string): SourceFrame[] {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 40;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  const frames: SourceFrame[] = [];
+  for (const text of stack.split('\n').slice(1)) {
+    const m = /at (?:(\S+) \()?(\/.+?):(\d+):(\d+)\)?$/.exec(text.trim());
+    if (!m) continue;
+    const where = originalPosition(m[2], Number(m[3]), Number(m[4]));
+    const file = path.relative(packageRoot, where.file);
+    if (!file.startsWith('src/')) continue;
+    if (/^src\/(view\/|syscalls\.ts|fork\.ts|learn\/trace\.ts|learn\/lessons\/common\.ts)/.test(file)) continue;
+    frames.push({ file, line: where.line, fn: (m[1] ?? '').replace(/^Object\./, '') });
+    if (frames.length === FRAMES_KEPT) break;
+  }
+  return frames;
+}
+
+/** A call's arguments, made fit for JSON: the data of a read or write as its length and first bytes. */
+function plainArgs(call: string, args: readonly unknown[]): unknown[] {
+  if ((call === 'read' || call === 'write') && args[1] instanceof Uint8Array) {
+    const [fd, buffer, offset, length] = args as [number, Uint8Array, number, number];
+    const out: unknown[] = [fd, { bytes: length }, offset, length];
+    if (call === 'write') out[1] = { bytes: length, text: Buffer.from(buffer.subarray(offset, offset + Math.min(length, DATA_KEPT))).toString('latin1') };
+    return out;
+  }
+  return args.map((a) => (a instanceof Uint8Array ? { bytes: a.byteLength } : typeof a === 'function' ? '[function]' : a));
+}
+
+function plainResult(e: TraceEvent): unknown {
+  const r = e.result;
+  if (e.call === 'read' && typeof r === 'number' && r > 0 && e.args[1] instanceof Uint8Array) {
+    const [, buffer, offset] = e.args as [number, Uint8Array, number];
+    return { bytes: r, text: Buffer.from(buffer.subarray(offset, offset + Math.min(r, DATA_KEPT))).toString('latin1') };
+  }
+  if (r instanceof Uint8Array) return { bytes: r.byteLength };
+  return r;
+}
+
+export interface RecorderOptions {
+  /** The JSON-lines file every process appends to. */
+  file: string;
+  /** The package's root directory (for source paths relative to it). */
+  packageRoot: string;
+}
+
+/** Installs the recording tracer in this process (and so in every process it forks). */
+export function startRecording(options: RecorderOptions): { stop(): void; note(kind: 'say' | 'exit', text: string): void } {
+  const root = process.pid;
+  let busy = false; // the recorder's own probes are not part of the run
+  const programPipes = new Set<number>(); // inherited by the children: they probe their parent's pipes too
+
+  const append = (event: RawEvent) => {
+    fs.appendFileSync(options.file, `${JSON.stringify(event)}\n`);
+  };
+
+  /** A blocking waitpid: watch its children until one is a zombie, recording what is seen. */
+  const watchForZombie = (pid: number, options: number) => {
+    const deadline = Date.now() + ZOMBIE_WATCH_MS;
+    let last = '';
+    for (;;) {
+      const children = childrenOf(process.pid).filter((c) => pid === -1 || c === pid);
+      if (children.length === 0) return;
+      const states = children.map((c) => readProcess(c)?.state ?? '?').join('');
+      if (states !== last) {
+        last = states;
+        append({ kind: 'sample', pid: process.pid, ppid: getppid(), time: now(), snapshot: takeSnapshot(root, programPipes) });
+      }
+      if (states.includes('Z') || (options & WNOHANG) !== 0 || Date.now() >= deadline) return;
+      sleep(ZOMBIE_POLL_MS); // not recorded: the recorder is busy
+    }
+  };
+
+  setTracer((event: TraceEvent) => {
+    if (busy) return;
+    busy = true;
+    try {
+      const e = event;
+      const raw: RawEvent = {
+        kind: e.phase,
+        pid: e.pid,
+        ppid: getppid(),
+        id: e.id,
+        call: e.call,
+        time: e.time,
+        args: plainArgs(e.call, e.args),
+      };
+      // Where the call was made: at its start (the end's is the same line).
+      if (e.phase === 'start') raw.frames = callerFrames(options.packageRoot);
+      if (e.phase === 'end') {
+        if (e.error instanceof SyscallError) raw.error = { code: e.error.code, message: e.error.message };
+        else raw.result = plainResult(e);
+      }
+      if (e.phase === 'end' && e.call === 'pipe' && Array.isArray(e.result)) {
+        for (const fd of e.result as number[]) programPipes.add(fs.fstatSync(fd).ino);
+      }
+      if (e.phase === 'start' && e.call === 'waitpid') {
+        const [target, opts] = e.args as [number, number];
+        watchForZombie(target, opts);
+      }
+      raw.snapshot = takeSnapshot(root, programPipes);
+      // The call itself begins when the tracer returns: a bar starts there, not
+      // before the recorder's own look at /proc.
+      if (e.phase === 'start') raw.time = now();
+      append(raw);
+    } finally {
+      busy = false;
+    }
+  });
+
+  const note = (kind: 'say' | 'exit', text: string) => {
+    if (busy) return;
+    busy = true;
+    try {
+      const event: RawEvent = { kind, pid: process.pid, ppid: getppid(), time: now(), text };
+      // The process that started the run is ending: it is the last one, and
+      // the page shows the run's end as an empty process list.
+      event.snapshot = kind === 'exit' && process.pid === root ? { time: now(), processes: [], pipes: [] } : takeSnapshot(root, programPipes);
+      append(event);
+    } finally {
+      busy = false;
+    }
+  };
+  const onExit = (code: number) => note('exit', `exit status ${code}`);
+  process.on('exit', onExit);
+  return {
+    note,
+    stop() {
+      setTracer(null);
+      process.off('exit', onExit);
+    },
+  };
+}

@@ -1,0 +1,245 @@
+/// <reference lib="dom" />
+// `bidirectional-ipc view`: the recording a real run leaves, and the page that
+// replays it, loaded in headless Chromium (Debian's `chromium`, driven by
+// puppeteer-core; nothing here downloads a browser). Screenshots of each state
+// checked go to $VIEW_ARTIFACTS (default: a directory under the system's tmp).
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'puppeteer-core';
+import { loadRecording } from '../src/view/recording';
+import type { Recording } from '../src/view/types';
+import { runCli } from './helpers';
+
+const CHROMIUM = '/usr/bin/chromium';
+const NEEDS_CHROMIUM = fs.existsSync(CHROMIUM) ? false : 'needs chromium (apt-get install chromium)';
+/** The flags without which Chromium here tries (and fails) to reach the network on its own. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** Small enough to mail: the demo's page stays under this. */
+const MAILABLE_BYTES = 1024 * 1024;
+const PIPE_CAPACITY = 65536;
+const TEST_TIMEOUT_MS = 90_000;
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-view-test-'));
+const artifacts = process.env.VIEW_ARTIFACTS ?? path.join(os.tmpdir(), 'bidirectional-ipc-view-artifacts');
+
+/** Records a run with the CLI, as a user would; returns the page's path and the recording. */
+function recordRun(name: string, program: string[]): { html: string; recording: Recording } {
+  const html = path.join(work, `${name}.html`);
+  const json = path.join(work, `${name}.json`);
+  const run = runCli(['view', ...program, '--html', html, '--json', json]);
+  assert.equal(run.status, 0, `view ${program.join(' ')} failed: ${run.stderr}`);
+  return { html, recording: loadRecording(json) };
+}
+
+let demo: { html: string; recording: Recording };
+let capacity: { html: string; recording: Recording };
+
+before(() => {
+  demo = recordRun('demo', []);
+  capacity = recordRun('pipe-capacity', ['lesson', 'pipe-capacity']);
+});
+after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+describe('the recording of the demo', () => {
+  test('has both processes, each call started and returned, and the tutorial beside the Rust original', () => {
+    const { events, rootPid } = demo.recording;
+    const pids = new Set(events.map((e) => e.pid));
+    assert.equal(pids.size, 2, 'parent and child');
+    const calls = (kind: string, call: string) => events.filter((e) => e.kind === kind && e.call === call);
+    // 2 pipes; 10 messages and 10 echoes, each written and read, plus println's writes to stdout
+    assert.equal(calls('end', 'pipe').length, 2);
+    assert.equal(calls('start', 'write').length, calls('end', 'write').length);
+    assert.equal(calls('end', 'read').filter((e) => e.pipe !== undefined).length, 20);
+    const waitStart = events.findIndex((e) => e.kind === 'start' && e.call === 'waitpid');
+    assert.ok(waitStart > 0 && events[waitStart].pid === rootPid);
+    assert.ok(demo.recording.rust !== null && Object.keys(demo.recording.rustLines).length > 5);
+  });
+
+  test('puts every read of a pipe after the write of the bytes it got', () => {
+    const { events } = demo.recording;
+    events.forEach((e, i) => {
+      if (e.kind !== 'end' || e.call !== 'read' || e.pipe === undefined) return;
+      const text = (e.result as { text: string }).text;
+      const written = events.slice(0, i).some((w) => w.kind === 'end' && w.call === 'write' && w.pipe === e.pipe && (w.args?.[1] as { text: string }).text === text);
+      assert.ok(written, `read of "${text}" at step ${i} comes before its write`);
+    });
+  });
+
+  test('renders again from the JSON alone (--from), and is small enough to mail', () => {
+    const again = path.join(work, 'again.html');
+    const run = runCli(['view', '--from', path.join(work, 'demo.json'), '--html', again]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(fs.readFileSync(again, 'utf8'), fs.readFileSync(demo.html, 'utf8'));
+    assert.ok(fs.statSync(demo.html).size < MAILABLE_BYTES, `${fs.statSync(demo.html).size} bytes`);
+  });
+
+  test('refuses what it cannot do, with a clear message', () => {
+    const page = path.join(work, 'x.html');
+    for (const [args, status, message] of [
+      [['view'], 2, /--html FILE/],
+      [['view', 'lesson', 'no-such-lesson', '--html', page], 2, /no lesson 'no-such-lesson'/],
+      [['view', 'demo', '--from', path.join(work, 'demo.json'), '--html', page], 2, /name no program/],
+      [['view', '--iterations', '0', '--html', page], 2, /--iterations: a whole number/],
+      [['view', '--from', path.join(work, 'missing.json'), '--html', page], 1, /ENOENT|no such file/],
+      [['view', '--from', demo.html, '--html', page], 1, /JSON|not a recording/],
+    ] as const) {
+      const run = runCli([...args]);
+      assert.equal(run.status, status, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+      assert.ok(!fs.existsSync(page), 'no page written');
+    }
+  });
+});
+
+describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST_TIMEOUT_MS * 3 }, () => {
+  let browser: Browser;
+  let profile: string;
+
+  before(async () => {
+    const puppeteer = (await import('puppeteer-core')).default;
+    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-chromium-'));
+    fs.mkdirSync(artifacts, { recursive: true });
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      userDataDir: profile,
+      args: CHROMIUM_ARGS,
+      timeout: 30_000,
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  });
+
+  /** Opens a page; collects console errors, uncaught errors and every request that is not the page itself. */
+  async function open(file: string, viewport = { width: 1280, height: 720 }): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    const url = `file://${file}`;
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${(e as Error).message}`));
+    page.on('request', (r) => {
+      if (r.url() !== url) problems.push(`request: ${r.url()}`);
+    });
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+    await page.setViewport(viewport);
+    await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
+    return { page, problems };
+  }
+
+  const stepWhere = (page: Page, predicate: string) =>
+    page.evaluate((p) => (window as unknown as { ipcView: { steps: unknown[] } }).ipcView.steps.findIndex(new Function('s', `return ${p}`) as (s: unknown) => boolean), predicate);
+  const go = (page: Page, i: number) => page.evaluate((n) => (window as unknown as { ipcView: { go(n: number): void } }).ipcView.go(n), i);
+  const shot = async (page: Page, name: string) => {
+    const file = path.join(artifacts, `${name}.png`);
+    await page.screenshot({ path: file });
+    return file;
+  };
+  const pipeState = (page: Page, label: string) =>
+    page.$eval(`[data-pipe="${label}"].pipe`, (el) => ({
+      queued: Number((el as HTMLElement).dataset.queued),
+      capacity: Number((el as HTMLElement).dataset.capacity),
+      direction: (el as HTMLElement).dataset.direction,
+      text: el.textContent ?? '',
+    }));
+
+  test('demo: the first message fills the parent-to-child pipe, the child drains it, the zombie is shown, then no process is left', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { page, problems } = await open(demo.html);
+    const firstWrite = await stepWhere(page, "s.kind === 'end' && s.call === 'write' && s.role === 'parent' && s.pipe !== null");
+    assert.ok(firstWrite > 0, "the parent's first write to a pipe is a step");
+    // Reach it with the keyboard alone.
+    await page.focus('body');
+    for (let i = 0; i < firstWrite; i++) await page.keyboard.press('ArrowRight');
+    assert.equal(await page.evaluate(() => (window as unknown as { ipcView: { index: number } }).ipcView.index), firstWrite);
+    const label = await page.evaluate((n) => (window as unknown as { ipcView: { steps: { pipe: string }[] } }).ipcView.steps[n].pipe, firstWrite);
+    let pipe = await pipeState(page, label);
+    t.diagnostic(`after the parent's first write: ${await shot(page, 'demo-1-parent-write')}`);
+    assert.equal(pipe.direction, 'parent → child');
+    assert.equal(pipe.queued, 16);
+    assert.match(pipe.text, /16 \/ 65536 bytes queued/);
+    assert.match(pipe.text, /"Parent message 0"/);
+
+    const childRead = await stepWhere(page, `s.kind === 'end' && s.call === 'read' && s.role === 'child' && s.pipe === '${label}'`);
+    assert.ok(childRead > firstWrite, "the child's read comes after the parent's write");
+    await go(page, childRead);
+    pipe = await pipeState(page, label);
+    t.diagnostic(`after the child's read: ${await shot(page, 'demo-2-child-read')}`);
+    assert.equal(pipe.queued, 0);
+    assert.match(pipe.text, /(^|\D)0 \/ 65536 bytes queued/);
+
+    const waitStart = await stepWhere(page, "s.kind === 'start' && s.call === 'waitpid' && s.role === 'parent'");
+    await go(page, waitStart);
+    const states = await page.$$eval('[data-pid]', (els) => els.map((el) => `${(el as HTMLElement).dataset.role}:${(el as HTMLElement).dataset.state}`));
+    t.diagnostic(`the parent about to wait: ${await shot(page, 'demo-3-zombie')}`);
+    assert.deepEqual(states.sort(), ['child:Z', 'parent:R']);
+    assert.match(await page.$eval('[data-role="child"]', (el) => el.textContent ?? ''), /zombie/);
+
+    await page.keyboard.press('End');
+    t.diagnostic(`the end: ${await shot(page, 'demo-4-end')}`);
+    assert.equal(await page.$$eval('[data-pid]', (els) => els.length), 0, 'no process is left');
+    assert.match(await page.$eval('#procs', (el) => el.textContent ?? ''), /No process is left/);
+
+    // Play a few steps at the slowed speed, then pause.
+    await page.keyboard.press('Home');
+    await page.select('#speed', '0.25');
+    await page.click('#play');
+    await page.waitForFunction(() => (window as unknown as { ipcView: { index: number } }).ipcView.index > 3, { timeout: 20_000 });
+    await page.click('#play');
+    assert.equal(await page.$eval('#play', (el) => el.getAttribute('aria-pressed')), 'false');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('demo: at phone size and in dark mode the pipes are on screen without sideways scrolling', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { page, problems } = await open(demo.html, { width: 390, height: 844 });
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+    const firstWrite = await stepWhere(page, "s.kind === 'end' && s.call === 'write' && s.role === 'parent' && s.pipe !== null");
+    await go(page, firstWrite);
+    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, view: window.innerWidth, bg: getComputedStyle(document.body).backgroundColor }));
+    t.diagnostic(`phone, dark: ${path.join(artifacts, 'demo-phone-dark.png')}`);
+    await page.screenshot({ path: path.join(artifacts, 'demo-phone-dark.png'), fullPage: true });
+    assert.ok(widths.page <= widths.view, `page ${widths.page}px wide in a ${widths.view}px viewport`);
+    assert.notEqual(widths.bg, 'rgb(253, 253, 251)', 'the dark background');
+    const box = await page.$eval('[data-pipe].pipe:not(.freed)', (el) => el.getBoundingClientRect().right);
+    assert.ok(box <= widths.view);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test("pipe-capacity: the writer's call stays open while its pipe holds 65536 of 65536 bytes", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { page, problems } = await open(capacity.html);
+    const found = await page.evaluate((cap) => {
+      const view = (window as unknown as { ipcView: { count: number; go(n: number): void } }).ipcView;
+      for (let i = 0; i < view.count; i++) {
+        view.go(i);
+        const full = Array.from(document.querySelectorAll<HTMLElement>('.pipe[data-queued]')).find(
+          (p) => Number(p.dataset.queued) === cap && Number(p.dataset.capacity) === cap,
+        );
+        const writing = Array.from(document.querySelectorAll<HTMLElement>('.incall[data-call="write"]')).find((c) => /blocked/.test(c.textContent ?? ''));
+        if (full && writing && document.querySelector('#timeline-svg .bar.open')) return { step: i, pipe: full.dataset.pipe, call: writing.textContent };
+      }
+      return null;
+    }, PIPE_CAPACITY);
+    assert.ok(found, 'a step where a write is in progress, blocked, and its pipe is full');
+    await go(page, found.step);
+    t.diagnostic(`a blocked write, the pipe full: ${await shot(page, 'pipe-capacity-full')}`);
+    assert.match(await pipeState(page, found.pipe!).then((p) => p.text), /65536 \/ 65536 bytes queued — full/);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+});
