@@ -6,6 +6,7 @@
 
 #include "errors.h"
 #include "fork.h"
+#include "io.h"
 #include "syscalls.h"
 
 using namespace ipc;
@@ -26,6 +27,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("childStdioReopened", Napi::Function::New(env, ChildStdioReopened, "childStdioReopened"));
   exports.Set("stdioPendingBytes",  Napi::Function::New(env, StdioPendingBytes, "stdioPendingBytes"));
   exports.Set("dontforkRegionCount",Napi::Function::New(env, DontforkRegionCount, "dontforkRegionCount"));
+  exports.Set("watchPidExit",       Napi::Function::New(env, WatchPidExit, "watchPidExit"));
+  exports.Set("childProcessOwns",   Napi::Function::New(env, ChildProcessOwns, "childProcessOwns"));
+  exports.Set("duplicateListener",  Napi::Function::New(env, DuplicateListener, "duplicateListener"));
 
   Napi::Object constants = Napi::Object::New(env);
   constants.Set("O_CLOEXEC",  Napi::Number::New(env, O_CLOEXEC));
