@@ -12,7 +12,7 @@
 // itself.
 import { fork as forkProcess } from 'node:child_process';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { fork, OwnedFd, PipeReader, waitExit } from '../src/index';
+import { _exit, fork, OwnedFd, PipeReader, waitExit } from '../src/index';
 import { privateKiB } from './memory';
 
 /** One record of the data set: a few fields, as a catalogue or index would hold. */
@@ -81,6 +81,9 @@ export async function forkJob(items: Item[], job: Job): Promise<JobResult> {
     // Blocking writes: the parent reads the other end in its event loop.
     for (let done = 0; done < bytes.length; ) done += writeEnd.write(bytes, done);
     writeEnd.close();
+    // Straight out: the parent's 'exit' listeners (a test runner's, say) are
+    // not the job's to run, and nothing is left to flush.
+    _exit(0);
   });
   writeEnd.close();
   const chunks: Buffer[] = [];
