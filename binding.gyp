@@ -10,7 +10,8 @@
         "native/errors.cc",
         "native/syscalls.cc",
         "native/fork.cc",
-        "native/dontfork.cc"
+        "native/dontfork.cc",
+        "native/io.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9", "NODE_ADDON_API_DISABLE_DEPRECATED"],

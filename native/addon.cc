@@ -11,6 +11,7 @@
 
 #include "errors.h"
 #include "fork.h"
+#include "io.h"
 #include "syscalls.h"
 
 using namespace ipc;
@@ -39,6 +40,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("childStdioReopened", Napi::Function::New(env, ChildStdioReopened, "childStdioReopened"));
   exports.Set("stdioPendingBytes",  Napi::Function::New(env, StdioPendingBytes, "stdioPendingBytes"));
   exports.Set("dontforkRegionCount",Napi::Function::New(env, DontforkRegionCount, "dontforkRegionCount"));
+  exports.Set("watchPidExit",       Napi::Function::New(env, WatchPidExit, "watchPidExit"));
+  exports.Set("childProcessOwns",   Napi::Function::New(env, ChildProcessOwns, "childProcessOwns"));
+  exports.Set("duplicateListener",  Napi::Function::New(env, DuplicateListener, "duplicateListener"));
 
   // The Node this was compiled for: fork() relies on its internals (native.ts checks).
   Napi::Object built_for = Napi::Object::New(env);

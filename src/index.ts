@@ -43,3 +43,5 @@ export { fork, registerAtFork } from './fork';
 export type { ForkHooks } from './fork';
 export { SyscallError } from './errors';
 export type { ArgumentError } from './errors';
+export { OwnedFd, PipeReader, PipeWriter, waitExit } from './io';
+export type { PipeStreamOptions } from './io';

@@ -31,6 +31,12 @@ export interface NativeModule {
   childStdioReopened(): number[];
   stdioPendingBytes(): number;
   dontforkRegionCount(): number;
+  /** pidfd_open(2) + a uv_poll_t: onExit() once the process has ended; returns a stop function. */
+  watchPidExit(pid: number, onExit: () => void): () => void;
+  /** Whether a child_process ChildProcess of this loop owns `pid`. */
+  childProcessOwns(pid: number): boolean;
+  /** fcntl(F_DUPFD_CLOEXEC) of a listening socket only (OwnedFd.fromServer). */
+  duplicateListener(fd: number): number;
   /** The Node the addon was compiled for: its fork() depends on that Node's internals. */
   builtFor: { node: string; modules: number; uv: string };
   constants: {
