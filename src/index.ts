@@ -21,6 +21,6 @@ export {
 } from './syscalls';
 export type { WaitStatus, TraceEvent, Tracer } from './syscalls';
 export { fork, registerAtFork } from './fork';
-export type { ForkHooks } from './fork';
+export type { ForkHooks, ForkKeepable, ForkOptions } from './fork';
 export { SyscallError } from './errors';
 export type { ArgumentError } from './errors';
