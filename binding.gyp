@@ -10,6 +10,8 @@
         "native/errors.cc",
         "native/syscalls.cc",
         "native/fork.cc",
+        "native/workers.cc",
+        "native/child.cc",
         "native/dontfork.cc",
         "native/io.cc"
       ],

@@ -1,20 +1,8 @@
-// fork(2) for a Node process, and the hooks that run around it.
-//
-// The rules of a forked child (like nix's `fork` safety notes):
-//  - Only the thread that called fork() exists in the child. V8's background
-//    tasks never run there: garbage collection still works (the main thread
-//    does all of it), but asynchronous WebAssembly compilation does not, and
-//    is made to fail with a clear error instead of waiting for ever.
-//  - worker_threads Workers started before the fork are not in the child;
-//    their objects remain but no thread answers them. Start Workers after it.
-//  - Work that was in flight on libuv's thread pool at the fork (an fs or dns
-//    callback not yet called) completes in the parent only.
-//  - The child leaves through _exit(2): process.exit(n), an uncaught exception
-//    and the natural end (the event loop runs dry) give the usual statuses and
-//    'exit' events, but skip Node's teardown, which needs the missing threads.
-//  - Output the parent had queued for stdout/stderr but not yet written would
-//    be written twice; fork() refuses to run until it has drained.
-import { isMainThread } from 'node:worker_threads';
+// fork(2) for a Node process, the per-fork choice of inherited handles, and
+// the hooks that run around it. The rules of a forked child are in fork()'s
+// documentation below and, with the full inheritance table, in docs/fork.md.
+import type { Server, Socket } from 'node:net';
+import { isMainThread, Worker } from 'node:worker_threads';
 import { checkBuiltForThisNode, native } from './native';
 import { invalidType } from './errors';
 import { getpid, getppid, traced, tracing } from './syscalls';
@@ -69,13 +57,55 @@ function onChildIdle(phase: 'beforeExit' | 'exit'): void {
   }
 }
 
+/** The error of everything a forked child cannot do for want of threads. */
+function noThreads(message: string): Error & { code: string } {
+  return Object.assign(new Error(message), { code: 'ERR_FORKED_CHILD_NO_THREADS' });
+}
+
 function rejectInChild(): never {
-  const error = new Error(
+  throw noThreads(
     'asynchronous WebAssembly compilation needs V8 background threads, which a forked ' +
       'child does not have; use new WebAssembly.Module() (synchronous) in the child',
-  ) as Error & { code: string };
-  error.code = 'ERR_FORKED_CHILD_NO_THREADS';
-  throw error;
+  );
+}
+
+/** Workers constructed in this process (a fresh set in each child). */
+let workersBornHere = new WeakSet<object>();
+let workersPatched = false;
+
+/**
+ * Makes the Workers inherited from the parent fail at once in the child:
+ * their threads do not exist here, and their C++ side belongs to the
+ * parent's copy of the process. A Worker's constructor assigns
+ * `this.performance` (lib/internal/worker.js, Node 20 to 26); a setter on the
+ * prototype sees that assignment and so tells the Workers made in the child.
+ */
+function setUpChildWorkers(): void {
+  workersBornHere = new WeakSet();
+  if (workersPatched) return; // a child of a child: the prototype is patched already
+  workersPatched = true;
+  const proto = Worker.prototype as unknown as Record<string, unknown>;
+  Object.defineProperty(proto, 'performance', {
+    configurable: true,
+    get: () => undefined,
+    set(this: object, value: unknown) {
+      workersBornHere.add(this);
+      Object.defineProperty(this, 'performance', { value, writable: true, enumerable: true, configurable: true });
+    },
+  });
+  const inherited = (method: string): Error =>
+    noThreads(
+      `Worker.${method}(): this Worker was started by the parent before fork(); its thread ` +
+        'does not exist in the forked child. Start Workers in the child after the fork.',
+    );
+  for (const method of ['postMessage', 'terminate', 'getHeapSnapshot'] as const) {
+    const original = proto[method] as (...args: unknown[]) => unknown;
+    proto[method] = function (this: object, ...args: unknown[]) {
+      if (workersBornHere.has(this)) return original.apply(this, args);
+      if (method === 'postMessage') throw inherited(method);
+      return Promise.reject(inherited(method));
+    };
+  }
 }
 
 function setUpChild(): void {
@@ -85,6 +115,11 @@ function setUpChild(): void {
     enumerable: true,
     configurable: true,
   });
+  // process.exit() ends with process.reallyExit(), which runs Node's AtExit
+  // hooks (the inspector's among them: they signal threads that do not exist
+  // here) before the exit handler that child.cc routes to _exit(2).
+  (process as unknown as { reallyExit: (code: number) => void }).reallyExit = (code) =>
+    native._exit(Number(code) | 0);
   // The addon gave these pipes a file description of the child's own, so
   // blocking writes here leave the parent's non-blocking one as it was, and
   // nothing is left queued when the child calls _exit.
@@ -102,6 +137,7 @@ function setUpChild(): void {
   // Instantiating an already compiled module needs no background thread.
   wasm.instantiate = async (source: unknown, imports?: unknown) =>
     source instanceof Module ? instantiate(source, imports) : rejectInChild();
+  setUpChildWorkers();
 }
 
 /**
@@ -129,44 +165,126 @@ function runChildMain(childMain: () => unknown): never {
   process.exit();
 }
 
+/** Something whose descriptor stays live in the child: see {@link ForkOptions.keep}. */
+export type ForkKeepable = Server | Socket | number;
+
+/** How {@link fork} treats what the child inherits. */
+export interface ForkOptions {
+  /**
+   * Inherited handles that stay live in the child: a listening `net.Server`
+   * (a prefork server's workers all accept on it), a connected `net.Socket`,
+   * or a raw descriptor number whose libuv handle should be kept. Every other
+   * inherited socket, pipe, server, UDP socket and poll handle is detached in
+   * the child (never read, accepted on or written there; its descriptor
+   * closed). Default: `[]`, a clean child.
+   */
+  keep?: readonly ForkKeepable[];
+}
+
+function keptFds(options: ForkOptions | undefined): number[] {
+  if (options === undefined) return [];
+  if (options === null || typeof options !== 'object') throw invalidType('options', 'of type object', options);
+  const { keep = [] } = options;
+  if (!Array.isArray(keep)) throw invalidType('options.keep', 'an instance of Array', keep);
+  return keep.map((entry: unknown, i) => {
+    const fd =
+      typeof entry === 'number'
+        ? entry
+        : (entry as { _handle?: { fd?: unknown } | null } | null)?._handle?.fd;
+    if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
+      throw Object.assign(
+        new TypeError(
+          `The "options.keep[${i}]" argument must be a listening net.Server, a connected ` +
+            `net.Socket or a descriptor number; it has no open descriptor`,
+        ),
+        { code: 'ERR_INVALID_ARG_VALUE' },
+      );
+    }
+    return fd;
+  });
+}
+
+function forkError(code: string, message: string): Error & { code: string } {
+  return Object.assign(new Error(message), { code });
+}
+
 /**
  * Creates a child process, a copy of this one. See fork(2).
  *
  * Returns the child's pid in the parent and 0 in the child; both go on from
  * here with the same memory (copy-on-write) and the same file descriptors. The
  * child is a working Node process: timers, promises, fs, console, garbage
- * collection; `process.pid` is its own. It ends like any Node process, by
- * `process.exit(n)`, an uncaught exception (status 1) or when its event loop
- * runs dry (status 0), and never runs Node's teardown. Read the rules at the
- * top of this file. Throws ERR_FORK_PENDING_OUTPUT if stdout/stderr still
- * hold queued output, ERR_FORK_NOT_MAIN_THREAD in a Worker, and a
- * SyscallError (EAGAIN, ENOMEM) if fork(2) fails.
+ * collection; `process.pid` is its own. With `childMain`, the child runs that
+ * function instead of returning: an exception in it ends the child with
+ * status 1 (the error on stderr), a return ends it as `process.exit()` would.
+ * Only the parent returns from that form.
  *
- * With `childMain`, the child runs that function instead of returning: an
- * exception in it ends the child with status 1 (the error on stderr), a return
- * with process.exit(). A `try`/`catch` of the caller (a test runner's, say)
- * never sees the child. Only the parent returns from this call.
+ * The rules of a forked child (the full table is in docs/fork.md):
+ *  - Only the calling thread exists in the child. V8 background work never
+ *    runs there; asynchronous WebAssembly compilation rejects with
+ *    `ERR_FORKED_CHILD_NO_THREADS`.
+ *  - Requests in flight at the fork (thread-pool fs, dns, crypto, zlib) call
+ *    back in the parent only; the child's own requests always complete.
+ *  - Inherited sockets, pipes, servers and the IPC channel to this process's
+ *    parent are detached in the child unless named in `options.keep`; stdin
+ *    is no longer read there; stdout and stderr stay.
+ *  - Processes the parent spawned are inert in the child: not waited for,
+ *    not reaped, `kill()` reaches nothing. Inherited Workers throw or reject
+ *    with `ERR_FORKED_CHILD_NO_THREADS`; Workers started in the child work.
+ *  - Timers, immediates, promises and signal listeners are inherited: they
+ *    are the program's own state, and run in the child.
+ *  - A signal sent to the child any time after its pid is known is handled
+ *    by the child.
+ *  - The child ends like Node (`process.exit(n)`, an uncaught exception,
+ *    the loop running dry, 'beforeExit' and 'exit' events) but through
+ *    _exit(2), without Node's teardown.
+ *
+ * @throws `ERR_FORK_PENDING_OUTPUT` while stdout, stderr or a kept socket
+ *   holds queued writes (the child would write them again), `ERR_FORK_EXITING`
+ *   inside an 'exit' listener, `ERR_FORK_NOT_MAIN_THREAD` in a Worker, and a
+ *   `SyscallError` (EAGAIN, ENOMEM) if fork(2) fails.
+ *
+ * @example
+ * ```ts
+ * import * as net from 'node:net';
+ * import { fork, waitpid } from 'bidirectional-ipc';
+ *
+ * const server = net.createServer((c) => c.end(`served by ${process.pid}\n`));
+ * server.listen(8080, () => {
+ *   // Each worker accepts on the parent's listening socket; nothing else is shared.
+ *   for (let i = 0; i < 4; i++) fork({ keep: [server] });
+ * });
+ * ```
  */
-export function fork(childMain?: () => void): number {
+export function fork(childMain?: () => void, options?: ForkOptions): number;
+export function fork(options: ForkOptions): number;
+export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): number {
+  const firstIsOptions = first !== undefined && first !== null && typeof first === 'object';
+  const childMain = firstIsOptions ? undefined : (first as (() => void) | undefined);
+  const options = firstIsOptions ? (first as ForkOptions) : second;
   if (childMain !== undefined && typeof childMain !== 'function') throw invalidType('childMain', 'of type function', childMain);
   checkBuiltForThisNode();
+  const keep = keptFds(options);
   if (!isMainThread) {
     // The child would have this Worker's thread and no main thread at all.
-    throw Object.assign(new Error('fork() must be called from the main thread, not from a Worker'), {
-      code: 'ERR_FORK_NOT_MAIN_THREAD',
-    });
+    throw forkError('ERR_FORK_NOT_MAIN_THREAD', 'fork() must be called from the main thread, not from a Worker');
   }
-  const pending = native.stdioPendingBytes();
+  if ((process as unknown as { _exiting?: boolean })._exiting) {
+    // The child would go on into Node's teardown, which needs the threads it lacks.
+    throw forkError('ERR_FORK_EXITING', "fork() cannot be called once the process is exiting (in an 'exit' listener)");
+  }
+  const pending = native.stdioPendingBytes(keep);
   if (pending > 0) {
-    const error = new Error(
-      `${pending} bytes written to stdout/stderr are still queued; forking now would ` +
-        "make the child write them again. Wait for the stream's 'drain' event first.",
-    ) as Error & { code: string };
-    error.code = 'ERR_FORK_PENDING_OUTPUT';
-    throw error;
+    throw forkError(
+      'ERR_FORK_PENDING_OUTPUT',
+      `${pending} bytes written to stdout/stderr${keep.length ? ' or a kept socket' : ''} are still ` +
+        "queued; forking now would make the child write them again. Wait for the stream's 'drain' event first.",
+    );
   }
   for (let i = hooks.length - 1; i >= 0; i--) hooks[i].before?.();
-  const pid = tracing() ? traced('fork', [], () => native.fork(onChildIdle)) : native.fork(onChildIdle);
+  const pid = tracing()
+    ? traced('fork', [], () => native.fork(onChildIdle, keep))
+    : native.fork(onChildIdle, keep);
   if (pid === 0) {
     setUpChild();
     for (const hook of [...hooks]) hook.afterInChild?.();

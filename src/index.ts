@@ -40,7 +40,7 @@ export {
 } from './syscalls';
 export type { WaitStatus, TraceEvent, Tracer, PollFd, PollResult } from './syscalls';
 export { fork, registerAtFork } from './fork';
-export type { ForkHooks } from './fork';
+export type { ForkHooks, ForkKeepable, ForkOptions } from './fork';
 export { SyscallError } from './errors';
 export type { ArgumentError } from './errors';
 export { OwnedFd, PipeReader, PipeWriter, waitExit } from './io';

@@ -6,7 +6,7 @@ import { packageError } from './errors';
 /** The addon as built from native/, before any argument validation. */
 export interface NativeModule {
   pipe(flags: number): [number, number];
-  fork(onChildIdle: (phase: 'beforeExit' | 'exit') => void): number;
+  fork(onChildIdle: (phase: 'beforeExit' | 'exit') => void, keepFds?: number[]): number;
   read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   write(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   close(fd: number): void;
@@ -29,7 +29,7 @@ export interface NativeModule {
   /** fork(2) alone, for the raw-fork lesson: the child cannot run JavaScript. */
   bareFork(): number;
   childStdioReopened(): number[];
-  stdioPendingBytes(): number;
+  stdioPendingBytes(moreFds?: number[]): number;
   dontforkRegionCount(): number;
   /** pidfd_open(2) + a uv_poll_t: onExit() once the process has ended; returns a stop function. */
   watchPidExit(pid: number, onExit: () => void): () => void;

@@ -1,0 +1,321 @@
+// The forked child's event loop, inherited handles, stdio and way out.
+//
+// The child starts with a copy of the parent's libuv loop: its handles, its
+// queue of finished thread-pool work, its spawned processes. Before the child
+// runs JavaScript (signals still blocked, see fork.cc), this file:
+//
+//  1. gives the loop its own epoll, wake-up and signal descriptors
+//     (uv_loop_fork);
+//  2. drops the thread-pool work that had finished in the parent but whose
+//     callback had not run yet (loop->wq): those callbacks belong to the
+//     parent. Work still queued or running on the pool at the fork is lost
+//     with the pool's threads; libuv itself discards that queue when the child
+//     first uses the pool (src/threadpool.c: init_once registers
+//     pthread_atfork(NULL, NULL, reset_once), and the next uv__work_submit
+//     re-runs init_threads, which re-creates the threads, the mutex, the
+//     condition variable and an empty queue). The requests of both kinds
+//     stay counted in loop->active_reqs and are discounted when the child
+//     decides whether it has anything left of its own;
+//  3. detaches every inherited I/O handle that the program did not ask to
+//     keep: its watcher is taken out of the child's loop (no read, accept or
+//     write of the parent's ever happens here) and its descriptor is replaced
+//     by a dead socket, so that the child holds no reference to the parent's
+//     connections, listening ports or IPC channel; stdin stops being read,
+//     stdout and stderr stay;
+//  4. makes the processes the parent spawned inert: the child neither waits
+//     for them nor reaps them, and kill() on them reaches nothing;
+//  5. unrefs the async handles (their threads, Workers' above all, are gone);
+//  6. re-opens stdout/stderr pipes with a file description of its own, routes
+//     process exit straight to _exit(2) (Node's teardown needs the threads the
+//     child does not have), and starts a prepare handle that notices when the
+//     loop has nothing left, which is where Node would begin that teardown.
+//
+// The private libuv fields used here (uv/unix.h UV_LOOP_PRIVATE_FIELDS wq,
+// wq_mutex, watchers, nfds; uv__io_t; UV_PROCESS_PRIVATE_FIELDS queue) and the
+// behaviour of uv_loop_fork (src/unix/loop.c: every watcher is re-queued for
+// registration with the new epoll) were checked against libuv 1.46 (Node 20)
+// to 1.52 (Node 24, 26); the static_assert below stops any other version.
+//
+// Man pages: fork(2), socketpair(2), dup3(2), kill(2), open(2), proc(5);
+// libuv: uv_loop_fork, uv_walk, uv_prepare_t, uv_fs_event_stop, uv_fs_poll_stop.
+#include "child.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+
+namespace ipc {
+namespace {
+
+static_assert(UV_VERSION_HEX >= 0x012e00 && UV_VERSION_HEX < 0x013500,
+              "child.cc relies on libuv private fields checked for libuv 1.46 to 1.52 only");
+
+// Exit status of a child that cannot be set up (EX_SOFTWARE, sysexits.h).
+constexpr int kSetupFailed = 70;
+// A pid no process can have (above Linux's PID_MAX_LIMIT, 2^22): kill(2) on
+// it fails with ESRCH, which is what an inert process handle should give.
+constexpr int kNoSuchPid = INT_MAX;
+
+struct Child {
+  napi_env env;
+  v8::Isolate* isolate;
+  node::MultiIsolatePlatform* platform;
+  Napi::FunctionReference on_idle;
+  Napi::AsyncContext* async_context;
+  uv_prepare_t idle_check;
+  // Requests counted in loop->active_reqs at the fork that never finish in
+  // the child (thread-pool work of the parent, writes on detached handles).
+  unsigned int inherited_reqs;
+};
+Child* child = nullptr;
+std::vector<int> reopened_stdio;
+
+void QueueInit(struct uv__queue* q) {
+  q->next = q;
+  q->prev = q;
+}
+
+// libuv's uv__queue_remove (src/queue.h), leaving the entry self-linked so
+// that a later removal by libuv itself changes nothing.
+void QueueRemove(struct uv__queue* q) {
+  q->prev->next = q->next;
+  q->next->prev = q->prev;
+  QueueInit(q);
+}
+
+bool QueueEmpty(const struct uv__queue* q) { return q->next == q; }
+
+// Mirrors libuv's uv__loop_alive (src/unix/core.c), less our own prepare
+// handle and the requests inherited from the parent: whether Node would now
+// leave uv_run() and begin its teardown.
+bool LoopIdle(uv_loop_t* loop) {
+  return loop->active_handles <= 1 &&
+         loop->active_reqs.count <= child->inherited_reqs &&
+         loop->closing_handles == nullptr && QueueEmpty(&loop->pending_queue);
+}
+
+// Calls the TypeScript side with "beforeExit" or "exit", the way Node would.
+void CallOnIdle(const char* phase) {
+  Napi::Env env(child->env);
+  Napi::HandleScope scope(env);
+  try {
+    child->on_idle.MakeCallback(env.Global(), {Napi::String::New(env, phase)},
+                                *child->async_context);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+void OnPrepare(uv_prepare_t* handle) {
+  uv_loop_t* loop = handle->loop;
+  // A kept handle's request can still finish here; never count below it.
+  child->inherited_reqs = std::min(child->inherited_reqs, loop->active_reqs.count);
+  if (!LoopIdle(loop)) return;
+  // What Node's DrainTasks() does before it looks at the loop again, less the
+  // wait for worker tasks that can never finish here: V8's foreground tasks
+  // (a promise of WebAssembly.instantiate, FinalizationRegistry callbacks).
+  // Bounded, because some re-post themselves for as long as a background job
+  // they wait for is unfinished, and here it never finishes.
+  for (int round = 0; round < 4 && LoopIdle(loop); round++) {
+    if (!child->platform->FlushForegroundTasks(child->isolate)) break;
+  }
+  if (!LoopIdle(loop)) return;
+  CallOnIdle("beforeExit");
+  if (!LoopIdle(loop)) return;  // a beforeExit listener scheduled more work
+  CallOnIdle("exit");           // ends the process
+}
+
+// Gives the child a file description of its own for a pipe on `fd`, so that
+// making it blocking (and every later write) leaves the parent's alone.
+bool ReopenPipe(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) return false;
+  int flags = fcntl(fd, F_GETFL);
+  if (flags == -1 || (flags & O_ACCMODE) == O_RDONLY) return false;
+  std::string path = "/proc/self/fd/" + std::to_string(fd);
+  // O_NONBLOCK: fail with ENXIO rather than wait when no reader is left.
+  int copy = open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (copy == -1) return false;
+  fcntl(copy, F_SETFL, fcntl(copy, F_GETFL) & ~O_NONBLOCK);
+  bool ok = dup2(copy, fd) != -1;
+  close(copy);
+  return ok;
+}
+
+[[noreturn]] void Die(const char* what, int err) {
+  dprintf(2, "bidirectional-ipc: forked child cannot continue: %s: %s\n", what, strerror(err));
+  _exit(kSetupFailed);
+}
+
+// Drops the parent's finished thread-pool work whose callbacks had not run
+// (loop->wq, filled by the pool's threads and emptied by uv__work_done in
+// src/threadpool.c). Each entry holds one count in loop->active_reqs.
+void DropFinishedWork(uv_loop_t* loop) {
+  unsigned int dropped = 0;
+  for (struct uv__queue* q = loop->wq.next; q != &loop->wq;) {
+    struct uv__queue* next = q->next;
+    QueueInit(q);
+    q = next;
+    dropped++;
+  }
+  QueueInit(&loop->wq);
+  loop->active_reqs.count -= dropped;
+}
+
+// Takes a watcher out of the child's loop, as libuv's uv__io_stop and
+// uv__io_close (src/unix/core.c) do. uv_loop_fork has queued every watcher
+// for registration with the child's new epoll; a watcher removed from that
+// queue is never registered, so nothing of it reaches the kernel.
+void StopWatcher(uv_loop_t* loop, uv__io_t* w) {
+  QueueRemove(&w->watcher_queue);
+  QueueRemove(&w->pending_queue);
+  w->pevents = 0;
+  w->events = 0;
+  if (w->fd >= 0 && static_cast<unsigned int>(w->fd) < loop->nwatchers &&
+      loop->watchers[w->fd] == w) {
+    loop->watchers[w->fd] = nullptr;
+    loop->nfds--;
+  }
+}
+
+struct Detach {
+  const std::vector<int>* keep;
+  int dead_end;  // one end of a socket pair whose other end is closed
+};
+
+uv__io_t* WatcherOf(uv_handle_t* h) {
+  switch (h->type) {
+    case UV_TCP:
+    case UV_NAMED_PIPE:
+    case UV_TTY:
+      return &reinterpret_cast<uv_stream_t*>(h)->io_watcher;
+    case UV_UDP:
+      return &reinterpret_cast<uv_udp_t*>(h)->io_watcher;
+    case UV_POLL:
+      return &reinterpret_cast<uv_poll_t*>(h)->io_watcher;
+    default:
+      return nullptr;
+  }
+}
+
+void DetachHandle(uv_handle_t* h, void* arg) {
+  auto* detach = static_cast<Detach*>(arg);
+  switch (h->type) {
+    case UV_ASYNC:
+      // Other threads wake this loop through these; those threads are gone.
+      uv_unref(h);
+      return;
+    case UV_PROCESS: {
+      // libuv's SIGCHLD handler reaps the processes on loop->process_handles
+      // (src/unix/process.c uv__wait_children); the child must not.
+      auto* process = reinterpret_cast<uv_process_t*>(h);
+      QueueRemove(&process->queue);
+      process->pid = kNoSuchPid;
+      uv_unref(h);
+      return;
+    }
+    case UV_FS_EVENT:
+      // uv_loop_fork re-created the inotify watches in the child.
+      uv_fs_event_stop(reinterpret_cast<uv_fs_event_t*>(h));
+      uv_unref(h);
+      return;
+    case UV_FS_POLL:
+      uv_fs_poll_stop(reinterpret_cast<uv_fs_poll_t*>(h));
+      uv_unref(h);
+      return;
+    default:
+      break;
+  }
+  uv__io_t* w = WatcherOf(h);
+  if (w == nullptr || w->fd < 0 || w->fd == 1 || w->fd == 2) return;
+  const std::vector<int>& keep = *detach->keep;
+  if (std::find(keep.begin(), keep.end(), w->fd) != keep.end()) return;
+  StopWatcher(h->loop, w);
+  uv_unref(h);
+  // stdin stays open (the child may read it on purpose); anything else now
+  // names a dead socket: reads see end-of-file, writes fail with EPIPE.
+  if (w->fd != 0 && dup3(detach->dead_end, w->fd, O_CLOEXEC) == -1) Die("dup3", errno);
+}
+
+void DetachInherited(uv_loop_t* loop, const std::vector<int>& keep_fds) {
+  int ends[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) == -1) Die("socketpair", errno);
+  close(ends[1]);
+  Detach detach{&keep_fds, ends[0]};
+  uv_walk(loop, DetachHandle, &detach);
+  close(ends[0]);
+}
+
+}  // namespace
+
+void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePlatform* platform,
+                Napi::Function on_idle, const std::vector<int>& keep_fds) {
+  uv_loop_t* loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) Die("napi_get_uv_event_loop", EINVAL);
+  // fork.cc held this mutex across fork(2) so that no pool thread was half-way
+  // through adding to loop->wq; the thread that holds it here is gone, and
+  // libuv's mutexes check their owner in Node's builds.
+  if (uv_mutex_init(&loop->wq_mutex) != 0) Die("uv_mutex_init", EINVAL);
+  int r = uv_loop_fork(loop);
+  if (r != 0) Die("uv_loop_fork", -r);
+  DropFinishedWork(loop);
+  DetachInherited(loop, keep_fds);
+
+  reopened_stdio.clear();
+  for (int fd : {1, 2}) {
+    if (ReopenPipe(fd)) reopened_stdio.push_back(fd);
+  }
+
+  node::SetProcessExitHandler(node_env, [](node::Environment*, int code) {
+    fflush(nullptr);
+    _exit(code);
+  });
+
+  if (child == nullptr) {
+    child = new Child();
+    child->env = env;
+    child->isolate = v8::Isolate::GetCurrent();
+    child->platform = platform;
+    child->async_context = new Napi::AsyncContext(Napi::Env(env), "bidirectional-ipc:child");
+    uv_prepare_init(loop, &child->idle_check);
+    uv_prepare_start(&child->idle_check, OnPrepare);
+  }
+  // A child of a child keeps the prepare handle it inherited.
+  child->on_idle = Napi::Persistent(on_idle);
+  child->inherited_reqs = loop->active_reqs.count;
+}
+
+size_t QueuedWriteBytes(uv_loop_t* loop, const std::vector<int>& fds) {
+  struct Sum {
+    const std::vector<int>* fds;
+    size_t bytes;
+  } sum{&fds, 0};
+  uv_walk(loop, [](uv_handle_t* h, void* arg) {
+    auto* s = static_cast<Sum*>(arg);
+    if (h->type != UV_NAMED_PIPE && h->type != UV_TTY && h->type != UV_TCP) return;
+    uv_os_fd_t fd;
+    if (uv_fileno(h, &fd) != 0) return;
+    if (std::find(s->fds->begin(), s->fds->end(), fd) == s->fds->end()) return;
+    s->bytes += uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(h));
+  }, &sum);
+  return sum.bytes;
+}
+
+// The stdio descriptors that the child re-opened, [] in a process that is not a forked child.
+Napi::Value ChildStdioReopened(const Napi::CallbackInfo& info) {
+  Napi::Array fds = Napi::Array::New(info.Env(), reopened_stdio.size());
+  for (size_t i = 0; i < reopened_stdio.size(); i++) {
+    fds.Set(i, Napi::Number::New(info.Env(), reopened_stdio[i]));
+  }
+  return fds;
+}
+
+}  // namespace ipc

@@ -1,0 +1,130 @@
+// A child of a busy program (issue 16): work in flight at the fork belongs to
+// the parent, and the child neither runs it, repeats it, nor waits for it.
+// Each case runs test/fixtures/busy.ts in its own Node process, bounded in time.
+import assert from 'node:assert/strict';
+import { fork as nodeFork } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fixture, runFixture } from './helpers';
+
+/** The fixture's stdout lines. */
+function lines(mode: string, args: string[] = [], timeoutMs = 30_000): string[] {
+  const run = runFixture('busy', [mode, ...args], timeoutMs);
+  assert.equal(run.signal, null, `the fixture finished in time; stderr:\n${run.stderr}`);
+  return run.stdout.split('\n').filter(Boolean);
+}
+
+function count(all: string[], line: string): number {
+  return all.filter((l) => l === line).length;
+}
+
+describe('thread-pool work in flight at the fork', () => {
+  it("the parent's pending reads resolve in the parent only; the child's own reads complete", () => {
+    const out = lines('pool-in-flight');
+    assert.equal(count(out, 'PARENT_READ_DONE_IN parent'), 8);
+    assert.equal(count(out, 'PARENT_READ_DONE_IN child'), 0);
+    assert.ok(out.includes('CHILD_READS 5'), out.join('\n'));
+    assert.ok(out.includes('STATUS 0'));
+    assert.ok(!out.includes('HUNG'));
+  });
+
+  it("a stat finished on the pool but not yet called back calls back in the parent only", () => {
+    const out = lines('stat-completed');
+    assert.equal(count(out, 'PARENT_STAT_CALLBACK_IN parent'), 1);
+    assert.equal(count(out, 'PARENT_STAT_CALLBACK_IN child'), 0);
+    assert.ok(out.includes('CHILD_STAT ok'), out.join('\n'));
+    assert.ok(out.includes('STATUS 0'));
+  });
+
+  it('appends in flight at the fork are written once: 16 x 64 KiB gives 1 MiB', () => {
+    const out = lines('append-in-flight');
+    assert.ok(out.includes('STATUS 0'), out.join('\n'));
+    assert.ok(out.includes(`FILE_BYTES ${2 ** 20}`), out.join('\n'));
+  });
+});
+
+describe('processes and Workers of the parent', () => {
+  it('a child does not wait for a process its parent spawned, and cannot signal it', () => {
+    const out = lines('spawned');
+    assert.ok(!out.includes('HUNG'), out.join('\n'));
+    assert.ok(out.includes('STATUS 0'), out.join('\n'));
+    assert.ok(out.includes('CHILD_KILL_SLEEPER false'), 'kill() in the child reaches nothing');
+    assert.ok(!out.some((l) => l.startsWith('SLEEPER_EXIT_IN child')));
+  });
+
+  it("an inherited Worker fails at once in the child: postMessage throws, terminate() rejects", () => {
+    const out = lines('worker-inherited');
+    assert.ok(out.includes('PARENT_WORKER 42'), out.join('\n'));
+    assert.ok(out.includes('CHILD_POST ERR_FORKED_CHILD_NO_THREADS'), out.join('\n'));
+    assert.ok(out.includes('CHILD_TERMINATE ERR_FORKED_CHILD_NO_THREADS'), out.join('\n'));
+    assert.ok(out.includes('STATUS 0'));
+  });
+
+  it('a Worker started in the child delivers its messages and the child then ends by itself', () => {
+    const out = lines('worker-in-child');
+    assert.ok(out.includes('CHILD_WORKER 42'), out.join('\n'));
+    assert.ok(!out.includes('HUNG'), out.join('\n'));
+    assert.ok(out.includes('STATUS 0'), out.join('\n'));
+  });
+});
+
+describe('signals sent the moment fork() returns', () => {
+  const forks = Number(process.env.BUSY_SIGNAL_FORKS ?? 100);
+  it(`reach the child's own listener in ${forks}/${forks} forks, never the parent's`, () => {
+    const out = lines('signals', [String(forks)], 120_000);
+    assert.deepEqual(out, [`SIGNALS child ${forks} parent 0 other none`]);
+  });
+});
+
+describe('other inherited channels', () => {
+  it('socket writes queued at the fork are sent once, by the parent', () => {
+    const out = lines('socket-writes');
+    assert.ok(out.includes('QUEUED_AT_FORK true'), 'the case really had queued writes');
+    assert.ok(out.includes(`PEER_RECEIVED ${8 * 2 ** 20} OF ${8 * 2 ** 20}`), out.join('\n'));
+    assert.ok(out.includes('STATUS 0'));
+  });
+
+  it("the IPC channel to the parent's parent is never read by the child", async () => {
+    const messages = 100;
+    const proc = nodeFork(fixture('busy'), ['ipc-channel'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    let stdout = '';
+    proc.stdout!.on('data', (d) => (stdout += d));
+    const got = await new Promise<string>((resolve) => {
+      proc.on('message', (m) => {
+        if (m === 'forked') {
+          for (let i = 0; i < messages; i++) proc.send(i);
+          proc.send('end');
+        } else {
+          resolve(String(m));
+        }
+      });
+      proc.on('exit', () => resolve('exited'));
+    });
+    await new Promise((resolve) => (proc.exitCode !== null ? resolve(null) : proc.once('exit', resolve)));
+    clearTimeout(timer);
+    assert.equal(got, `GOT ${messages}`);
+    assert.match(stdout, /STATUS 0/);
+  });
+
+  it('a child that used the thread pool ends cleanly under --inspect', () => {
+    for (let i = 0; i < 5; i++) {
+      const run = runFixture('busy', ['inspect-exit'], 20_000);
+      void run;
+    }
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+    for (let i = 0; i < 5; i++) {
+      const run = spawnSync(process.execPath, ['--inspect=127.0.0.1:0', fixture('busy'), 'inspect-exit'], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      assert.equal(run.signal, null, run.stderr);
+      assert.match(run.stdout, /STATUS 0/, run.stderr);
+    }
+  });
+
+  it("fork() inside an 'exit' listener throws ERR_FORK_EXITING", () => {
+    const run = runFixture('busy', ['fork-in-exit']);
+    assert.equal(run.signal, null);
+    assert.equal(run.stdout, 'FORK_IN_EXIT ERR_FORK_EXITING\n', run.stderr);
+  });
+});
