@@ -188,24 +188,38 @@ describe('steps', () => {
     assert.deepEqual(mine(), []);
   });
 
-  it('shows after each step who holds which end', async () => {
+  it('shows after each step who holds which end, the queued bytes, the process states', async () => {
     let text = '';
     const seen = await runSteps({ pause: false, out: (t) => (text += t) });
+    const at = (step: string) => seen.find((s) => s.step === step)!;
     const ends = (step: string, who: string) => {
-      const table = seen.find((s) => s.step === step)!.tables[who];
-      return table ? table.pipes.length : -1;
+      const table = at(step).tables[who];
+      return table ? table.pipes.filter((p) => p.fd > 2).length : -1;
     };
-    assert.deepEqual(seen.map((s) => s.step), ['pipes', 'fork', 'close unused ends', 'exchange', 'close and wait']);
-    assert.match(text, /pipe B: \[parent\+child\] child_write ==> parent_read \[parent\+child\]/);
-    assert.match(text, /pipe B: \[ +child\] child_write ==> parent_read \[parent\]/);
-    assert.match(text, /pipe A: \[ +parent\] parent_write ==> child_read \[child\]/);
+    assert.deepEqual(seen.map((s) => s.step), [
+      'createPipe', 'fork', 'close unused ends', 'parentProcess: write', 'childProcess: read and echo',
+      'parentProcess: read', 'exited, not waited for', 'wait',
+    ]);
+    assert.match(text, /pipe 1: \[parent\+child\] child_write ==> parent_read \[parent\+child\]\n +2 writer\(s\), 2 reader\(s\)/);
+    assert.match(text, /pipe 1: \[ +child\] child_write ==> parent_read \[parent\]/);
+    assert.match(text, /pipe 2: \[ +parent\] parent_write ==> child_read \[child\]/);
+    assert.match(text, /fd 0 +stdin/);
+    assert.match(text, /lowest-free-number rule/);
+    assert.match(text, /of the child now shows it set too: one open file description/);
+    // Bytes sit in the pipe between the write and the read, as FIONREAD counts them.
+    assert.deepEqual(at('parentProcess: write').queued, { 1: 0, 2: 16 });
+    assert.match(text, /16 bytes queued "Parent message 0"/);
+    assert.deepEqual(at('childProcess: read and echo').queued, { 1: 31, 2: 0 });
+    assert.deepEqual(at('parentProcess: read').queued, { 1: 0, 2: 0 });
+    assert.equal(at('fork').states.child, 'T');
+    assert.equal(at('exited, not waited for').states.child, 'Z');
     assert.match(text, /the parent read 31 bytes: "Child echoing: Parent message 0"/);
-    assert.match(text, /waitpid: the child \d+ exited with status 0/);
-    assert.match(text, /pipe A: \[ +nobody\] parent_write ==> child_read \[nobody\]/);
-    // The child's table really shrinks by the two ends it closed.
+    assert.match(text, /wait: the child \d+ exited with status 0/);
+    assert.match(text, /pipe 2: \[ +nobody\] parent_write ==> child_read \[nobody\]/);
+    // The tables really shrink by the two ends each process closed.
     assert.equal(ends('fork', 'child') - ends('close unused ends', 'child'), 2);
     assert.equal(ends('fork', 'parent') - ends('close unused ends', 'parent'), 2);
-    assert.equal(ends('close and wait', 'child'), -1, 'the child is gone');
+    assert.equal(ends('wait', 'child'), -1, 'the child is gone');
   });
 });
 
