@@ -154,7 +154,7 @@ describe('--diagram', () => {
     assert.equal(run.stdout, tutorialOutput());
     const text = fs.readFileSync(file, 'utf8');
     assert.match(text, /^```mermaid\nsequenceDiagram\n {4}participant P as Parent \(pid \d+\)\n/);
-    assert.match(text, /create participant pipe1 as pipe 1: child_write → parent_read\n/);
+    assert.match(text, /create participant pipe1 as pipe 1 \(child_write → parent_read\)\n/);
     assert.match(text, /create participant C as Child \(pid \d+\)\n {4}P->>C: fork\(\) = \d+/);
     let sent = 0;
     let echoed = 0;
