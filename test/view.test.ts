@@ -45,10 +45,14 @@ function recordRun(name: string, program: string[]): { html: string; recording: 
 
 let demo: { html: string; recording: Recording };
 let capacity: { html: string; recording: Recording };
+let unclosed: { html: string; recording: Recording };
+let pipeline: { html: string; recording: Recording };
 
 before(() => {
   demo = recordRun('demo', []);
   capacity = recordRun('pipe-capacity', ['lesson', 'pipe-capacity']);
+  unclosed = recordRun('unclosed-ends', ['lesson', 'unclosed-ends']);
+  pipeline = recordRun('pipeline', ['lesson', 'pipeline']);
 });
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -239,6 +243,44 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
     await go(page, found.step);
     t.diagnostic(`a blocked write, the pipe full: ${await shot(page, 'pipe-capacity-full')}`);
     assert.match(await pipeState(page, found.pipe!).then((p) => p.text), /65536 \/ 65536 bytes queued — full/);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test("unclosed-ends: the child blocked in read holds the pipe's only write end itself", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { page, problems } = await open(unclosed.html);
+    const later = await stepWhere(page, "s.kind === 'say' && /500 ms later/.test(s.text)");
+    assert.ok(later > 0, 'the lesson says what it saw after 500 ms');
+    await go(page, later);
+    t.diagnostic(`the child stuck: ${await shot(page, 'unclosed-ends-stuck')}`);
+    const pipe = await page.$eval('.pipe:not(.freed)', (el) => el.textContent ?? '');
+    assert.match(pipe, /write ends open: 1 \(child 1 fd \d+\)/);
+    const child = await page.$eval('[data-role="child 1"]', (el) => ({ state: (el as HTMLElement).dataset.state, text: el.textContent ?? '' }));
+    assert.equal(child.state, 'S');
+    assert.match(child.text, /read\(\d+.*in progress .* blocked, waiting/);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('pipeline: every step of the page renders without an error, and the run ends with no process left', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { page, problems } = await open(pipeline.html);
+    const steps = await page.evaluate(() => {
+      const view = (window as unknown as { ipcView: { count: number; go(n: number): void } }).ipcView;
+      let empty = 0;
+      for (let i = 0; i < view.count; i++) {
+        view.go(i);
+        if (!document.getElementById('now')?.textContent) empty++;
+      }
+      return { count: view.count, empty };
+    });
+    assert.ok(steps.count > 10);
+    assert.equal(steps.empty, 0);
+    const execs = await stepWhere(page, "s.kind === 'start' && s.call === 'execvp'");
+    assert.ok(execs > 0, 'the children exec');
+    await go(page, execs);
+    t.diagnostic(`a child about to exec: ${await shot(page, 'pipeline-exec')}`);
+    await page.keyboard.press('End');
+    assert.equal(await page.$$eval('[data-pid]', (els) => els.length), 0);
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -21,6 +21,13 @@ import type { FdEntry, ProcessSnapshot, RawEvent, Snapshot, SourceFrame } from '
 export const DATA_KEPT = 96;
 /** At most this long, a blocking waitpid's start watches for its child to become a zombie. */
 const ZOMBIE_WATCH_MS = 2000;
+/**
+ * A process that makes many quick calls (a read loop) takes a snapshot at
+ * most this often; the calls that change a descriptor table or a process's
+ * life always take one. The page carries the last snapshot forward.
+ */
+const SNAPSHOT_EVERY_MS = 25;
+const ALWAYS_SNAPSHOT = new Set(['pipe', 'close', 'dup', 'dup2', 'fork', 'execvp', '_exit', 'kill', 'waitpid', 'fcntl']);
 /** How often it looks meanwhile. */
 const ZOMBIE_POLL_MS = 2;
 /** Frames of user code kept per event (the call's line and its callers'). */
@@ -232,6 +239,7 @@ export interface RecorderOptions {
 export function startRecording(options: RecorderOptions): { stop(): void; note(kind: 'say' | 'exit', text: string): void } {
   const root = process.pid;
   let busy = false; // the recorder's own probes are not part of the run
+  let lastSnapshot = 0; // when this process last took one
   const programPipes = new Set<number>(); // inherited by the children: they probe their parent's pipes too
 
   const append = (event: RawEvent) => {
@@ -282,7 +290,10 @@ export function startRecording(options: RecorderOptions): { stop(): void; note(k
         const [target, opts] = e.args as [number, number];
         watchForZombie(target, opts);
       }
-      raw.snapshot = takeSnapshot(root, programPipes);
+      if (ALWAYS_SNAPSHOT.has(e.call) || e.time - lastSnapshot >= SNAPSHOT_EVERY_MS) {
+        raw.snapshot = takeSnapshot(root, programPipes);
+        lastSnapshot = raw.snapshot.time;
+      }
       // The call itself begins when the tracer returns: a bar starts there, not
       // before the recorder's own look at /proc.
       if (e.phase === 'start') raw.time = now();

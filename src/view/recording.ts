@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DATA_KEPT } from './record';
 import { RECORDING_FORMAT, type RawEvent, type Recording, type SourceFile } from './types';
 
 /** The gap put between an event and one it must follow, when their clocks say otherwise. */
@@ -26,9 +27,9 @@ export function readEvents(file: string): RawEvent[] {
   return events;
 }
 
-/** The pipe a descriptor of `pid` refers to, as the event's own snapshot shows it. */
-function pipeOf(event: RawEvent, fd: unknown): number | undefined {
-  const self = event.snapshot?.processes.find((p) => p.pid === event.pid);
+/** The pipe that descriptor `fd` of `pid` refers to, as the snapshot of `at` shows it. */
+function pipeOf(pid: number, at: RawEvent, fd: unknown): number | undefined {
+  const self = at.snapshot?.processes.find((p) => p.pid === pid);
   return self?.fds.find((f) => f.fd === fd)?.pipe;
 }
 
@@ -44,10 +45,17 @@ export function orderEvents(events: RawEvent[]): RawEvent[] {
   for (const e of events) {
     if (e.kind === 'start') starts.set(`${e.pid}:${e.id}`, e);
   }
+  // An event without a snapshot: the descriptor tables of the last one before it hold.
+  const tablesAt = new Map<RawEvent, RawEvent>();
+  let latest: RawEvent | undefined;
+  for (const e of [...events].sort((a, b) => a.time - b.time)) {
+    if (e.snapshot) latest = e;
+    if (latest) tablesAt.set(e, latest);
+  }
   for (const e of events) {
     if (e.call === undefined || !['read', 'write', 'close', 'dup', 'dup2'].includes(e.call) || !e.args) continue;
     const start = e.kind === 'end' ? starts.get(`${e.pid}:${e.id}`) ?? e : e;
-    e.pipe = pipeOf(start, e.args[0]);
+    e.pipe = pipeOf(start.pid, tablesAt.get(start) ?? start, e.args[0]);
   }
   const byTime = [...events].sort((a, b) => a.time - b.time);
   const key = new Map<RawEvent, number>(byTime.map((e) => [e, e.time]));
@@ -108,6 +116,61 @@ export function orderEvents(events: RawEvent[]): RawEvent[] {
     if (!changed) break;
   }
   return byTime.sort((a, b) => key.get(a)! - key.get(b)!);
+}
+
+/** Fewest repeats of one call that are shown as one step. */
+const MIN_REPEATS = 3;
+
+/**
+ * A loop's calls, shown as one: in each process, a run of successful calls
+ * of the same kind on the same descriptor, one after the other (a read loop
+ * draining a pipe, a writer's records), becomes one start (the first's) and
+ * one end (the last's) with `repeat` set and the bytes summed. Calls that
+ * change descriptor tables never repeat this way.
+ */
+export function foldRepeats(events: RawEvent[]): RawEvent[] {
+  const dropped = new Set<RawEvent>();
+  const byPid = new Map<number, RawEvent[]>();
+  for (const e of events) {
+    if (e.kind !== 'start' && e.kind !== 'end') continue;
+    byPid.set(e.pid, [...(byPid.get(e.pid) ?? []), e]);
+  }
+  const sameCall = (a: RawEvent, b: RawEvent) => a.call === b.call && a.args?.[0] === b.args?.[0] && a.args?.length === b.args?.length;
+  const foldable = (start: RawEvent, end: RawEvent | undefined) =>
+    end !== undefined && end.kind === 'end' && end.id === start.id && !end.error && (start.call === 'read' || start.call === 'write');
+  for (const list of byPid.values()) {
+    let i = 0;
+    while (i < list.length) {
+      if (list[i].kind !== 'start' || !foldable(list[i], list[i + 1])) {
+        i++; // a fork's end in the child, a call that never returned, one that failed
+        continue;
+      }
+      let j = i; // the pairs (start, end) at j, j + 1 repeat the pair at i
+      while (j + 3 < list.length && list[j + 2].kind === 'start' && sameCall(list[i], list[j + 2]) && foldable(list[j + 2], list[j + 3])) j += 2;
+      const pairs = (j - i) / 2 + 1;
+      if (pairs >= MIN_REPEATS) {
+        const first = list[i];
+        const last = list[j + 1];
+        let bytes = 0;
+        let text = '';
+        for (let k = i + 1; k <= j + 1; k += 2) {
+          const r = list[k].result as number | { bytes: number; text?: string };
+          const n = typeof r === 'number' ? r : r.bytes;
+          bytes += n;
+          if (first.call === 'read' && typeof r === 'object' && r.text !== undefined && text.length < DATA_KEPT) text += r.text;
+        }
+        let snapshot = last.snapshot;
+        for (let k = j; !snapshot && k > i; k--) snapshot = list[k].snapshot;
+        first.repeat = pairs;
+        last.repeat = pairs;
+        last.result = first.call === 'read' ? { bytes, text: text.slice(0, DATA_KEPT) } : bytes;
+        if (snapshot) last.snapshot = snapshot;
+        for (let k = i + 1; k < j + 1; k++) dropped.add(list[k]);
+      }
+      i = j + 2;
+    }
+  }
+  return events.filter((e) => !dropped.has(e));
 }
 
 /** Where the package is installed: src/view/ is two levels down from dist/src/view/ and src/view/. */
@@ -194,7 +257,7 @@ function programPipes(events: RawEvent[]): Set<number> {
   for (const e of events) {
     if (e.kind !== 'end' || e.call !== 'pipe' || !Array.isArray(e.result)) continue;
     for (const fd of e.result) {
-      const inode = pipeOf(e, fd);
+      const inode = pipeOf(e.pid, e, fd);
       if (inode !== undefined) pipes.add(inode);
     }
   }
@@ -244,7 +307,7 @@ export function buildRecording(events: RawEvent[], options: BuildOptions): Recor
     sources,
     rust,
     rustLines,
-    events: orderEvents(events),
+    events: foldRepeats(orderEvents(events)),
     kernel: { release: os.release(), node: process.version },
   };
 }

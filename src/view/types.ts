@@ -64,6 +64,9 @@ export interface RawEvent {
   error?: { code: string; message: string };
   frames?: SourceFrame[];
   text?: string;
+  /** On a start and an end that stand for this many calls of a loop (see foldRepeats). */
+  repeat?: number;
+  /** Absent on a quick call in a loop: the last one before it holds. */
   snapshot?: Snapshot;
   /** The pipe (inode) a read, write or close of a pipe descriptor acts on: added when the run is read back. */
   pipe?: number;

@@ -22,8 +22,13 @@
     for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
     return node;
   };
+  // A quick call in a loop carries no snapshot: the last one before it holds.
+  const snapshotAt = [];
+  events.forEach((e, i) => { snapshotAt.push(e.snapshot ? e.snapshot : i > 0 ? snapshotAt[i - 1] : null); });
+  const indexOf = new Map(events.map((e, i) => [e, i]));
   const processesOf = (e) => {
-    const p = e.snapshot ? e.snapshot.processes : [];
+    const snap = e.snapshot || snapshotAt[indexOf.get(e)];
+    const p = snap ? snap.processes : [];
     return typeof p === 'number' ? tables[p] : p || [];
   };
 
@@ -87,7 +92,8 @@
   }
   const fdText = (e, fd) => {
     const inode = pipeOfFd(e, fd);
-    const end = inode === undefined ? undefined : (processesOf(e).find((p) => p.pid === e.pid).fds.find((x) => x.fd === fd) || {}).end;
+    const self = processesOf(e).find((p) => p.pid === e.pid);
+    const end = inode === undefined || !self ? undefined : (self.fds.find((x) => x.fd === fd) || {}).end;
     const nm = inode !== undefined ? endNames.get(`${inode}:${end}`) : ['stdin', 'stdout', 'stderr'][fd];
     return nm ? `${fd} ${nm}` : String(fd);
   };
@@ -114,7 +120,7 @@
       case 'sleep': args = `${a[0]} ms`; break;
       default: args = a.map((x) => (x && typeof x === 'object' ? bytesText(x) : String(x))).join(', ');
     }
-    return `${e.call}(${args})`;
+    return `${e.call}(${args})${e.repeat ? ` ×${e.repeat}` : ''}`;
   }
   function resultText(e) {
     if (e.error) return `-1 ${e.error.code}`;
@@ -131,7 +137,7 @@
     const who = `${roleOf(e.pid)} (pid ${e.pid})`;
     switch (e.kind) {
       case 'start': return `${who} calls ${callText(e)}`;
-      case 'end': return `${who}: ${callText(e)} returns ${resultText(e)}`;
+      case 'end': return e.repeat ? `${who}: ${callText(e)} return ${resultText(e)} in all (a loop: ${e.repeat} calls shown as one step)` : `${who}: ${callText(e)} returns ${resultText(e)}`;
       case 'sample': return `${who} is about to wait: the recorder looks at its children (states from /proc)`;
       case 'say': return `${who} prints: ${e.text.trim()}`;
       case 'exit': return e.pid === rec.rootPid ? `${who} ends: the run is over, no process is left` : `${who} ends (${e.text})`;
@@ -181,17 +187,18 @@
     } else if (e.kind === 'say') said.push({ i, text: e.text });
     // An exited process's calls in progress (a killed writer) end with it.
     const alive = new Set(processesOf(e).filter((p) => p.state !== 'Z').map((p) => p.pid));
-    if (e.snapshot) for (const [k, j] of open) if (!alive.has(events[j].pid) && events[j].time < e.time && e.kind !== 'exit') open.delete(k);
+    const snap = snapshotAt[i];
+    if (snap) for (const [k, j] of open) if (!alive.has(events[j].pid) && events[j].time < e.time && e.kind !== 'exit') open.delete(k);
     if (e.kind === 'exit' && e.pid === rec.rootPid) open.clear();
     const pipes = {};
-    for (const p of (e.snapshot && e.snapshot.pipes) || []) {
+    for (const p of (snap && snap.pipes) || []) {
       if (p.capacity) capacity.set(p.inode, p.capacity);
     }
     for (const [inode, qq] of queues) {
       const model = qq.chunks.reduce((s, c) => s + c.bytes, 0);
       let text = qq.chunks.map((c) => c.text).join('');
       const known = qq.chunks.every((c) => c.text.length === c.bytes);
-      const kernel = ((e.snapshot && e.snapshot.pipes) || []).find((p) => p.inode === inode);
+      const kernel = ((snap && snap.pipes) || []).find((p) => p.inode === inode);
       let queued = model;
       // a write in progress has moved bytes the flow does not know of yet
       if (kernel && kernel.queued !== null && kernel.queued > model && qq.pending.size > 0) {
