@@ -51,6 +51,7 @@ describe('PipeReader and PipeWriter: a pipe read and written by the event loop',
     await writer.write('hello, ');
     await writer.write(Buffer.from('pipe'));
     await writer.end();
+    await assert.rejects(writer.write('late'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
     assert.equal((await within(readAll(reader), DEADLINE_MS, 'read')).toString(), 'hello, pipe');
 
     const [r2, w2] = ipc.pipe();

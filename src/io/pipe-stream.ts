@@ -113,6 +113,9 @@ export class PipeReader implements Disposable {
   constructor(fd: number | OwnedFd, options?: PipeStreamOptions) {
     const socketOpts = socketOptions('read', options);
     this.stream = new Socket({ fd: openPrivate(fd, 'read'), ...socketOpts });
+    // A read error stays on stream.errored and rejects read(); without a
+    // listener of the caller's it must not end the process.
+    this.stream.on('error', () => {});
   }
 
   /**
