@@ -130,3 +130,23 @@ describe('other inherited channels', () => {
     assert.equal(run.stdout, 'FORK_IN_EXIT ERR_FORK_EXITING\n', run.stderr);
   });
 });
+
+describe('a busy parent that forks again and again', () => {
+  // 40 in npm test; BUSY_STRESS_FORKS=200 node --test dist/test/busy-child.test.js for the full run.
+  const forks = Number(process.env.BUSY_STRESS_FORKS ?? 40);
+  it(`${forks} children of an HTTP server under load with pool work, a process and a Worker alive`, (t) => {
+    const run = runFixture('stress', [String(forks)], 60_000 + forks * 3_000);
+    assert.equal(run.signal, null, run.stderr);
+    const r = JSON.parse(run.stdout);
+    assert.deepEqual(
+      { forks: r.forks, completed: r.childrenCompleted, failed: r.childrenFailed, hung: r.hung },
+      { forks, completed: forks, failed: 0, hung: 0 },
+    );
+    assert.ok(r.requests > 0, 'the load generator made requests');
+    assert.equal(r.served, r.requests, 'the parent served every request, and only those');
+    assert.equal(r.responses, r.requests);
+    assert.equal(r.appendedBytes, r.expectedBytes, 'no append written twice or lost');
+    assert.ok(r.workerAnswered, "the parent's Worker still answers");
+    t.diagnostic(`stress: ${run.stdout.trim()}`);
+  });
+});
