@@ -2,7 +2,7 @@
 // the parent, and the child neither runs it, repeats it, nor waits for it.
 // Each case runs test/fixtures/busy.ts in its own Node process, bounded in time.
 import assert from 'node:assert/strict';
-import { fork as nodeFork } from 'node:child_process';
+import { fork as nodeFork, spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fixture, runFixture } from './helpers';
 
@@ -110,11 +110,6 @@ describe('other inherited channels', () => {
 
   it('a child that used the thread pool ends cleanly under --inspect', () => {
     for (let i = 0; i < 5; i++) {
-      const run = runFixture('busy', ['inspect-exit'], 20_000);
-      void run;
-    }
-    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-    for (let i = 0; i < 5; i++) {
       const run = spawnSync(process.execPath, ['--inspect=127.0.0.1:0', fixture('busy'), 'inspect-exit'], {
         encoding: 'utf8',
         timeout: 20_000,
@@ -148,5 +143,20 @@ describe('a busy parent that forks again and again', () => {
     assert.equal(r.appendedBytes, r.expectedBytes, 'no append written twice or lost');
     assert.ok(r.workerAnswered, "the parent's Worker still answers");
     t.diagnostic(`stress: ${run.stdout.trim()}`);
+  });
+});
+
+describe('a missing /proc', () => {
+  const probe = spawnSync('unshare', ['-rm', 'true'], { encoding: 'utf8', timeout: 10_000 });
+  const skip = probe.status === 0 ? false : 'needs unshare with user namespaces (util-linux; kernel.unprivileged_userns_clone=1)';
+  it('fork() fails with an error that names /proc', { skip }, () => {
+    const index = require.resolve('../src/index');
+    const code = `try { require(${JSON.stringify(index)}).fork(); console.log('forked'); } catch (e) { console.log(e.code + ' ' + e.message); }`;
+    const run = spawnSync(
+      'unshare',
+      ['-rm', 'sh', '-c', `mount -t tmpfs none /proc && exec "${process.execPath}" -e "$0"`, code],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    assert.match(run.stdout, /^ENOENT ENOENT: no such file or directory, open \/proc\/self\/maps or \/proc\/self\/smaps \(is \/proc mounted\?\)/, run.stderr);
   });
 });
