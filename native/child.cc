@@ -19,9 +19,9 @@
 //  3. detaches every inherited I/O handle that the program did not ask to
 //     keep: its watcher is taken out of the child's loop (no read, accept or
 //     write of the parent's ever happens here) and its descriptor is replaced
-//     by a dead socket, so that the child holds no reference to the parent's
-//     connections, listening ports or IPC channel; stdin stops being read,
-//     stdout and stderr stay;
+//     by an inert socket, so that the child holds no reference to the
+//     parent's connections, listening ports or IPC channel; stdin, once the
+//     parent's program has opened it, goes the same way; stdout and stderr stay;
 //  4. makes the processes the parent spawned inert: the child neither waits
 //     for them nor reaps them, and kill() on them reaches nothing;
 //  5. unrefs the async handles (their threads, Workers' above all, are gone);
@@ -188,7 +188,7 @@ void StopWatcher(uv_loop_t* loop, uv__io_t* w) {
 
 struct Detach {
   const std::vector<int>* keep;
-  int dead_end;  // one end of a socket pair whose other end is closed
+  int dead_end;  // InertSocket()
 };
 
 uv__io_t* WatcherOf(uv_handle_t* h) {
@@ -240,18 +240,30 @@ void DetachHandle(uv_handle_t* h, void* arg) {
   if (std::find(keep.begin(), keep.end(), w->fd) != keep.end()) return;
   StopWatcher(h->loop, w);
   uv_unref(h);
-  // stdin stays open (the child may read it on purpose); anything else now
-  // names a dead socket: reads see end-of-file, writes fail with EPIPE.
-  if (w->fd != 0 && dup3(detach->dead_end, w->fd, O_CLOEXEC) == -1) Die("dup3", errno);
+  // The descriptor now names an inert socket (stdin too, once the parent's
+  // program has opened it: its bytes are the parent's). The parent's
+  // connection, port or channel is no longer held by the child.
+  if (dup3(detach->dead_end, w->fd, O_CLOEXEC) == -1) Die("dup3", errno);
+}
+
+// One end of a socket pair that is never readable (its peer stays open and
+// silent) and refuses writes (EPIPE): if the child's copy of a detached
+// stream is used after all (a 'data' listener's pending resume, say), no
+// event arrives, so none of the parent's stream handlers runs in the child.
+int InertSocket() {
+  int ends[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) == -1) Die("socketpair", errno);
+  if (shutdown(ends[0], SHUT_WR) == -1) Die("shutdown", errno);
+  static int silent_peer = -1;  // one per process, kept for its whole life
+  if (silent_peer != -1) close(silent_peer);
+  silent_peer = ends[1];
+  return ends[0];
 }
 
 void DetachInherited(uv_loop_t* loop, const std::vector<int>& keep_fds) {
-  int ends[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) == -1) Die("socketpair", errno);
-  close(ends[1]);
-  Detach detach{&keep_fds, ends[0]};
+  Detach detach{&keep_fds, InertSocket()};
   uv_walk(loop, DetachHandle, &detach);
-  close(ends[0]);
+  close(detach.dead_end);
 }
 
 }  // namespace

@@ -88,7 +88,7 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   ParkedWorkers parked(platform);
   int err;
   std::vector<Region> regions = CachedDontforkRegions(&err);
-  if (err) throw ErrnoError(env, err, "open /proc/self/smaps");
+  if (err) throw ErrnoError(env, err, "open /proc/self/maps or /proc/self/smaps (is /proc mounted?)");
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);

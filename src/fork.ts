@@ -69,28 +69,32 @@ function rejectInChild(): never {
   );
 }
 
-/** Workers constructed in this process (a fresh set in each child). */
-let workersBornHere = new WeakSet<object>();
 let workersPatched = false;
 
 /**
- * Makes the Workers inherited from the parent fail at once in the child:
- * their threads do not exist here, and their C++ side belongs to the
- * parent's copy of the process. A Worker's constructor assigns
- * `this.performance` (lib/internal/worker.js, Node 20 to 26); a setter on the
- * prototype sees that assignment and so tells the Workers made in the child.
+ * Makes Workers fail at once in the child rather than hang. Inherited ones:
+ * their threads do not exist here, and their C++ side belongs to the parent's
+ * copy of the process. New ones: see the setter below. A Worker's constructor
+ * assigns `this.performance` just before it starts the thread
+ * (lib/internal/worker.js, Node 20 to 26), so a setter on the prototype
+ * refuses before any thread exists.
  */
 function setUpChildWorkers(): void {
-  workersBornHere = new WeakSet();
   if (workersPatched) return; // a child of a child: the prototype is patched already
   workersPatched = true;
   const proto = Worker.prototype as unknown as Record<string, unknown>;
   Object.defineProperty(proto, 'performance', {
     configurable: true,
     get: () => undefined,
-    set(this: object, value: unknown) {
-      workersBornHere.add(this);
-      Object.defineProperty(this, 'performance', { value, writable: true, enumerable: true, configurable: true });
+    set(this: object) {
+      // Just before the thread would start: a Worker's thread, once its own
+      // loop runs dry, waits in NodePlatform::DrainTasks for the platform's
+      // worker threads, which the child does not have, and never ends.
+      throw noThreads(
+        'new Worker() in a forked child: a Worker thread here could never finish (it waits for ' +
+          "the platform's worker threads, which a forked child does not have). Start Workers in the " +
+          'parent, or run the work in the child itself.',
+      );
     },
   });
   const inherited = (method: string): Error =>
@@ -98,13 +102,12 @@ function setUpChildWorkers(): void {
       `Worker.${method}(): this Worker was started by the parent before fork(); its thread ` +
         'does not exist in the forked child. Start Workers in the child after the fork.',
     );
-  for (const method of ['postMessage', 'terminate', 'getHeapSnapshot'] as const) {
-    const original = proto[method] as (...args: unknown[]) => unknown;
-    proto[method] = function (this: object, ...args: unknown[]) {
-      if (workersBornHere.has(this)) return original.apply(this, args);
-      if (method === 'postMessage') throw inherited(method);
-      return Promise.reject(inherited(method));
-    };
+  // Every Worker object in the child is the parent's: new ones are refused above.
+  proto.postMessage = () => {
+    throw inherited('postMessage');
+  };
+  for (const method of ['terminate', 'getHeapSnapshot']) {
+    proto[method] = () => Promise.reject(inherited(method));
   }
 }
 
