@@ -52,6 +52,7 @@ function profile(mb: number): [string, number][] {
     add('total: entry → reaped', r.reaped - p.entered);
     add('faults: child (minflt, copy-on-write among them)', r.childFaults);
     add('faults: parent during the fork call', p.parentFaultsInFork);
+    add('count: madvise calls per direction (DONTFORK spans)', p.spans);
   }
   // The package's fork() itself, marks in the child's code.
   for (let i = 0; i < REPEAT; i++) {
@@ -69,6 +70,7 @@ function profile(mb: number): [string, number][] {
   }
   const smaps = Array.from({ length: 5 }, () => phases.smapsSeconds().seconds);
   add('uncached smaps read (a cache miss)', median(smaps));
+  add('count: V8 regions marked MADV_DONTFORK', phases.smapsSeconds().regions);
   void held;
   return [[`RSS MB`, rssMb], ...Object.entries(rows).map(([k, xs]): [string, number] => [k, median(xs)])];
 }
@@ -118,7 +120,7 @@ function main(): void {
     const rows = profile(mb);
     process.stdout.write(`\n| phase at ${rows[0][1].toFixed(0)} MB RSS | median |\n|---|---|\n`);
     for (const [name, value] of rows.slice(1)) {
-      const shown = name.includes('faults') ? value.toFixed(0) : `${(value * 1e3).toFixed(3)} ms`;
+      const shown = /faults|count/.test(name) ? value.toFixed(0) : `${(value * 1e3).toFixed(3)} ms`;
       process.stdout.write(`| ${name} | ${shown} |\n`);
     }
   }

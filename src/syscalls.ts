@@ -122,7 +122,8 @@ export function read(fd: number, buffer: Uint8Array, offset: number = 0, length?
   // arguments, goes straight to the addon after the same checks written inline
   // (x === (x | 0): an int32). Anything else takes the checks below, which say what is wrong.
   if (tracer === null && length === undefined && buffer instanceof Uint8Array &&
-      fd === (fd | 0) && fd >= 0 && offset === (offset | 0) && offset >= 0 && offset <= buffer.byteLength) {
+      typeof fd === 'number' && fd === (fd | 0) && fd >= 0 &&
+      typeof offset === 'number' && offset === (offset | 0) && offset >= 0 && offset <= buffer.byteLength) {
     return native.read(fd, buffer, offset, buffer.byteLength - offset);
   }
   checkFd(fd);
@@ -151,7 +152,8 @@ export function write(
 ): number {
   // As in read(): the common untraced call with valid arguments goes straight to the addon.
   if (tracer === null && length === undefined && data instanceof Uint8Array &&
-      fd === (fd | 0) && fd >= 0 && offset === (offset | 0) && offset >= 0 && offset <= data.byteLength) {
+      typeof fd === 'number' && fd === (fd | 0) && fd >= 0 &&
+      typeof offset === 'number' && offset === (offset | 0) && offset >= 0 && offset <= data.byteLength) {
     return native.write(fd, data, offset, data.byteLength - offset);
   }
   checkFd(fd);

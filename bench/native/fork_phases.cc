@@ -53,6 +53,7 @@ Napi::Value PhasedFork(const Napi::CallbackInfo& info) {
   fflush(nullptr);
   double flushed = Now();
   double parked_at, listed, advised, forked, restored;
+  size_t spans;
   pid_t pid;
   {
     ipc::ParkedWorkers parked(platform);
@@ -60,6 +61,7 @@ Napi::Value PhasedFork(const Napi::CallbackInfo& info) {
     int err;
     std::vector<ipc::Region> regions = ipc::CachedDontforkRegions(&err);
     listed = Now();
+    spans = regions.size();
     ipc::Advise(regions, MADV_DOFORK);
     advised = Now();
     pid = fork();
@@ -86,6 +88,7 @@ Napi::Value PhasedFork(const Napi::CallbackInfo& info) {
   result.Set("forked", forked);
   result.Set("restored", restored);
   result.Set("unparked", unparked);
+  result.Set("spans", static_cast<double>(spans));
   result.Set("parentFaultsInFork", static_cast<double>(MinorFaults() - faults_before));
   return result;
 }
