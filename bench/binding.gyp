@@ -10,6 +10,26 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "cflags_cc": ["-std=c++20"]
+    },
+    {
+      # The package's fork step by step with timestamps (bench/profile.ts).
+      "target_name": "bench_fork_phases",
+      "sources": ["native/fork_phases.cc", "../native/dontfork.cc", "../native/errors.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=9"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++20"]
+    },
+    {
+      # One read/write call taken apart (bench/profile.ts).
+      "target_name": "bench_percall_parts",
+      "sources": ["native/percall_parts.cc", "../native/errors.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=9"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++20"]
     }
   ]
 }

@@ -1,13 +1,19 @@
-// `npm run bench:chart`: fork cost against the parent's RSS, drawn with
-// Vega-Lite into bench/fork-cost.svg (data beside it in fork-cost.json).
+// `npm run bench:chart`: fork cost against the parent's RSS, from 50 MB to
+// 1 GB, against Python's os.fork at the same RSS, drawn with Vega-Lite into
+// fork-cost.svg (data beside it in fork-cost.json). Written to bench/out/
+// (ignored by git) unless `--out DIR` names another directory or `--update`
+// rewrites the tracked bench/fork-cost.svg and bench/fork-cost.json.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 
-const SIZES_MB = [25, 50, 100, 200, 300];
+const SIZES_MB = [50, 100, 200, 300, 500, 1024];
 const REPEAT = 9;
 const NODE_CASES = path.join(__dirname, 'node-cases.js');
-const OUT = path.resolve(__dirname, '..', '..', 'bench');
+const BENCH = path.resolve(__dirname, '..', '..', 'bench');
+const { values } = parseArgs({ options: { out: { type: 'string' }, update: { type: 'boolean' } } });
+const OUT = values.update ? BENCH : path.resolve(values.out ?? path.join(BENCH, 'out'));
 
 // Vega and Vega-Lite are ES modules; this file is compiled to CommonJS.
 const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<any>;
@@ -22,7 +28,10 @@ async function main(): Promise<void> {
     if (run.status !== 0) throw new Error(run.stderr);
     const r = JSON.parse(run.stdout);
     const rssMb = Math.round(r.rssMb);
+    const python = spawnSync('python3', [path.join(BENCH, 'baselines', 'fork.py'), String(rssMb), String(REPEAT)], { encoding: 'utf8' });
+    if (python.status !== 0) throw new Error(python.stderr);
     points.push(
+      { rssMb, series: "Python's os.fork (child runs Python)", ms: median(JSON.parse(python.stdout).seconds) * 1e3 },
       { rssMb, series: "this package's fork() (child runs JS)", ms: median(r.addon) * 1e3 },
       { rssMb, series: 'bare fork, whole heap (the floor)', ms: median(r.floorWholeHeap) * 1e3 },
       { rssMb, series: "bare fork, V8's MADV_DONTFORK kept (child cannot run JS)", ms: median(r.floorBare) * 1e3 },
@@ -45,9 +54,10 @@ async function main(): Promise<void> {
     },
   }).spec;
   const svg = await new vega.View(vega.parse(spec), { renderer: 'none' }).toSVG();
+  fs.mkdirSync(OUT, { recursive: true });
   fs.writeFileSync(path.join(OUT, 'fork-cost.svg'), svg);
   fs.writeFileSync(path.join(OUT, 'fork-cost.json'), `${JSON.stringify(points, null, 2)}\n`);
-  process.stderr.write('chart: wrote bench/fork-cost.svg and bench/fork-cost.json\n');
+  process.stderr.write(`chart: wrote fork-cost.svg and fork-cost.json in ${OUT}\n`);
 }
 
 void main();

@@ -1,10 +1,13 @@
 // The Node side of `npm run bench`, one case per run of this script:
 //   node node-cases.js CASE SIZE [REPEAT]
+// (for the ping-pong cases the third argument is the message size, default 16;
+// for fork-many it is the number of children per timing)
 // Prints {"seconds": S} (or a list of seconds, or more figures) for the timed
 // part only, like the C, Rust and Python baselines.
 import { fork as cpFork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { _exit, close, fork, pipe, read, waitpid, write } from '../src/index';
+import { inflate } from './inflate';
 
 const [kind, sizeArg, repeatArg] = process.argv.slice(2);
 const size = Number(sizeArg);
@@ -36,11 +39,11 @@ function writeAll(io: Io, fd: number, buf: Uint8Array): void {
   for (let done = 0; done < buf.length; ) done += io.write(fd, buf, done);
 }
 
-/** 16 bytes there and back, `size` times, between this process and a forked child. */
+/** A message (16 bytes unless told) there and back, `size` times, between this process and a forked child. */
 function pingpong(io: Io): void {
   const [downR, downW] = pipe();
   const [upR, upW] = pipe();
-  const buf = Buffer.alloc(16, 0x70);
+  const buf = Buffer.alloc(repeatArg === undefined ? 16 : repeat, 0x70);
   const pid = fork(() => {
     for (let i = 0; i < size; i++) {
       readExact(io, downR, buf);
@@ -131,15 +134,6 @@ async function spawnBulk(): Promise<void> {
   report({ seconds });
 }
 
-/** Grows the JS heap until the process's RSS is about `mb` megabytes; returns what it holds. */
-function inflate(mb: number): unknown[] {
-  const held: unknown[] = [];
-  while (process.memoryUsage().rss < mb * 2 ** 20) {
-    held.push(Array.from({ length: 4096 }, (_, i) => ({ i, s: `x${i}` })));
-  }
-  return held;
-}
-
 function privateKb(): number {
   const rollup = fs.readFileSync('/proc/self/smaps_rollup', 'utf8');
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)![1]);
@@ -194,6 +188,28 @@ async function forkCost(): Promise<void> {
   });
 }
 
+/** `repeat` children forked in a row from a parent of about `size` MB RSS, then all reaped: seconds, 3 times. */
+function forkMany(): void {
+  const ROUNDS = 3;
+  const held = inflate(size);
+  const seconds: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const start = now();
+    const pids: number[] = [];
+    for (let i = 0; i < repeat; i++) {
+      pids.push(fork(() => {
+        const sum = [1, 2, 3].reduce((a, b) => a + b, 0); // the child runs JavaScript
+        _exit(sum === 6 ? 0 : 1);
+      }));
+    }
+    for (const pid of pids) {
+      if (waitpid(pid).exitCode !== 0) throw new Error('a forked child failed');
+    }
+    seconds.push(now() - start);
+  }
+  report({ rssMb: process.memoryUsage().rss / 2 ** 20, seconds, held: held.length });
+}
+
 async function main(): Promise<void> {
   switch (kind) {
     case 'addon-pingpong': return pingpong(addonIo);
@@ -205,6 +221,7 @@ async function main(): Promise<void> {
     case 'addon-percall': return percall(addonIo);
     case 'fs-percall': return percall(fsIo);
     case 'fork': return forkCost();
+    case 'fork-many': return forkMany();
     case 'echo-child':
       process.send!('ready');
       process.on('message', (m) => process.send!(m));

@@ -14,11 +14,13 @@ struct Region {
 // The mappings whose VmFlags include `dc` (VM_DONTCOPY); *err is an errno or 0.
 std::vector<Region> DontforkRegions(int* err);
 
-// The same, merged where adjacent, from a cache kept while /proc/self/maps
-// reads the same as when it was filled (far cheaper than reading smaps).
+// The same joined into spans where only unmapped space lies between them (one
+// madvise each), from a cache kept while /proc/self/maps reads the same as
+// when it was filled (far cheaper than reading smaps).
 std::vector<Region> CachedDontforkRegions(int* err);
 
-// madvise(advice) over each region; advisory, failures are ignored.
+// madvise(advice) over each region or span; advisory: ENOMEM for a span's
+// gaps is expected, and a span refused otherwise is advised region by region.
 void Advise(const std::vector<Region>& regions, int advice);
 
 }  // namespace ipc

@@ -1,5 +1,6 @@
 /* C baselines for `npm run bench`: the same work as the Node cases, in C.
- *   ipc_bench pingpong N   16-byte message and its echo between parent and forked child, N times
+ *   ipc_bench pingpong N [BYTES]  a BYTES-byte message (default 16) and its echo between
+ *                                 parent and forked child, N times
  *   ipc_bench bulk BYTES   BYTES from parent to child in 64 KiB writes, sequence-checked
  *   ipc_bench percall N    1-byte write then 1-byte read on one pipe in one process, N times
  * Prints {"seconds": S} for the timed part only. */
@@ -44,15 +45,18 @@ int main(int argc, char **argv) {
   if (pipe(down) || pipe(up)) return 1;
   double start, end;
   if (strcmp(mode, "pingpong") == 0) {
-    char buf[16];
+    enum { DEFAULT_MESSAGE = 16, MAX_MESSAGE = 65536 };
+    static char buf[MAX_MESSAGE];
+    size_t size = argc > 3 ? (size_t)atoll(argv[3]) : DEFAULT_MESSAGE;
+    if (size == 0 || size > MAX_MESSAGE) return 2;
     pid_t pid = fork();
     if (pid == 0) {
-      for (long long i = 0; i < n; i++) { full_read(down[0], buf, 16); full_write(up[1], buf, 16); }
+      for (long long i = 0; i < n; i++) { full_read(down[0], buf, size); full_write(up[1], buf, size); }
       _exit(0);
     }
-    memset(buf, 'p', 16);
+    memset(buf, 'p', size);
     start = now();
-    for (long long i = 0; i < n; i++) { full_write(down[1], buf, 16); full_read(up[0], buf, 16); }
+    for (long long i = 0; i < n; i++) { full_write(down[1], buf, size); full_read(up[0], buf, size); }
     end = now();
     waitpid(pid, NULL, 0);
   } else if (strcmp(mode, "bulk") == 0) {

@@ -1,5 +1,6 @@
-"""Python baseline for `npm run bench`: 16-byte message and its echo between
-parent and forked child with the os module, N times. Prints {"seconds": S}."""
+"""Python baseline for `npm run bench`: a message of BYTES bytes (default 16)
+and its echo between parent and forked child with the os module, N times.
+Usage: pingpong.py N [BYTES]. Prints {"seconds": S}."""
 import json
 import os
 import sys
@@ -20,16 +21,21 @@ def main():
     n = int(sys.argv[1])
     down_r, down_w = os.pipe()
     up_r, up_w = os.pipe()
-    message = b"p" * 16
+    size = int(sys.argv[2]) if len(sys.argv) > 2 else 16
+    message = b"p" * size
     pid = os.fork()
     if pid == 0:
         for _ in range(n):
-            os.write(up_w, read_exact(down_r, 16))
+            data = read_exact(down_r, size)
+            while data:
+                data = data[os.write(up_w, data):]
         os._exit(0)
     start = time.perf_counter()
     for _ in range(n):
-        os.write(down_w, message)
-        read_exact(up_r, 16)
+        data = message
+        while data:
+            data = data[os.write(down_w, data):]
+        read_exact(up_r, size)
     seconds = time.perf_counter() - start
     os.waitpid(pid, 0)
     print(json.dumps({"seconds": seconds}))
