@@ -39,10 +39,10 @@ describe('the command line', () => {
     assert.match(run.stdout, /demo/);
   });
 
-  it('an unknown command or option is a one-line error and status 1', () => {
+  it('an unknown command or option is a one-line error and status 2', () => {
     for (const args of [['nonsense'], ['--frobnicate']]) {
       const run = runCli(args);
-      assert.equal(run.status, 1);
+      assert.equal(run.status, 2);
       assert.match(run.stderr, /^bidirectional-ipc: /);
       assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
       assert.equal(run.stdout, '');

@@ -113,7 +113,7 @@ export function sequenceDiagram(calls: RecordedCall[]): string {
     } else if (c.call === 'pipe' && c.made) {
       const id = `pipe${c.made.label}`;
       pipeIds.set(c.made.inode, id);
-      lines.push(`    create participant ${id} as pipe ${c.made.label}: ${c.made.write} → ${c.made.read}`);
+      lines.push(`    create participant ${id} as pipe ${c.made.label} (${c.made.write} → ${c.made.read})`);
       lines.push(`    ${me}->>${id}: pipe() = ${clean(c.result ?? '')}`);
     } else if (c.call === 'fork' && c.role === 'parent' && c.child) {
       children++;

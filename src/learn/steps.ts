@@ -1,32 +1,47 @@
-// `bidirectional-ipc steps`: the tutorial one step at a time. Before each step
-// it says what the step does and why; after it, it shows what the kernel now
-// holds: each process's descriptor table from /proc/<pid>/fd, every pipe
-// descriptor named by pipe (matched by inode) and end.
+// `bidirectional-ipc steps`: the tutorial one step at a time, each named after
+// the function of src/tutorial/main.ts that takes it. Before each step it says
+// what the step does and why; after it, it shows what the kernel now holds,
+// read from /proc and from the pipes themselves: each process's state, its
+// descriptors 0-2 and its pipe ends, how many readers and writers each pipe
+// has, and the bytes queued in each pipe (ioctl FIONREAD) with their text.
 //
 // The child stops itself with SIGSTOP after each of its steps, and the parent
-// looks at both tables while it is stopped (waitpid with WUNTRACED), then lets
-// it go on with SIGCONT: no extra pipe is needed to keep the two in step, so
-// the tables show only the tutorial's own descriptors.
+// looks at both while it is stopped (waitpid with WUNTRACED), then lets it go
+// on with SIGCONT: no extra pipe is needed to keep the two in step, so the
+// tables show only the tutorial's own descriptors.
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
-import { close, fork, pipe, read, waitpid, write, WUNTRACED, type WaitStatus } from '../index';
-
-export interface PipeEnd {
-  fd: number;
-  /** e.g. 'pipe A (parent → child), read end' */
-  what: string;
-  name: string;
-}
+import {
+  bytesQueued,
+  close,
+  F_GETFL,
+  F_SETFL,
+  fcntl,
+  fork,
+  getpid,
+  kill,
+  O_NONBLOCK,
+  pipe,
+  read,
+  waitpid,
+  write,
+  WUNTRACED,
+  type WaitStatus,
+} from '../index';
+import { processState } from './lessons/common';
 
 /** One process's descriptors that refer to pipes, from /proc/<pid>/fd. */
 export interface FdTable {
   pid: number;
   pipes: { fd: number; inode: number; end: 'read' | 'write' }[];
+  /** What descriptors 0, 1 and 2 refer to (a terminal, a pipe, /dev/null...). */
+  stdio?: string[];
 }
 
 /** Reads /proc/<pid>/fd and /proc/<pid>/fdinfo: which descriptors are pipes, which pipe, which end. */
 export function fdTable(pid: number): FdTable {
   const pipes: FdTable['pipes'] = [];
+  const stdio: string[] = [];
   for (const entry of fs.readdirSync(`/proc/${pid}/fd`)) {
     let target: string;
     try {
@@ -34,43 +49,81 @@ export function fdTable(pid: number): FdTable {
     } catch {
       continue; // closed meanwhile
     }
+    if (Number(entry) <= 2) stdio[Number(entry)] = target;
     const m = /^pipe:\[(\d+)\]$/.exec(target);
     if (!m) continue;
     const info = fs.readFileSync(`/proc/${pid}/fdinfo/${entry}`, 'utf8');
     const flags = parseInt(/flags:\s+(\d+)/.exec(info)![1], 8);
     pipes.push({ fd: Number(entry), inode: Number(m[1]), end: (flags & 3) === 0 ? 'read' : 'write' });
   }
-  return { pid, pipes: pipes.sort((a, b) => a.fd - b.fd) };
+  return { pid, pipes: pipes.sort((a, b) => a.fd - b.fd), stdio };
 }
 
 interface KnownPipe {
-  label: string; // 'A'
-  direction: string; // 'parent -> child'
+  label: number; // 1, 2: the order pipe() made them in
+  direction: string; // 'child -> parent'
   inode: number;
   names: { read: string; write: string };
+  /** Every byte written into it so far; the queued ones are its last FIONREAD bytes. */
+  written: string;
 }
 
+/**
+ * The bytes queued in pipe `k` (ioctl FIONREAD), through a read end that one
+ * of the processes holds, opened anew from /proc/<pid>/fd (non-blocking: it
+ * must not wait for a writer); -1 when no process holds a read end.
+ */
+function queuedIn(k: KnownPipe, tables: FdTable[]): number {
+  for (const table of tables) {
+    const end = table.pipes.find((p) => p.inode === k.inode && p.end === 'read');
+    if (!end) continue;
+    const fd = fs.openSync(`/proc/${table.pid}/fd/${end.fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      return bytesQueued(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return -1;
+}
+
+const STATES: Record<string, string> = {
+  R: 'running',
+  S: 'sleeping, blocked in a call',
+  T: 'stopped by a signal',
+  Z: 'zombie: exited, not yet waited for',
+  D: 'in uninterruptible sleep',
+};
+
 function describeTable(who: string, table: FdTable, known: KnownPipe[]): string[] {
-  const lines = [`  ${who} (pid ${table.pid}) holds:`];
+  const state = processState(table.pid);
+  const lines = [`  ${who} (pid ${table.pid}), state ${state} (${STATES[state] ?? '?'}), holds:`];
+  (table.stdio ?? []).forEach((target, fd) => lines.push(`    fd ${String(fd).padEnd(3)} ${['stdin', 'stdout', 'stderr'][fd].padEnd(13)} ${target}`));
   const ours = table.pipes.filter((p) => known.some((k) => k.inode === p.inode));
   if (ours.length === 0) lines.push("    none of the tutorial's pipe ends");
   for (const p of ours) {
-    const pipeInfo = known.find((k) => k.inode === p.inode)!;
-    const what = `pipe ${pipeInfo.label} (${pipeInfo.direction}), ${p.end} end`;
-    lines.push(`    fd ${String(p.fd).padEnd(3)} ${pipeInfo.names[p.end].padEnd(13)} ${what}`);
+    const k = known.find((k) => k.inode === p.inode)!;
+    lines.push(`    fd ${String(p.fd).padEnd(3)} ${k.names[p.end].padEnd(13)} pipe ${k.label} (${k.direction}), ${p.end} end`);
   }
-  const others = table.pipes.length - ours.length;
-  if (others > 0) lines.push(`    (and ${others} other pipe descriptors: Node's event loop, inherited stdio)`);
+  const others = table.pipes.filter((p) => p.fd > 2).length - ours.length;
+  if (others > 0) lines.push(`    (and ${others} other pipe descriptors of Node's own)`);
   return lines;
 }
 
-/** The two pipes drawn with who holds which end. */
+/** Each pipe: who holds which end, how many readers and writers, and what is queued in it. */
 function drawPipes(tables: { who: string; table: FdTable }[], known: KnownPipe[]): string[] {
   const lines: string[] = [];
   for (const k of known) {
     const holders = (end: 'read' | 'write') =>
-      tables.filter(({ table }) => table.pipes.some((p) => p.inode === k.inode && p.end === end)).map((t) => t.who).join('+') || 'nobody';
-    lines.push(`  pipe ${k.label}: [${holders('write').padStart(12)}] ${k.names.write} ==> ${k.names.read} [${holders('read')}]`);
+      tables.filter(({ table }) => table.pipes.some((p) => p.inode === k.inode && p.end === end)).map((t) => t.who);
+    const writers = holders('write');
+    const readers = holders('read');
+    const queued = queuedIn(k, tables.map((t) => t.table));
+    const text = queued > 0 ? ` "${Buffer.from(k.written).subarray(-queued).toString()}"` : '';
+    lines.push(`  pipe ${k.label}: [${(writers.join('+') || 'nobody').padStart(12)}] ${k.names.write} ==> ${k.names.read} [${readers.join('+') || 'nobody'}]`);
+    lines.push(`          ${writers.length} writer(s), ${readers.length} reader(s); ` +
+      (queued >= 0 ? `${queued} bytes queued${text}` : 'no reader left') +
+      (writers.length === 0 ? '; no writer left: a read returns 0, end of file' : ''));
   }
   return lines;
 }
@@ -82,9 +135,18 @@ export interface StepsOptions {
   onInterrupt?: () => void;
 }
 
-/** Walks the tutorial's steps. Returns the tables seen after each step, for tests. */
-export async function runSteps(options: StepsOptions): Promise<{ step: string; tables: Record<string, FdTable> }[]> {
-  const seen: { step: string; tables: Record<string, FdTable> }[] = [];
+/** What was seen after one step (for tests). */
+export interface Seen {
+  step: string;
+  tables: Record<string, FdTable>;
+  /** Bytes queued per pipe label, from FIONREAD. */
+  queued: Record<number, number>;
+  states: Record<string, string>;
+}
+
+/** Walks the tutorial's steps. Returns what was seen after each one. */
+export async function runSteps(options: StepsOptions): Promise<Seen[]> {
+  const seen: Seen[] = [];
   const { out } = options;
   const rl = options.pause ? readline.createInterface({ input: process.stdin, output: process.stderr }) : null;
   if (rl && options.onInterrupt) rl.on('SIGINT', options.onInterrupt);
@@ -93,11 +155,11 @@ export async function runSteps(options: StepsOptions): Promise<{ step: string; t
   };
   const known: KnownPipe[] = [];
   let childPid = 0;
-  // If this process ends early (an error, the reader of stdout gone), a child
-  // stopped between two steps would stay stopped: end it.
+  // If this process ends early (an error, Ctrl-C, the reader of stdout gone),
+  // a child stopped between two steps would stay stopped: end it.
   const cleanUp = () => {
     if (childPid !== 0) {
-      process.kill(childPid, 'SIGKILL');
+      kill(childPid, 'SIGKILL');
       waitpid(childPid);
     }
   };
@@ -105,43 +167,57 @@ export async function runSteps(options: StepsOptions): Promise<{ step: string; t
   const show = (step: string) => {
     const tables: Record<string, FdTable> = { parent: fdTable(process.pid) };
     if (childPid && fs.existsSync(`/proc/${childPid}/fd`)) tables.child = fdTable(childPid);
-    seen.push({ step, tables });
+    const states: Record<string, string> = { parent: processState(process.pid) };
+    if (childPid && fs.existsSync(`/proc/${childPid}`)) states.child = processState(childPid);
+    const queued: Record<number, number> = {};
+    for (const k of known) queued[k.label] = queuedIn(k, Object.values(tables));
+    seen.push({ step, tables, queued, states });
     const lines: string[] = [];
     for (const [who, table] of Object.entries(tables)) lines.push(...describeTable(who, table, known));
+    if (states.child === 'Z') lines.push(`  child (pid ${childPid}), state Z (${STATES.Z}): its descriptors are all closed`);
     lines.push('', ...drawPipes(Object.entries(tables).map(([who, table]) => ({ who, table })), known));
     out(`${lines.join('\n')}\n\n`);
   };
   /** Waits until the child has stopped itself (it is then between two steps). */
   const childStopped = (): WaitStatus => waitpid(childPid, WUNTRACED);
-  const resumeChild = () => process.kill(childPid, 'SIGCONT');
+  const resumeChild = () => kill(childPid, 'SIGCONT');
 
-  out('Step 1. Create two pipes.\n' +
-    '  A pipe carries bytes one way only, so two-way talk needs two: pipe A for parent -> child,\n' +
-    '  pipe B for child -> parent. pipe(2) returns two descriptors, the read end and the write end.\n');
+  out('Step 1. main: createPipe() twice.\n' +
+    '  A pipe carries bytes one way only, so two-way talk needs two: pipe 1 for child -> parent\n' +
+    '  (parent_read, child_write), pipe 2 for parent -> child (child_read, parent_write).\n' +
+    '  pipe(2) returns two descriptors, read end first, each the lowest number not in use. Descriptors\n' +
+    "  0-2 are stdin, stdout, stderr; the Rust program holds nothing else, so its ends are 3-6. Node\n" +
+    '  already holds more (its event loop, its own pipes), so here they come after those.\n');
   await pause();
   const [parentRead, childWrite] = pipe();
   const [childRead, parentWrite] = pipe();
   known.push(
-    { label: 'B', direction: 'child -> parent', inode: fs.fstatSync(parentRead).ino, names: { read: 'parent_read', write: 'child_write' } },
-    { label: 'A', direction: 'parent -> child', inode: fs.fstatSync(childRead).ino, names: { read: 'child_read', write: 'parent_write' } },
+    { label: 1, direction: 'child -> parent', inode: fs.fstatSync(parentRead).ino, names: { read: 'parent_read', write: 'child_write' }, written: '' },
+    { label: 2, direction: 'parent -> child', inode: fs.fstatSync(childRead).ino, names: { read: 'child_read', write: 'parent_write' }, written: '' },
   );
-  show('pipes');
+  show('createPipe');
+  const before = fs.readdirSync('/proc/self/fd').map(Number).filter((fd) => fd > 2 && fd < parentRead);
+  out(`  The lowest-free-number rule at work: ${before.length} of the ${parentRead - 3} numbers from 3 to ${parentRead - 1} were in use\n` +
+    `  (Node's own descriptors), so the ends got ${parentRead}, ${childWrite}, ${childRead}, ${parentWrite}.\n\n`);
 
-  out('Step 2. fork().\n' +
-    '  The child is a copy of the parent, descriptor table included: both processes now hold\n' +
-    '  all four ends. A pipe reports end of file only when every write end, in every process, is closed.\n');
+  out('Step 2. main: fork().\n' +
+    '  The child is a copy of the parent, descriptor table included: both processes now hold all four\n' +
+    '  ends. A copied descriptor points to the same open file description (one per end, in the kernel),\n' +
+    '  so flags set through one are seen through the other. A pipe gives end of file only when every\n' +
+    '  write end, in every process, is closed.\n');
   await pause();
   const pid = fork();
   if (pid === 0) {
-    const stop = () => process.kill(process.pid, 'SIGSTOP');
+    const stop = () => kill(getpid(), 'SIGSTOP');
     stop(); // after fork
     close(parentRead);
     close(parentWrite);
     stop(); // after closing the ends it does not use
     const buf = Buffer.alloc(1024);
     const n = read(childRead, buf);
+    out(`  [child] Child received: ${buf.toString('utf8', 0, n)}\n`);
     write(childWrite, `Child echoing: ${buf.toString('utf8', 0, n)}`);
-    stop(); // after the exchange
+    stop(); // after the echo
     close(childRead);
     close(childWrite);
     process.exit(0);
@@ -149,8 +225,14 @@ export async function runSteps(options: StepsOptions): Promise<{ step: string; t
   childPid = pid;
   childStopped();
   show('fork');
+  // One open file description per end: a flag set in the parent shows in the child's fdinfo.
+  fcntl(parentWrite, F_SETFL, fcntl(parentWrite, F_GETFL) | O_NONBLOCK);
+  const flagsInChild = parseInt(/flags:\s+(\d+)/.exec(fs.readFileSync(`/proc/${childPid}/fdinfo/${parentWrite}`, 'utf8'))![1], 8);
+  fcntl(parentWrite, F_SETFL, fcntl(parentWrite, F_GETFL) & ~O_NONBLOCK);
+  out(`  Shared, not copied: the parent set O_NONBLOCK on its fd ${parentWrite} (parent_write); /proc/${childPid}/fdinfo/${parentWrite}\n` +
+    `  of the child now shows it ${(flagsInChild & O_NONBLOCK) !== 0 ? 'set too' : 'NOT set'}: one open file description, two descriptors. (Cleared again.)\n\n`);
 
-  out('Step 3. Close the ends you do not use.\n' +
+  out('Step 3. main: close the ends each process does not use.\n' +
     '  The parent closes child_read and child_write; the child closes parent_read and parent_write.\n' +
     '  Each pipe is left with one writer and one reader, in different processes.\n');
   await pause();
@@ -160,28 +242,43 @@ export async function runSteps(options: StepsOptions): Promise<{ step: string; t
   childStopped();
   show('close unused ends');
 
-  out('Step 4. Exchange a message.\n' +
-    '  The parent writes "Parent message 0" into pipe A; the child reads it and writes its echo into pipe B;\n' +
-    '  the parent reads the echo. read(2) blocks until bytes arrive.\n');
+  out('Step 4. parentProcess: write(parent_write, "Parent message 0").\n' +
+    '  The 16 bytes go into pipe 2 and wait there: the child is stopped and has not read them.\n');
   await pause();
   write(parentWrite, 'Parent message 0');
+  known[1].written += 'Parent message 0';
+  show('parentProcess: write');
+
+  out('Step 5. childProcess: read(child_read), println, write(child_write, "Child echoing: ...").\n' +
+    '  The child takes the 16 bytes out of pipe 2 and puts its 31-byte echo into pipe 1.\n');
+  await pause();
   resumeChild();
+  childStopped();
+  known[0].written += 'Child echoing: Parent message 0';
+  show('childProcess: read and echo');
+
+  out('Step 6. parentProcess: read(parent_read).\n' +
+    '  read(2) returns what the pipe holds, up to the buffer size: the whole echo.\n');
+  await pause();
   const buf = Buffer.alloc(1024);
   const n = read(parentRead, buf);
   out(`  the parent read ${n} bytes: "${buf.toString('utf8', 0, n)}"\n`);
-  childStopped();
-  show('exchange');
+  show('parentProcess: read');
 
-  out('Step 5. Close and wait.\n' +
-    '  Both close their ends; the parent waits for the child, which reaps it (no zombie is left).\n');
+  out('Step 7. parentProcess and childProcess: close both ends; parentProcess: wait().\n' +
+    '  With every write end closed, a read would return 0 (end of file). The child exits and stays a\n' +
+    '  zombie until the parent waits for it; wait() reaps it and reports its status.\n');
   await pause();
   close(parentRead);
   close(parentWrite);
   resumeChild();
+  const deadline = Date.now() + 5000;
+  while (processState(childPid) !== 'Z' && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+  show('exited, not waited for');
   const status = waitpid(childPid);
   childPid = 0;
-  out(`  waitpid: the child ${status.pid} exited with status ${status.exitCode}\n`);
-  show('close and wait');
+  out(`  wait: the child ${status.pid} exited with status ${status.exitCode}\n`);
+  show('wait');
   process.off('exit', cleanUp);
   rl?.close();
   return seen;

@@ -30,12 +30,17 @@ export const orphan: Lesson = {
     const [goR, goW] = pipe();
     const child = fork(() => {
       close(reportR);
+      const [readyR, readyW] = pipe();
       fork(() => {
         close(goW);
+        close(readyR);
         write(reportW, `${process.pid} ${getppid()}\n`);
+        close(readyW); // the child may exit now
         readLine(goR); // the go
         write(reportW, `${getppid()}\n`);
       });
+      close(readyW);
+      readLine(readyR); // end of file once the grandchild has reported its parent
     });
     close(reportW);
     close(goR);
