@@ -173,7 +173,8 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
     const label = await page.evaluate((n) => (window as unknown as { ipcView: { steps: { pipe: string }[] } }).ipcView.steps[n].pipe, firstWrite);
     let pipe = await pipeState(page, label);
     t.diagnostic(`after the parent's first write: ${await shot(page, 'demo-1-parent-write')}`);
-    assert.equal(pipe.direction, 'parent → child');
+    // The child may not have closed its copy of parent_write yet: then both hold a write end.
+    assert.match(pipe.direction!, /^parent( \+ child)? → child$/);
     assert.equal(pipe.queued, 16);
     assert.match(pipe.text, /16 \/ 65536 bytes queued/);
     assert.match(pipe.text, /"Parent message 0"/);
