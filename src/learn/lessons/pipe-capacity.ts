@@ -1,6 +1,6 @@
 // Both sides write more than the pipe holds before reading: deadlock.
 import * as fs from 'node:fs';
-import { close, F_GETPIPE_SZ, F_SETPIPE_SZ, fcntl, fork, O_NONBLOCK, pipe, poll, POLLIN, POLLOUT, read, write, type PollFd } from '../../index';
+import { close, F_GETPIPE_SZ, F_SETPIPE_SZ, fcntl, fork, kill, O_NONBLOCK, pipe, poll, POLLIN, POLLOUT, read, waitpid, write, WUNTRACED, type PollFd } from '../../index';
 import { blockedIn, killAndReap, processState, waitBounded, type Lesson } from './common';
 
 /** Fills a non-blocking pipe (of `size` bytes, if given) until the kernel says EAGAIN: that is its capacity. */
@@ -91,7 +91,9 @@ export const pipeCapacity: Lesson = {
     say(`  after 700 ms both are still there: ${states.join(', ')}. Each waits in write() for the other\n` +
       '  to read, and neither ever will: a deadlock.\n');
     // Stopped first, so that neither sees the other die (and an EPIPE) before its own end.
-    pids.forEach((pid) => process.kill(pid, 'SIGSTOP'));
+    // kill() returns before the stop takes effect: wait until both are stopped.
+    pids.forEach((pid) => kill(pid, 'SIGSTOP'));
+    pids.forEach((pid) => waitpid(pid, WUNTRACED));
     pids.forEach(killAndReap);
 
     say('The fix: non-blocking descriptors and poll(): each side sleeps in poll() until it can read or write,\n' +
