@@ -53,7 +53,12 @@ function onChildIdle(phase: 'beforeExit' | 'exit'): void {
   if (phase === 'beforeExit') {
     process.emit('beforeExit', Number(process.exitCode ?? 0));
   } else {
-    process.exit();
+    // Node's own natural end (EmitProcessExitInternal), not process.exit():
+    // process.exit() removes the listener with which an ES module's unsettled
+    // top-level await sets exit code 13 (lib/internal/modules/run_main.js).
+    (process as unknown as { _exiting: boolean })._exiting = true;
+    process.emit('exit', Number(process.exitCode ?? 0));
+    native._exit(Number(process.exitCode ?? 0) | 0);
   }
 }
 

@@ -3,6 +3,7 @@
 // Each case runs test/fixtures/busy.ts in its own Node process, bounded in time.
 import assert from 'node:assert/strict';
 import { fork as nodeFork, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { fixture, runFixture } from './helpers';
 
@@ -158,5 +159,17 @@ describe('a missing /proc', () => {
       { encoding: 'utf8', timeout: 20_000 },
     );
     assert.match(run.stdout, /^ENOENT ENOENT: no such file or directory, open \/proc\/self\/maps or \/proc\/self\/smaps \(is \/proc mounted\?\)/, run.stderr);
+  });
+});
+
+describe('an ES-module child', () => {
+  it('with an unsettled top-level await ends with status 13, as Node does', () => {
+    const program = path.join(__dirname, '..', '..', 'test', 'fixtures', 'tla.mjs');
+    const run = spawnSync(process.execPath, [program, require.resolve('../src/index')], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(run.signal, null, run.stderr);
+    assert.equal(run.stdout, 'STATUS 13\n', run.stderr);
   });
 });
