@@ -308,7 +308,7 @@ function main(): void {
     '|---|---|---|---|---|---|---|',
     ...rows.map((r) =>
       `| ${r.case} | ${r.variant} | ${fmt(r.median)} ${r.unit} | ${fmt(r.min)}–${fmt(r.max)} | ` +
-      `${r.ratio === null ? 'baseline' : `${r.ratio.toFixed(2)} × ${r.baseline}`} | ${r.target} | ` +
+      `${r.ratio !== null ? `${r.ratio.toFixed(2)} × ${r.baseline}` : r.target ? '—' : 'baseline'} | ${r.target} | ` +
       `${r.met === null ? '' : r.met ? 'yes' : `**no** (${r.missedBy})`} |`),
   ].join('\n');
   const shared = Math.max(...load) > os.cpus().length;
