@@ -43,6 +43,18 @@
 #include "errors.h"
 #include "workers.h"
 
+// Phase marks for the benchmark's profile (bench/native/fork_phases.cc
+// compiles this file with IPC_FORK_PHASES defined and times each step); in
+// the package they compile to nothing.
+#ifdef IPC_FORK_PHASES
+namespace ipc {
+void ForkPhase(const char* name);
+}
+#define FORK_PHASE(name) ForkPhase(name)
+#else
+#define FORK_PHASE(name) ((void)0)
+#endif
+
 namespace ipc {
 namespace {
 
@@ -85,22 +97,29 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   uv_loop_t* loop = LoopOf(env);
 
   fflush(nullptr);  // C stdio buffers would otherwise be written twice
+  FORK_PHASE("flushed");
   ParkedWorkers parked(platform);
+  FORK_PHASE("parked");
   int err;
   std::vector<Region> regions = CachedDontforkRegions(&err);
+  FORK_PHASE("listed");
   if (err) throw ErrnoError(env, err, "open /proc/self/maps or /proc/self/smaps (is /proc mounted?)");
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   uv_mutex_lock(&loop->wq_mutex);
   Advise(regions, MADV_DOFORK);
+  FORK_PHASE("advised");
   pid_t pid = fork();
   int fork_errno = errno;
+  FORK_PHASE("forked");
   Advise(regions, MADV_DONTFORK);
+  FORK_PHASE("restored");
 
   if (pid == 0) {
     parked.Abandon();
     SetUpChild(env, node_env, platform, info[0].As<Napi::Function>(), keep_fds);
+    FORK_PHASE("set_up");
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     return Napi::Number::New(env, 0);
   }

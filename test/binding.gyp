@@ -8,7 +8,7 @@
       "defines": ["NAPI_VERSION=9"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++20"]
+      "cflags_cc": ["-std=c++20", "-Wno-restrict"]
     }
   ]
 }

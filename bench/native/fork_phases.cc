@@ -1,16 +1,20 @@
 // The benchmark's profile of the package's fork, not part of the package:
-// the same steps as ipc::Fork in native/fork.cc, in the same order (this file
-// includes fork.cc, so that its private helpers are the ones timed), with a
-// CLOCK_MONOTONIC timestamp after each. The child writes its own timestamps
+// this file compiles native/fork.cc with IPC_FORK_PHASES defined, so that
+// ipc::Fork itself runs with a CLOCK_MONOTONIC timestamp after each step. The child writes its own timestamps
 // into a shared page; wait4() gives its minor faults (copy-on-write among them).
 //
 // Man pages: fork(2), madvise(2), wait4(2), getrusage(2), mmap(2), proc(5).
+#define IPC_FORK_PHASES
 #include "../../native/fork.cc"
 
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <string.h>
 #include <time.h>
+
+#include <map>
+#include <string>
 
 namespace {
 
@@ -36,8 +40,31 @@ long MinorFaults() {
   return usage.ru_minflt;
 }
 
-// phasedFork(onChildIdle, cacheHit): in the parent, {pid, marks...} in
-// seconds (CLOCK_MONOTONIC) and counts; in the child, 0.
+pid_t parent_pid = 0;
+std::map<std::string, double> parent_marks;
+
+}  // namespace
+
+// Called by native/fork.cc's FORK_PHASE marks: the parent keeps its own, the
+// child writes its three into the shared page (no allocation there).
+void ipc::ForkPhase(const char* name) {
+  double t = Now();
+  if (getpid() == parent_pid) {
+    parent_marks[name] = t;
+  } else if (strcmp(name, "forked") == 0) {
+    marks->forked = t;
+  } else if (strcmp(name, "restored") == 0) {
+    marks->advised = t;
+  } else if (strcmp(name, "set_up") == 0) {
+    marks->set_up = t;
+  }
+}
+
+namespace {
+
+// phasedFork(onChildIdle): the package's own Fork (native/fork.cc), with its
+// phase marks; in the parent {pid, marks...} in seconds (CLOCK_MONOTONIC) and
+// counts, in the child 0.
 Napi::Value PhasedFork(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (marks == nullptr) {
@@ -45,48 +72,21 @@ Napi::Value PhasedFork(const Napi::CallbackInfo& info) {
                                           MAP_SHARED | MAP_ANONYMOUS, -1, 0));
   }
   *marks = {};
+  parent_pid = getpid();
+  parent_marks.clear();
   long faults_before = MinorFaults();
   double entered = Now();
-  v8::Isolate* isolate = v8::Isolate::GetCurrent();
-  node::Environment* node_env = node::GetCurrentEnvironment(isolate->GetCurrentContext());
-  node::MultiIsolatePlatform* platform = node::GetMultiIsolatePlatform(node_env);
-  fflush(nullptr);
-  double flushed = Now();
-  double parked_at, listed, advised, forked, restored;
-  size_t spans;
-  pid_t pid;
-  {
-    ipc::ParkedWorkers parked(platform);
-    parked_at = Now();
-    int err;
-    std::vector<ipc::Region> regions = ipc::CachedDontforkRegions(&err);
-    listed = Now();
-    spans = regions.size();
-    ipc::Advise(regions, MADV_DOFORK);
-    advised = Now();
-    pid = fork();
-    forked = Now();
-    ipc::Advise(regions, MADV_DONTFORK);
-    restored = Now();
-    if (pid == 0) {
-      marks->forked = forked;
-      marks->advised = restored;
-      parked.Abandon();
-      ipc::SetUpChild(env, node_env, platform, info[0].As<Napi::Function>());
-      marks->set_up = Now();
-      return Napi::Number::New(env, 0);
-    }
-  }
+  Napi::Value pid = ipc::Fork(info);
+  if (pid.As<Napi::Number>().Int32Value() == 0) return pid;
   double unparked = Now();
+  int err;
+  size_t spans = ipc::CachedDontforkRegions(&err).size();
   Napi::Object result = Napi::Object::New(env);
   result.Set("pid", pid);
   result.Set("entered", entered);
-  result.Set("flushed", flushed);
-  result.Set("parked", parked_at);
-  result.Set("listed", listed);
-  result.Set("advised", advised);
-  result.Set("forked", forked);
-  result.Set("restored", restored);
+  for (const char* name : {"flushed", "parked", "listed", "advised", "forked", "restored"}) {
+    result.Set(name, parent_marks[name]);
+  }
   result.Set("unparked", unparked);
   result.Set("spans", static_cast<double>(spans));
   result.Set("parentFaultsInFork", static_cast<double>(MinorFaults() - faults_before));
