@@ -340,7 +340,7 @@ function main(): void {
       "The steps of native/fork.cc's Fork timed one by one (bench/native/fork_phases.cc includes fork.cc and runs them in " +
       "the same order with a CLOCK_MONOTONIC stamp after each); the child's stamps are written to a shared page. " +
       'Faults are minor faults from wait4(2) (the child) and getrusage(2) (the parent): copy-on-write copies are among them. ' +
-      "The last rows time the package's own fork() with a mark in the child's code.\n" +
+      "The last rows time the package's own fork() with a mark in the child's code.\n\n" +
       `${forkProfile}\n`);
     log('wrote bench/RESULTS.md');
   }
