@@ -279,13 +279,13 @@ describe('leaks and zombies', () => {
 });
 
 describe('fork under pressure', () => {
-  it('500 forks while GC churns and a timer and an fs read are in flight: every child completes', (t) => {
-    const run = runFixture('pressure', ['500'], 300_000);
+  it('250 forks while GC churns and a timer and an fs read are in flight: every child completes', (t) => {
+    const run = runFixture('pressure', ['250'], 300_000);
     assert.equal(run.signal, null);
     const result = JSON.parse(run.stdout);
     assert.deepEqual(
       { forks: result.forks, completed: result.completed, hung: result.hung, failed: result.failed },
-      { forks: 500, completed: 500, hung: 0, failed: 0 },
+      { forks: 250, completed: 250, hung: 0, failed: 0 },
     );
     assert.ok(result.parentReads > 0, "the parent's own fs reads completed");
     t.diagnostic(`pressure: ${JSON.stringify(result)}`);
