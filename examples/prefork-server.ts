@@ -44,13 +44,11 @@ let listeningPort = 0;
 
 /** The worker's whole life: serve the inherited socket until SIGTERM. */
 function becomeWorker(): void {
-  // ---- Until fork() has a per-fork handle policy (issue 12 item 1) --------
-  // The child inherits the parent's live handles and listeners; these are
-  // the ones of the supervisor, which a worker must not run. (Its pending
-  // waitExit calls are dropped by the package itself.)
-  ready.close(); // the parent reads this pipe; a worker must not take its bytes
-  process.removeAllListeners('SIGTERM'); // the supervisor's stop
-  // ---- The spot that relies on the child keeping the listening socket ----
+  // fork() gives a clean child: the supervisor's pipe reader (`ready`) is
+  // detached here, so a worker never takes its bytes, and its pending
+  // waitExit calls are dropped. Listeners are program state and are kept:
+  // the supervisor's SIGTERM handler is not a worker's (docs/fork.md).
+  process.removeAllListeners('SIGTERM');
   // `listener` is a plain descriptor (no handle in the parent's loop), which
   // fork() copies into every child; the worker's server takes it over.
   const server = http.createServer(handler);
@@ -58,7 +56,6 @@ function becomeWorker(): void {
     readyWriter.write(`${process.pid}\n`);
     readyWriter.close();
   });
-  // -------------------------------------------------------------------------
   process.on('SIGTERM', () => {
     server.close();
     server.closeAllConnections();
