@@ -28,7 +28,9 @@ async function main(): Promise<void> {
     if (run.status !== 0) throw new Error(run.stderr);
     const r = JSON.parse(run.stdout);
     const rssMb = Math.round(r.rssMb);
-    const python = spawnSync('python3', [path.join(BENCH, 'baselines', 'fork.py'), String(rssMb), String(REPEAT)], { encoding: 'utf8' });
+    const python = spawnSync('python3', [path.join(BENCH, 'baselines', 'fork.py'), String(rssMb), String(REPEAT)], {
+      encoding: 'utf8',
+    });
     if (python.status !== 0) throw new Error(python.stderr);
     points.push(
       { rssMb, series: "Python's os.fork (child runs Python)", ms: median(JSON.parse(python.stdout).seconds) * 1e3 },
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
   const vega = await importEsm('vega');
   const spec = vegaLite.compile({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'fork + _exit + waitpid against the parent\'s RSS (median of 9)',
+    title: "fork + _exit + waitpid against the parent's RSS (median of 9)",
     width: 520,
     height: 300,
     data: { values: points },
@@ -50,7 +52,12 @@ async function main(): Promise<void> {
     encoding: {
       x: { field: 'rssMb', type: 'quantitative', title: 'parent RSS (MB)' },
       y: { field: 'ms', type: 'quantitative', title: 'ms per fork (log scale)', scale: { type: 'log' } },
-      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 480 } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        legend: { orient: 'bottom', columns: 1, labelLimit: 480 },
+      },
     },
   }).spec;
   const svg = await new vega.View(vega.parse(spec), { renderer: 'none' }).toSVG();

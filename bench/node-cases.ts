@@ -36,7 +36,7 @@ function readExact(io: Io, fd: number, buf: Uint8Array): number {
 }
 
 function writeAll(io: Io, fd: number, buf: Uint8Array): void {
-  for (let done = 0; done < buf.length; ) done += io.write(fd, buf, done);
+  for (let done = 0; done < buf.length;) done += io.write(fd, buf, done);
 }
 
 /** A message (16 bytes unless told) there and back, `size` times, between this process and a forked child. */
@@ -143,7 +143,9 @@ function privateKb(): number {
 /** fork() of a process of about `size` MB RSS: the package's fork, the floor, and child_process.fork. */
 async function forkCost(): Promise<void> {
   const held = inflate(size);
-  const floor = require('../../bench/build/Release/bench_fork_floor.node') as { forkExitWait(times: number, wholeHeap: boolean): number[] };
+  const floor = require('../../bench/build/Release/bench_fork_floor.node') as {
+    forkExitWait(times: number, wholeHeap: boolean): number[];
+  };
   const addon: number[] = [];
   for (let i = 0; i < repeat; i++) {
     const start = now();
@@ -197,10 +199,12 @@ function forkMany(): void {
     const start = now();
     const pids: number[] = [];
     for (let i = 0; i < repeat; i++) {
-      pids.push(fork(() => {
-        const sum = [1, 2, 3].reduce((a, b) => a + b, 0); // the child runs JavaScript
-        _exit(sum === 6 ? 0 : 1);
-      }));
+      pids.push(
+        fork(() => {
+          const sum = [1, 2, 3].reduce((a, b) => a + b, 0); // the child runs JavaScript
+          _exit(sum === 6 ? 0 : 1);
+        }),
+      );
     }
     for (const pid of pids) {
       if (waitpid(pid).exitCode !== 0) throw new Error('a forked child failed');
@@ -212,16 +216,26 @@ function forkMany(): void {
 
 async function main(): Promise<void> {
   switch (kind) {
-    case 'addon-pingpong': return pingpong(addonIo);
-    case 'fs-pingpong': return pingpong(fsIo);
-    case 'ipc-pingpong': return ipcPingpong();
-    case 'addon-bulk': return bulk(addonIo);
-    case 'fs-bulk': return bulk(fsIo);
-    case 'spawn-bulk': return spawnBulk();
-    case 'addon-percall': return percall(addonIo);
-    case 'fs-percall': return percall(fsIo);
-    case 'fork': return forkCost();
-    case 'fork-many': return forkMany();
+    case 'addon-pingpong':
+      return pingpong(addonIo);
+    case 'fs-pingpong':
+      return pingpong(fsIo);
+    case 'ipc-pingpong':
+      return ipcPingpong();
+    case 'addon-bulk':
+      return bulk(addonIo);
+    case 'fs-bulk':
+      return bulk(fsIo);
+    case 'spawn-bulk':
+      return spawnBulk();
+    case 'addon-percall':
+      return percall(addonIo);
+    case 'fs-percall':
+      return percall(fsIo);
+    case 'fork':
+      return forkCost();
+    case 'fork-many':
+      return forkMany();
     case 'echo-child':
       process.send!('ready');
       process.on('message', (m) => process.send!(m));

@@ -90,13 +90,54 @@ function percall(): void {
   const one = Buffer.alloc(1, 0x78);
   let sink = 0;
   const cases: [string, () => void][] = [
-    ['empty loop', () => { for (let i = 0; i < CALLS; i++) sink += i; }],
-    ['raw Node-API function, no arguments read', () => { for (let i = 0; i < CALLS; i++) parts.rawNoop(); }],
-    ['node-addon-api function, no arguments read', () => { for (let i = 0; i < CALLS; i++) parts.addonApiNoop(); }],
-    ["node-addon-api function with Read's 4 argument checks", () => { for (let i = 0; i < CALLS; i++) sink += parts.argsOnly(w, one, 0, 1); }],
-    ['raw Node-API getpid(2): crossing + the cheapest syscall', () => { for (let i = 0; i < CALLS; i++) sink += parts.rawGetpid(); }],
-    ['native.write + native.read (no JS checks), per pair', () => { for (let i = 0; i < CALLS; i++) { native.write(w, one, 0, 1); native.read(r, one, 0, 1); } }],
-    ['write + read (the package: JS checks + native), per pair', () => { for (let i = 0; i < CALLS; i++) { write(w, one); read(r, one); } }],
+    [
+      'empty loop',
+      () => {
+        for (let i = 0; i < CALLS; i++) sink += i;
+      },
+    ],
+    [
+      'raw Node-API function, no arguments read',
+      () => {
+        for (let i = 0; i < CALLS; i++) parts.rawNoop();
+      },
+    ],
+    [
+      'node-addon-api function, no arguments read',
+      () => {
+        for (let i = 0; i < CALLS; i++) parts.addonApiNoop();
+      },
+    ],
+    [
+      "node-addon-api function with Read's 4 argument checks",
+      () => {
+        for (let i = 0; i < CALLS; i++) sink += parts.argsOnly(w, one, 0, 1);
+      },
+    ],
+    [
+      'raw Node-API getpid(2): crossing + the cheapest syscall',
+      () => {
+        for (let i = 0; i < CALLS; i++) sink += parts.rawGetpid();
+      },
+    ],
+    [
+      'native.write + native.read (no JS checks), per pair',
+      () => {
+        for (let i = 0; i < CALLS; i++) {
+          native.write(w, one, 0, 1);
+          native.read(r, one, 0, 1);
+        }
+      },
+    ],
+    [
+      'write + read (the package: JS checks + native), per pair',
+      () => {
+        for (let i = 0; i < CALLS; i++) {
+          write(w, one);
+          read(r, one);
+        }
+      },
+    ],
   ];
   const samples = cases.map(() => [] as number[]);
   for (let round = 0; round < ROUNDS; round++) {

@@ -169,9 +169,15 @@ async function benchServers(): Promise<void> {
   const f = summary('prefork');
   const c = summary('cluster');
   log(`   ${''.padEnd(34)} ${'prefork'.padStart(10)} ${'cluster'.padStart(10)} ${'prefork/cluster'.padStart(16)}`);
-  log(`   ${'time until all workers listen, ms'.padEnd(34)} ${fmt(f.ready).padStart(10)} ${fmt(c.ready).padStart(10)} ${fmt(f.ready / c.ready, 2).padStart(16)}`);
-  log(`   ${'requests/s'.padEnd(34)} ${fmt(f.rps, 0).padStart(10)} ${fmt(c.rps, 0).padStart(10)} ${fmt(f.rps / c.rps, 2).padStart(16)}`);
-  log(`   ${'private memory per worker, MiB'.padEnd(34)} ${fmt(f.mem).padStart(10)} ${fmt(c.mem).padStart(10)} ${fmt(f.mem / c.mem, 2).padStart(16)}`);
+  log(
+    `   ${'time until all workers listen, ms'.padEnd(34)} ${fmt(f.ready).padStart(10)} ${fmt(c.ready).padStart(10)} ${fmt(f.ready / c.ready, 2).padStart(16)}`,
+  );
+  log(
+    `   ${'requests/s'.padEnd(34)} ${fmt(f.rps, 0).padStart(10)} ${fmt(c.rps, 0).padStart(10)} ${fmt(f.rps / c.rps, 2).padStart(16)}`,
+  );
+  log(
+    `   ${'private memory per worker, MiB'.padEnd(34)} ${fmt(f.mem).padStart(10)} ${fmt(c.mem).padStart(10)} ${fmt(f.mem / c.mem, 2).padStart(16)}`,
+  );
   log(`   (load: ${LOAD.connections} keep-alive connections, ${LOAD.seconds} s or ${LOAD.maxRequests} requests)`);
 }
 
@@ -200,26 +206,41 @@ async function benchPool(): Promise<void> {
     }
   }
   const fork = samples['warm fork'];
-  log(`   ${''.padEnd(20)} ${'latency ms'.padStart(11)} ${'x of fork'.padStart(10)} ${'private MiB'.padStart(12)} ${'x of fork'.padStart(10)}`);
+  log(
+    `   ${''.padEnd(20)} ${'latency ms'.padStart(11)} ${'x of fork'.padStart(10)} ${'private MiB'.padStart(12)} ${'x of fork'.padStart(10)}`,
+  );
   for (const [name] of ways) {
     const ms = median(samples[name].map((s) => s.ms));
     const mib = median(samples[name].map((s) => s.mib));
     const forkMs = median(fork.map((s) => s.ms));
     const forkMib = median(fork.map((s) => s.mib));
-    log(`   ${name.padEnd(20)} ${fmt(ms).padStart(11)} ${fmt(ms / forkMs, 2).padStart(10)} ${fmt(mib).padStart(12)} ${fmt(mib / forkMib, 2).padStart(10)}`);
+    log(
+      `   ${name.padEnd(20)} ${fmt(ms).padStart(11)} ${fmt(ms / forkMs, 2).padStart(10)} ${fmt(mib).padStart(12)} ${fmt(mib / forkMib, 2).padStart(10)}`,
+    );
   }
 }
 
 async function main(): Promise<void> {
-  log(`bench:examples on ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => fmt(l, 2)).join(' ')}`);
+  log(
+    `bench:examples on ${os.cpus().length} CPUs, load average ${os
+      .loadavg()
+      .map((l) => fmt(l, 2))
+      .join(' ')}`,
+  );
   benchThreadPool();
   await benchServers();
   await benchPool();
-  log(`\nload average now ${os.loadavg().map((l) => fmt(l, 2)).join(' ')} (a busy machine slows everything; compare ratios)`);
+  log(
+    `\nload average now ${os
+      .loadavg()
+      .map((l) => fmt(l, 2))
+      .join(' ')} (a busy machine slows everything; compare ratios)`,
+  );
 }
 
 if (values['threadpool-case']) threadPoolCase(values['threadpool-case']);
-else main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+else
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });

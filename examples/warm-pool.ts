@@ -79,7 +79,7 @@ export async function forkJob(items: Item[], job: Job): Promise<JobResult> {
   const pid = fork(() => {
     const bytes = Buffer.from(JSON.stringify({ ...runJob(items, job), privateKiB: privateKiB() }));
     // Blocking writes: the parent reads the other end in its event loop.
-    for (let done = 0; done < bytes.length; ) done += writeEnd.write(bytes, done);
+    for (let done = 0; done < bytes.length;) done += writeEnd.write(bytes, done);
     writeEnd.close();
     // Straight out: the parent's 'exit' listeners (a test runner's, say) are
     // not the job's to run, and nothing is left to flush.
@@ -87,7 +87,7 @@ export async function forkJob(items: Item[], job: Job): Promise<JobResult> {
   });
   writeEnd.close();
   const chunks: Buffer[] = [];
-  for (let chunk; (chunk = await reader.read()) !== null; ) chunks.push(chunk);
+  for (let chunk; (chunk = await reader.read()) !== null;) chunks.push(chunk);
   const status = await waitExit(pid);
   if (status.exitCode !== 0) {
     throw new Error(`the job's child ended with ${status.signal ?? `status ${status.exitCode}`}`);

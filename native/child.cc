@@ -91,14 +91,15 @@ void QueueRemove(struct uv__queue* q) {
   QueueInit(q);
 }
 
-bool QueueEmpty(const struct uv__queue* q) { return q->next == q; }
+bool QueueEmpty(const struct uv__queue* q) {
+  return q->next == q;
+}
 
 // Mirrors libuv's uv__loop_alive (src/unix/core.c), less our own prepare
 // handle and the requests inherited from the parent: whether Node would now
 // leave uv_run() and begin its teardown.
 bool LoopIdle(uv_loop_t* loop) {
-  return loop->active_handles <= 1 &&
-         loop->active_reqs.count <= child->inherited_reqs &&
+  return loop->active_handles <= 1 && loop->active_reqs.count <= child->inherited_reqs &&
          loop->closing_handles == nullptr && QueueEmpty(&loop->pending_queue);
 }
 
@@ -310,14 +311,17 @@ size_t QueuedWriteBytes(uv_loop_t* loop, const std::vector<int>& fds) {
     const std::vector<int>* fds;
     size_t bytes;
   } sum{&fds, 0};
-  uv_walk(loop, [](uv_handle_t* h, void* arg) {
-    auto* s = static_cast<Sum*>(arg);
-    if (h->type != UV_NAMED_PIPE && h->type != UV_TTY && h->type != UV_TCP) return;
-    uv_os_fd_t fd;
-    if (uv_fileno(h, &fd) != 0) return;
-    if (std::find(s->fds->begin(), s->fds->end(), fd) == s->fds->end()) return;
-    s->bytes += uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(h));
-  }, &sum);
+  uv_walk(
+      loop,
+      [](uv_handle_t* h, void* arg) {
+        auto* s = static_cast<Sum*>(arg);
+        if (h->type != UV_NAMED_PIPE && h->type != UV_TTY && h->type != UV_TCP) return;
+        uv_os_fd_t fd;
+        if (uv_fileno(h, &fd) != 0) return;
+        if (std::find(s->fds->begin(), s->fds->end(), fd) == s->fds->end()) return;
+        s->bytes += uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(h));
+      },
+      &sum);
   return sum.bytes;
 }
 

@@ -124,13 +124,15 @@ std::vector<Region> CachedDontforkRegions(int* err) {
 void Advise(const std::vector<Region>& regions, int advice) {
   for (const Region& r : regions) {
     // Advisory; a region that cannot take the advice is left as it was.
-    if (madvise(reinterpret_cast<void*>(r.start), r.end - r.start, advice) == 0 || errno == ENOMEM) {
+    if (madvise(reinterpret_cast<void*>(r.start), r.end - r.start, advice) == 0 ||
+        errno == ENOMEM) {
       continue;  // ENOMEM: the span had gaps, and every mapping in it took the advice
     }
     // Something in a joined span refused (EINVAL, say, from a VM_IO mapping
     // created in a gap): advise its V8 regions one by one instead.
     for (const Region& exact : cached_regions) {
-      if (exact.start >= r.start && exact.end <= r.end && (exact.start != r.start || exact.end != r.end)) {
+      if (exact.start >= r.start && exact.end <= r.end &&
+          (exact.start != r.start || exact.end != r.end)) {
         madvise(reinterpret_cast<void*>(exact.start), exact.end - exact.start, advice);
       }
     }

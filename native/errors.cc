@@ -33,8 +33,8 @@ Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
   std::string message = code + ": " + description + ", " + syscall;
   Napi::FunctionReference* error_class = env.GetInstanceData<Napi::FunctionReference>();
   Napi::Error error = error_class == nullptr
-      ? Napi::Error::New(env, message)
-      : Napi::Error(env, error_class->New({Napi::String::New(env, message)}));
+                          ? Napi::Error::New(env, message)
+                          : Napi::Error(env, error_class->New({Napi::String::New(env, message)}));
   error.Set("errno", Napi::Number::New(env, -err));
   error.Set("code", Napi::String::New(env, code));
   error.Set("syscall", Napi::String::New(env, syscall));
@@ -47,8 +47,8 @@ static double NumberArg(const Napi::CallbackInfo& info, size_t i, const char* na
   if (i >= info.Length() || napi_get_value_double(info.Env(), info[i], &value) != napi_ok) {
     throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
   }
-  if (!std::isfinite(value) || std::trunc(value) != value ||
-      value < INT32_MIN || value > INT32_MAX) {
+  if (!std::isfinite(value) || std::trunc(value) != value || value < INT32_MIN ||
+      value > INT32_MAX) {
     throw Napi::RangeError::New(info.Env(), std::string(name) + " must be a 32-bit integer");
   }
   return value;
@@ -74,7 +74,8 @@ uint8_t* BytesArg(const Napi::CallbackInfo& info, size_t i, const char* name, si
   // on the path of every read and write.
   if (i >= info.Length() || napi_is_typedarray(info.Env(), info[i], &is_typed_array) != napi_ok ||
       !is_typed_array ||
-      napi_get_typedarray_info(info.Env(), info[i], &type, length, &data, nullptr, nullptr) != napi_ok ||
+      napi_get_typedarray_info(info.Env(), info[i], &type, length, &data, nullptr, nullptr) !=
+          napi_ok ||
       type != napi_uint8_array) {
     throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Uint8Array");
   }

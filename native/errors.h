@@ -9,6 +9,7 @@
 #pragma once
 
 #include <napi.h>
+
 #include <cstdint>
 
 namespace ipc {

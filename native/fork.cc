@@ -61,12 +61,14 @@ namespace {
 std::vector<int> FdListArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   std::vector<int> fds;
   if (info.Length() <= i || info[i].IsUndefined()) return fds;
-  if (!info[i].IsArray()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be an array");
+  if (!info[i].IsArray())
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be an array");
   Napi::Array list = info[i].As<Napi::Array>();
   for (uint32_t k = 0; k < list.Length(); k++) {
     Napi::Value v = list.Get(k);
     if (!v.IsNumber() || v.As<Napi::Number>().Int32Value() < 0) {
-      throw Napi::TypeError::New(info.Env(), std::string(name) + " must hold descriptors (integers >= 0)");
+      throw Napi::TypeError::New(info.Env(),
+                                 std::string(name) + " must hold descriptors (integers >= 0)");
     }
     fds.push_back(v.As<Napi::Number>().Int32Value());
   }
@@ -103,7 +105,8 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   int err;
   std::vector<Region> regions = CachedDontforkRegions(&err);
   FORK_PHASE("listed");
-  if (err) throw ErrnoError(env, err, "open /proc/self/maps or /proc/self/smaps (is /proc mounted?)");
+  if (err)
+    throw ErrnoError(env, err, "open /proc/self/maps or /proc/self/smaps (is /proc mounted?)");
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);

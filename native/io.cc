@@ -30,7 +30,8 @@
 #include "errors.h"
 
 // uv_process_get_pid() appeared in libuv 1.19; every supported Node has more.
-static_assert(UV_VERSION_HEX >= ((1 << 16) | (19 << 8)), "libuv >= 1.19 needed for uv_process_get_pid");
+static_assert(UV_VERSION_HEX >= ((1 << 16) | (19 << 8)),
+              "libuv >= 1.19 needed for uv_process_get_pid");
 
 namespace ipc {
 namespace {
@@ -121,27 +122,34 @@ Napi::Value WatchPidExit(const Napi::CallbackInfo& info) {
     throw ErrnoError(env, -r, "uv_poll_start");
   }
   std::shared_ptr<bool> live = watch->live;
-  return Napi::Function::New(env, [watch, live](const Napi::CallbackInfo& call) {
-    if (*live) Stop(watch);  // after onExit (or a second call) the watch is gone
-    return call.Env().Undefined();
-  }, "stopWatching");
+  return Napi::Function::New(
+      env,
+      [watch, live](const Napi::CallbackInfo& call) {
+        if (*live) Stop(watch);  // after onExit (or a second call) the watch is gone
+        return call.Env().Undefined();
+      },
+      "stopWatching");
 }
 
 Napi::Value ChildProcessOwns(const Napi::CallbackInfo& info) {
   pid_t pid = IntArg(info, 0, "pid");
   uv_loop_t* loop;
-  if (napi_get_uv_event_loop(info.Env(), &loop) != napi_ok) return Napi::Boolean::New(info.Env(), false);
+  if (napi_get_uv_event_loop(info.Env(), &loop) != napi_ok)
+    return Napi::Boolean::New(info.Env(), false);
   struct Search {
     pid_t pid;
     bool found;
   } search = {pid, false};
-  uv_walk(loop, [](uv_handle_t* h, void* arg) {
-    Search* s = static_cast<Search*>(arg);
-    if (h->type == UV_PROCESS && !uv_is_closing(h) &&
-        uv_process_get_pid(reinterpret_cast<uv_process_t*>(h)) == s->pid) {
-      s->found = true;
-    }
-  }, &search);
+  uv_walk(
+      loop,
+      [](uv_handle_t* h, void* arg) {
+        Search* s = static_cast<Search*>(arg);
+        if (h->type == UV_PROCESS && !uv_is_closing(h) &&
+            uv_process_get_pid(reinterpret_cast<uv_process_t*>(h)) == s->pid) {
+          s->found = true;
+        }
+      },
+      &search);
   return Napi::Boolean::New(info.Env(), search.found);
 }
 

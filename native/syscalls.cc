@@ -53,16 +53,15 @@ static bool IoSpan(const Napi::CallbackInfo& info, int* fd, uint8_t** span, size
   napi_typedarray_type type;
   size_t size;
   void* data;
-  if (info.Length() < 4 ||
-      napi_get_value_double(env, info[0], &numbers[0]) != napi_ok ||
+  if (info.Length() < 4 || napi_get_value_double(env, info[0], &numbers[0]) != napi_ok ||
       napi_get_typedarray_info(env, info[1], &type, &size, &data, nullptr, nullptr) != napi_ok ||
-      type != napi_uint8_array ||
-      napi_get_value_double(env, info[2], &numbers[1]) != napi_ok ||
+      type != napi_uint8_array || napi_get_value_double(env, info[2], &numbers[1]) != napi_ok ||
       napi_get_value_double(env, info[3], &numbers[2]) != napi_ok) {
     return false;
   }
   for (double n : numbers) {
-    if (!(n >= 0 && n <= INT32_MAX) || static_cast<double>(static_cast<int32_t>(n)) != n) return false;
+    if (!(n >= 0 && n <= INT32_MAX) || static_cast<double>(static_cast<int32_t>(n)) != n)
+      return false;
   }
   if (numbers[1] + numbers[2] > static_cast<double>(size)) return false;
   *fd = static_cast<int>(numbers[0]);
@@ -197,10 +196,12 @@ Napi::Value Execvp(const Napi::CallbackInfo& info) {
     args.push_back(arg.As<Napi::String>().Utf8Value());
   }
   // A NUL inside a string would silently cut it short in C.
-  if (file.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "file contains a NUL byte");
+  if (file.find('\0') != std::string::npos)
+    throw Napi::TypeError::New(env, "file contains a NUL byte");
   std::vector<char*> argv;
   for (std::string& arg : args) {
-    if (arg.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "args contain a NUL byte");
+    if (arg.find('\0') != std::string::npos)
+      throw Napi::TypeError::New(env, "args contain a NUL byte");
     argv.push_back(arg.data());
   }
   argv.push_back(nullptr);
@@ -266,11 +267,17 @@ Napi::Value Fcntl(const Napi::CallbackInfo& info) {
   int cmd = IntArg(info, 1, "cmd");
   int arg = IntArg(info, 2, "arg");
   switch (cmd) {
-    case F_GETFL: case F_SETFL: case F_GETFD: case F_SETFD: case F_GETPIPE_SZ: case F_SETPIPE_SZ:
+    case F_GETFL:
+    case F_SETFL:
+    case F_GETFD:
+    case F_SETFD:
+    case F_GETPIPE_SZ:
+    case F_SETPIPE_SZ:
       break;
     default:
-      throw Napi::RangeError::New(info.Env(), "cmd must be F_GETFL, F_SETFL, F_GETFD, F_SETFD, "
-                                              "F_GETPIPE_SZ or F_SETPIPE_SZ");
+      throw Napi::RangeError::New(info.Env(),
+                                  "cmd must be F_GETFL, F_SETFL, F_GETFD, F_SETFD, "
+                                  "F_GETPIPE_SZ or F_SETPIPE_SZ");
   }
   int result = fcntl(fd, cmd, arg);
   if (result == -1) throw ErrnoError(info.Env(), errno, "fcntl");

@@ -68,6 +68,8 @@ ParkedWorkers::~ParkedWorkers() {
 
 // In the child the waiters of the gate's condition variable are gone;
 // signalling or destroying it could block, so it is left as it is.
-void ParkedWorkers::Abandon() { new std::shared_ptr<Gate>(std::move(gate_)); }
+void ParkedWorkers::Abandon() {
+  new std::shared_ptr<Gate>(std::move(gate_));
+}
 
 }  // namespace ipc

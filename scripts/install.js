@@ -12,7 +12,9 @@ const TOOLS = [
 ];
 
 function fail(lines) {
-  process.stderr.write(`\nbidirectional-ipc: cannot build the native addon:\n${lines.map((l) => `  - ${l}`).join('\n')}\n\n`);
+  process.stderr.write(
+    `\nbidirectional-ipc: cannot build the native addon:\n${lines.map((l) => `  - ${l}`).join('\n')}\n\n`,
+  );
   process.exit(1);
 }
 

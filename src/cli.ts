@@ -61,8 +61,21 @@ const APPLIES: Record<string, readonly string[]> = {
 
 /** The calls --trace can name. */
 const TRACEABLE = [
-  'pipe', 'fork', 'read', 'write', 'close', 'waitpid', '_exit', 'sleep',
-  'dup', 'dup2', 'execvp', 'kill', 'poll', 'fcntl', 'bytesQueued',
+  'pipe',
+  'fork',
+  'read',
+  'write',
+  'close',
+  'waitpid',
+  '_exit',
+  'sleep',
+  'dup',
+  'dup2',
+  'execvp',
+  'kill',
+  'poll',
+  'fcntl',
+  'bytesQueued',
 ];
 
 /** A mistake in the command line: one line on stderr, status 2 (as getopt-based tools do). */
@@ -101,7 +114,7 @@ const parentPid = process.pid;
 /** Writes straight to fd 1, synchronously: nothing is left queued when a lesson forks. */
 function say(text: string): void {
   const bytes = Buffer.from(text);
-  for (let done = 0; done < bytes.length; ) {
+  for (let done = 0; done < bytes.length;) {
     try {
       done += fs.writeSync(1, bytes, done);
     } catch (error) {
@@ -162,7 +175,10 @@ interface TraceChoice {
 /** --trace, --trace=all, --trace=read,write,internal. */
 function traceChoice(value: string): TraceChoice {
   if (value === '' || value === 'all') return { internal: value === 'all' };
-  const names = value.split(',').map((n) => n.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   for (const name of names) {
     if (name !== 'internal' && !TRACEABLE.includes(name)) {
       usageError(`unknown call '${name}' in --trace (calls: ${TRACEABLE.join(', ')}, internal, all)`);
@@ -201,7 +217,8 @@ function run(argv: string[]): void {
     const e = error as Error & { code?: string };
     const option = /'(-[^']*)'/.exec(e.message)?.[1];
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') usageError(`unknown option '${option ?? e.message}'`);
-    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') usageError(`option '${option?.replace(/ <value>.*$/, '')}' needs a value`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      usageError(`option '${option?.replace(/ <value>.*$/, '')}' needs a value`);
     usageError(e.message.split('\n')[0]);
   }
   const { values, positionals } = parsed;
@@ -228,7 +245,8 @@ function run(argv: string[]): void {
     if (values.list && rest.length > 0) usageError(`unexpected argument '${rest[0]}' after --list`);
     if (!values.list && rest.length === 0) usageError(`lesson: name a lesson (lesson --list shows them)`);
     if (rest.length > 1) usageError(`unexpected argument '${rest[1]}'`);
-    if (!values.list && !names.includes(rest[0])) usageError(`lesson: no lesson '${rest[0]}'; lessons: ${names.join(', ')}`);
+    if (!values.list && !names.includes(rest[0]))
+      usageError(`lesson: no lesson '${rest[0]}'; lessons: ${names.join(', ')}`);
   } else if (rest.length > 0) {
     usageError(`unexpected argument '${rest[0]}'`);
   }

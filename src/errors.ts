@@ -26,11 +26,7 @@ export function packageError(code: string, message: string): PackageError {
 /** A TypeError or RangeError with one of Node's `ERR_*` codes. */
 export type ArgumentError = (TypeError | RangeError) & { code: string };
 
-function argumentError(
-  Kind: typeof TypeError | typeof RangeError,
-  code: string,
-  message: string,
-): ArgumentError {
+function argumentError(Kind: typeof TypeError | typeof RangeError, code: string, message: string): ArgumentError {
   const error = new Kind(message) as ArgumentError;
   error.code = code;
   return error;

@@ -126,8 +126,7 @@ function setUpChild(): void {
   // process.exit() ends with process.reallyExit(), which runs Node's AtExit
   // hooks (the inspector's among them: they signal threads that do not exist
   // here) before the exit handler that child.cc routes to _exit(2).
-  (process as unknown as { reallyExit: (code: number) => void }).reallyExit = (code) =>
-    native._exit(Number(code) | 0);
+  (process as unknown as { reallyExit: (code: number) => void }).reallyExit = (code) => native._exit(Number(code) | 0);
   // The addon gave these pipes a file description of the child's own, so
   // blocking writes here leave the parent's non-blocking one as it was, and
   // nothing is left queued when the child calls _exit.
@@ -195,10 +194,7 @@ function keptFds(options: ForkOptions | undefined): number[] {
   const { keep = [] } = options;
   if (!Array.isArray(keep)) throw invalidType('options.keep', 'an instance of Array', keep);
   return keep.map((entry: unknown, i) => {
-    const fd =
-      typeof entry === 'number'
-        ? entry
-        : (entry as { _handle?: { fd?: unknown } | null } | null)?._handle?.fd;
+    const fd = typeof entry === 'number' ? entry : (entry as { _handle?: { fd?: unknown } | null } | null)?._handle?.fd;
     if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
       throw Object.assign(
         new TypeError(
@@ -270,7 +266,8 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
   const firstIsOptions = first !== undefined && first !== null && typeof first === 'object';
   const childMain = firstIsOptions ? undefined : (first as (() => void) | undefined);
   const options = firstIsOptions ? (first as ForkOptions) : second;
-  if (childMain !== undefined && typeof childMain !== 'function') throw invalidType('childMain', 'of type function', childMain);
+  if (childMain !== undefined && typeof childMain !== 'function')
+    throw invalidType('childMain', 'of type function', childMain);
   checkBuiltForThisNode();
   const keep = keptFds(options);
   if (!isMainThread) {
@@ -290,9 +287,7 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
     );
   }
   for (let i = hooks.length - 1; i >= 0; i--) hooks[i].before?.();
-  const pid = tracing()
-    ? traced('fork', [], () => native.fork(onChildIdle, keep))
-    : native.fork(onChildIdle, keep);
+  const pid = tracing() ? traced('fork', [], () => native.fork(onChildIdle, keep)) : native.fork(onChildIdle, keep);
   if (pid === 0) {
     setUpChild();
     for (const hook of [...hooks]) hook.afterInChild?.();

@@ -83,15 +83,21 @@ function load(): NativeModule {
     return require(BUILT) as NativeModule;
   } catch (error) {
     if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') {
-      throw packageError('ERR_ADDON_NOT_LOADED', `bidirectional-ipc: its addon ${BUILT} could not be loaded ` +
-        `(${(error as Error).message.split('\n')[0]}). ${REBUILD}`);
+      throw packageError(
+        'ERR_ADDON_NOT_LOADED',
+        `bidirectional-ipc: its addon ${BUILT} could not be loaded ` +
+          `(${(error as Error).message.split('\n')[0]}). ${REBUILD}`,
+      );
     }
   }
   try {
     return bindings('bidirectional_ipc'); // other layouts (Debug builds, other tools)
   } catch {
-    throw packageError('ERR_ADDON_NOT_BUILT', `bidirectional-ipc: its addon is not built (no ${BUILT}): ` +
-      `the install step that compiles it failed or was skipped (--ignore-scripts). ${REBUILD}`);
+    throw packageError(
+      'ERR_ADDON_NOT_BUILT',
+      `bidirectional-ipc: its addon is not built (no ${BUILT}): ` +
+        `the install step that compiles it failed or was skipped (--ignore-scripts). ${REBUILD}`,
+    );
   }
 }
 

@@ -151,9 +151,18 @@ export function read(fd: number, buffer: Uint8Array, offset: number = 0, length?
   // The call of every read loop, read(fd, buffer[, offset]) untraced with valid
   // arguments, goes straight to the addon after the same checks written inline
   // (x === (x | 0): an int32). Anything else takes the checks below, which say what is wrong.
-  if (tracer === null && length === undefined && buffer instanceof Uint8Array &&
-      typeof fd === 'number' && fd === (fd | 0) && fd >= 0 &&
-      typeof offset === 'number' && offset === (offset | 0) && offset >= 0 && offset <= buffer.byteLength) {
+  if (
+    tracer === null &&
+    length === undefined &&
+    buffer instanceof Uint8Array &&
+    typeof fd === 'number' &&
+    fd === (fd | 0) &&
+    fd >= 0 &&
+    typeof offset === 'number' &&
+    offset === (offset | 0) &&
+    offset >= 0 &&
+    offset <= buffer.byteLength
+  ) {
     return native.read(fd, buffer, offset, buffer.byteLength - offset);
   }
   checkFd(fd);
@@ -174,16 +183,20 @@ export function read(fd: number, buffer: Uint8Array, offset: number = 0, length?
  * pipe, or a signal after part of a large write). Writing to a pipe whose read
  * ends are all closed fails with EPIPE: Node ignores SIGPIPE.
  */
-export function write(
-  fd: number,
-  data: Uint8Array | string,
-  offset: number = 0,
-  length?: number,
-): number {
+export function write(fd: number, data: Uint8Array | string, offset: number = 0, length?: number): number {
   // As in read(): the common untraced call with valid arguments goes straight to the addon.
-  if (tracer === null && length === undefined && data instanceof Uint8Array &&
-      typeof fd === 'number' && fd === (fd | 0) && fd >= 0 &&
-      typeof offset === 'number' && offset === (offset | 0) && offset >= 0 && offset <= data.byteLength) {
+  if (
+    tracer === null &&
+    length === undefined &&
+    data instanceof Uint8Array &&
+    typeof fd === 'number' &&
+    fd === (fd | 0) &&
+    fd >= 0 &&
+    typeof offset === 'number' &&
+    offset === (offset | 0) &&
+    offset >= 0 &&
+    offset <= data.byteLength
+  ) {
     return native.write(fd, data, offset, data.byteLength - offset);
   }
   checkFd(fd);

@@ -8,13 +8,17 @@ import * as path from 'node:path';
 import { it } from 'node:test';
 
 const other = process.env.BIDIRECTIONAL_IPC_OTHER_ADDON;
-const skip = other || process.env.CI === 'true'
-  ? false
-  : 'needs BIDIRECTIONAL_IPC_OTHER_ADDON: the addon built for another Node line (.ci/run sets it)';
+const skip =
+  other || process.env.CI === 'true'
+    ? false
+    : 'needs BIDIRECTIONAL_IPC_OTHER_ADDON: the addon built for another Node line (.ci/run sets it)';
 
-it('an addon built for another Node: pipe/write/read work, fork() throws ERR_ADDON_BUILT_FOR_OTHER_NODE', { skip }, () => {
-  assert.ok(other, 'BIDIRECTIONAL_IPC_OTHER_ADDON is not set');
-  const script = `
+it(
+  'an addon built for another Node: pipe/write/read work, fork() throws ERR_ADDON_BUILT_FOR_OTHER_NODE',
+  { skip },
+  () => {
+    assert.ok(other, 'BIDIRECTIONAL_IPC_OTHER_ADDON is not set');
+    const script = `
     const ipc = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'index.js'))});
     const [r, w] = ipc.pipe();
     ipc.write(w, 'ping');
@@ -23,15 +27,19 @@ it('an addon built for another Node: pipe/write/read work, fork() throws ERR_ADD
     let code = 'forked';
     try { if (ipc.fork() === 0) ipc._exit(0); } catch (error) { code = error.code + ': ' + error.message; }
     console.log(JSON.stringify({ read: buf.subarray(0, n).toString(), code }));`;
-  const run = spawnSync(process.execPath, ['-e', script], {
-    encoding: 'utf8',
-    env: { ...process.env, BIDIRECTIONAL_IPC_ADDON: other },
-    timeout: 30_000,
-  });
-  assert.equal(run.status, 0, run.stderr);
-  const { read, code } = JSON.parse(run.stdout);
-  assert.equal(read, 'ping');
-  assert.match(code, /^ERR_ADDON_BUILT_FOR_OTHER_NODE: .*compiled for Node \d+\.\d+\.\d+ \(ABI \d+, libuv [\d.]+\) and this is Node /);
-  assert.match(code, new RegExp(`this is Node ${process.versions.node.replace(/\./g, '\\.')} `));
-  assert.match(code, /npm rebuild bidirectional-ipc/);
-});
+    const run = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, BIDIRECTIONAL_IPC_ADDON: other },
+      timeout: 30_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const { read, code } = JSON.parse(run.stdout);
+    assert.equal(read, 'ping');
+    assert.match(
+      code,
+      /^ERR_ADDON_BUILT_FOR_OTHER_NODE: .*compiled for Node \d+\.\d+\.\d+ \(ABI \d+, libuv [\d.]+\) and this is Node /,
+    );
+    assert.match(code, new RegExp(`this is Node ${process.versions.node.replace(/\./g, '\\.')} `));
+    assert.match(code, /npm rebuild bidirectional-ipc/);
+  },
+);

@@ -27,12 +27,24 @@ it('npm run bench -- --quick --json prints every case with its ratio', () => {
   const forkVariants = variants('fork + child').map((v: string) => v.replace(/ \(parent \d+ MB RSS\)/, ''));
   const ruby = spawnSync('ruby', ['--version']).status === 0;
   assert.deepEqual(forkVariants, [
-    "Python's os.fork", 'addon fork()', 'floor: bare fork, whole heap', ...(ruby ? ["Ruby's Process.fork"] : []),
-    "bare fork, V8's MADV_DONTFORK kept (child cannot run JS)", 'child_process.fork until first message',
+    "Python's os.fork",
+    'addon fork()',
+    'floor: bare fork, whole heap',
+    ...(ruby ? ["Ruby's Process.fork"] : []),
+    "bare fork, V8's MADV_DONTFORK kept (child cannot run JS)",
+    'child_process.fork until first message',
   ]);
-  assert.deepEqual(variants('4 children'), ["Python's os.fork", 'addon fork()', ...(ruby ? ["Ruby's Process.fork"] : [])]);
+  assert.deepEqual(variants('4 children'), [
+    "Python's os.fork",
+    'addon fork()',
+    ...(ruby ? ["Ruby's Process.fork"] : []),
+  ]);
   assert.deepEqual(variants('child memory'), ['private memory the child adds']);
-  assert.deepEqual(variants('demo'), ['Rust original', 'TypeScript demo (npm start)', 'node -e 0 (Node start and exit)']);
+  assert.deepEqual(variants('demo'), [
+    'Rust original',
+    'TypeScript demo (npm start)',
+    'node -e 0 (Node start and exit)',
+  ]);
   for (const row of rows) {
     assert.ok(Number.isFinite(row.median) && row.median > 0, `${row.case} / ${row.variant}: ${row.median}`);
     if (row.baseline) assert.ok(Number.isFinite(row.ratio) && row.ratio > 0);

@@ -28,7 +28,7 @@ describe('thread-pool work in flight at the fork', () => {
     assert.ok(!out.includes('HUNG'));
   });
 
-  it("a stat finished on the pool but not yet called back calls back in the parent only", () => {
+  it('a stat finished on the pool but not yet called back calls back in the parent only', () => {
     const out = lines('stat-completed');
     assert.equal(count(out, 'PARENT_STAT_CALLBACK_IN parent'), 1);
     assert.equal(count(out, 'PARENT_STAT_CALLBACK_IN child'), 0);
@@ -52,7 +52,7 @@ describe('processes and Workers of the parent', () => {
     assert.ok(!out.some((l) => l.startsWith('SLEEPER_EXIT_IN child')));
   });
 
-  it("an inherited Worker fails at once in the child: postMessage throws, terminate() rejects", () => {
+  it('an inherited Worker fails at once in the child: postMessage throws, terminate() rejects', () => {
     const out = lines('worker-inherited');
     assert.ok(out.includes('PARENT_WORKER 42'), out.join('\n'));
     assert.ok(out.includes('CHILD_POST ERR_FORKED_CHILD_NO_THREADS'), out.join('\n'));
@@ -149,7 +149,8 @@ describe('a busy parent that forks again and again', () => {
 
 describe('a missing /proc', () => {
   const probe = spawnSync('unshare', ['-rm', 'true'], { encoding: 'utf8', timeout: 10_000 });
-  const skip = probe.status === 0 ? false : 'needs unshare with user namespaces (util-linux; kernel.unprivileged_userns_clone=1)';
+  const skip =
+    probe.status === 0 ? false : 'needs unshare with user namespaces (util-linux; kernel.unprivileged_userns_clone=1)';
   it('fork() fails with an error that names /proc', { skip }, () => {
     const index = require.resolve('../src/index');
     const code = `try { require(${JSON.stringify(index)}).fork(); console.log('forked'); } catch (e) { console.log(e.code + ' ' + e.message); }`;
@@ -158,7 +159,11 @@ describe('a missing /proc', () => {
       ['-rm', 'sh', '-c', `mount -t tmpfs none /proc && exec "${process.execPath}" -e "$0"`, code],
       { encoding: 'utf8', timeout: 20_000 },
     );
-    assert.match(run.stdout, /^ENOENT ENOENT: no such file or directory, open \/proc\/self\/maps or \/proc\/self\/smaps \(is \/proc mounted\?\)/, run.stderr);
+    assert.match(
+      run.stdout,
+      /^ENOENT ENOENT: no such file or directory, open \/proc\/self\/maps or \/proc\/self\/smaps \(is \/proc mounted\?\)/,
+      run.stderr,
+    );
   });
 });
 
@@ -167,7 +172,8 @@ describe('an ES-module child', () => {
   // which the child's natural end now emits; Node 22 and later decide it after their own
   // loop ends, which a forked child never reaches. Not handled yet there (docs/fork.md, Limits).
   const major = Number(process.versions.node.split('.')[0]);
-  const skip = major >= 22 ? 'Node 22+ decides status 13 after its own loop: not handled yet (docs/fork.md, Limits)' : false;
+  const skip =
+    major >= 22 ? 'Node 22+ decides status 13 after its own loop: not handled yet (docs/fork.md, Limits)' : false;
   it('with an unsettled top-level await ends with status 13, as Node does', { skip }, () => {
     const program = path.join(__dirname, '..', '..', 'test', 'fixtures', 'tla.mjs');
     const run = spawnSync(process.execPath, [program, require.resolve('../src/index')], {

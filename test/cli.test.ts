@@ -8,7 +8,9 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { CLI, runCli, tutorialOutput } from './helpers';
 
-const VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }
+).version;
 
 /** A usage error: one line on stderr naming the problem, nothing on stdout, status 2. */
 function assertUsageError(args: string[], line: string): void {
@@ -25,9 +27,15 @@ describe('command line', () => {
     assertUsageError(['-x'], "unknown option '-x'");
     assertUsageError(['bogus'], "unknown command 'bogus'");
     assertUsageError(['demo', 'extra'], "unexpected argument 'extra'");
-    assertUsageError(['--trace=bogus'], "unknown call 'bogus' in --trace (calls: pipe, fork, read, write, close, waitpid, _exit, sleep, dup, dup2, execvp, kill, poll, fcntl, bytesQueued, internal, all)");
+    assertUsageError(
+      ['--trace=bogus'],
+      "unknown call 'bogus' in --trace (calls: pipe, fork, read, write, close, waitpid, _exit, sleep, dup, dup2, execvp, kill, poll, fcntl, bytesQueued, internal, all)",
+    );
     assertUsageError(['--iterations', 'ten'], "--iterations: a whole number from 1 to 100000, not 'ten'");
-    assertUsageError(['lesson', 'nope'], "lesson: no lesson 'nope'; lessons: unclosed-ends, no-framing, pipe-capacity, broken-pipe, zombie, partial-io, raw-fork, tutorial-myths, pipeline, cloexec, atomic-writes, copy-on-write, fork-buffering, orphan, sigchld");
+    assertUsageError(
+      ['lesson', 'nope'],
+      "lesson: no lesson 'nope'; lessons: unclosed-ends, no-framing, pipe-capacity, broken-pipe, zombie, partial-io, raw-fork, tutorial-myths, pipeline, cloexec, atomic-writes, copy-on-write, fork-buffering, orphan, sigchld",
+    );
   });
 
   it('--version, -v, --help, -h and help', () => {
@@ -74,26 +82,32 @@ describe('command line', () => {
   });
 
   const hasScript = spawnSync('script', ['--version']).status === 0;
-  it('steps interrupted with Ctrl-C at a prompt exits 130 and leaves no stopped child', { skip: hasScript ? false : 'needs script (apt-get install bsdutils)', timeout: 20_000 }, async () => {
-    // script(1) gives steps a terminal, so it pauses for Enter; Ctrl-C is typed at the third prompt,
-    // when the child exists and is stopped.
-    const child = spawn('script', ['-qfec', `"${process.execPath}" "${CLI}" steps`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let prompts = 0;
-    child.stdout.on('data', (data: Buffer) => {
-      out += data.toString();
-      const seen = out.match(/\[Enter\] to go on/g)?.length ?? 0;
-      if (seen > prompts) {
-        prompts = seen;
-        child.stdin.write(prompts < 3 ? '\r' : '\x03');
-      }
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    clearTimeout(timer);
-    assert.equal(code, 130, out.slice(-500));
-    const pid = Number(/child \(pid (\d+)\), state T/.exec(out)?.[1]);
-    assert.ok(pid > 0, 'the child was there, stopped');
-    assert.equal(fs.existsSync(`/proc/${pid}`), false, 'and it is gone');
-  });
+  it(
+    'steps interrupted with Ctrl-C at a prompt exits 130 and leaves no stopped child',
+    { skip: hasScript ? false : 'needs script (apt-get install bsdutils)', timeout: 20_000 },
+    async () => {
+      // script(1) gives steps a terminal, so it pauses for Enter; Ctrl-C is typed at the third prompt,
+      // when the child exists and is stopped.
+      const child = spawn('script', ['-qfec', `"${process.execPath}" "${CLI}" steps`, '/dev/null'], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let prompts = 0;
+      child.stdout.on('data', (data: Buffer) => {
+        out += data.toString();
+        const seen = out.match(/\[Enter\] to go on/g)?.length ?? 0;
+        if (seen > prompts) {
+          prompts = seen;
+          child.stdin.write(prompts < 3 ? '\r' : '\x03');
+        }
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      clearTimeout(timer);
+      assert.equal(code, 130, out.slice(-500));
+      const pid = Number(/child \(pid (\d+)\), state T/.exec(out)?.[1]);
+      assert.ok(pid > 0, 'the child was there, stopped');
+      assert.equal(fs.existsSync(`/proc/${pid}`), false, 'and it is gone');
+    },
+  );
 });

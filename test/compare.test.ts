@@ -72,32 +72,38 @@ describe('the strace normaliser', () => {
   it('picks the tutorial calls per process, names descriptors by role and pids as parent/child', () => {
     const trace = tutorialCalls(parseStrace(RECORDED), 100);
     assert.equal(trace.childPid, 102);
-    assert.deepEqual(trace.parent.map((c) => c.text), [
-      'pipe() = [parent_read, child_write]',
-      'pipe() = [child_read, parent_write]',
-      'fork() = child',
-      'close(child_read) = 0',
-      'close(child_write) = 0',
-      'write(parent_write, "Parent message 0", 16) = 16',
-      'read(parent_read, "Child echoing: Parent message 0", 1024) = 31',
-      'write(stdout, "Parent received: Child echoing: Parent message 0\\n", 49) = 49',
-      'sleep(100 ms)',
-      'close(parent_read) = 0',
-      'close(parent_write) = 0',
-      'wait4(-1) = child',
-      'exit_group(0)',
-    ]);
-    assert.deepEqual(trace.child.map((c) => c.text), [
-      'fork() = 0',
-      'close(parent_read) = 0',
-      'close(parent_write) = 0',
-      'read(child_read, "Parent message 0", 1024) = 16',
-      'write(stdout, "Child received: Parent message 0\\n", 33) = 33',
-      'write(child_write, "Child echoing: Parent message 0", 31) = 31',
-      'close(child_read) = 0',
-      'close(child_write) = 0',
-      'exit_group(0)',
-    ]);
+    assert.deepEqual(
+      trace.parent.map((c) => c.text),
+      [
+        'pipe() = [parent_read, child_write]',
+        'pipe() = [child_read, parent_write]',
+        'fork() = child',
+        'close(child_read) = 0',
+        'close(child_write) = 0',
+        'write(parent_write, "Parent message 0", 16) = 16',
+        'read(parent_read, "Child echoing: Parent message 0", 1024) = 31',
+        'write(stdout, "Parent received: Child echoing: Parent message 0\\n", 49) = 49',
+        'sleep(100 ms)',
+        'close(parent_read) = 0',
+        'close(parent_write) = 0',
+        'wait4(-1) = child',
+        'exit_group(0)',
+      ],
+    );
+    assert.deepEqual(
+      trace.child.map((c) => c.text),
+      [
+        'fork() = 0',
+        'close(parent_read) = 0',
+        'close(parent_write) = 0',
+        'read(child_read, "Parent message 0", 1024) = 16',
+        'write(stdout, "Child received: Parent message 0\\n", 33) = 33',
+        'write(child_write, "Child echoing: Parent message 0", 31) = 31',
+        'close(child_read) = 0',
+        'close(child_write) = 0',
+        'exit_group(0)',
+      ],
+    );
   });
 
   it("counts everything else as the runtime's: other threads, O_CLOEXEC pipes, reused descriptor numbers", () => {
@@ -129,7 +135,11 @@ describe('bidirectional-ipc compare', { skip: skipUnless(missingTools()) }, () =
         result.rust.calls[side].map((c: { text: string }) => c.text),
       );
     }
-    assert.equal(result.rust.calls.parent.length, 49, 'pipe×2, fork, close×2, 10×(write, read, print, sleep), close×2, wait, exit');
+    assert.equal(
+      result.rust.calls.parent.length,
+      49,
+      'pipe×2, fork, close×2, 10×(write, read, print, sleep), close×2, wait, exit',
+    );
     assert.equal(result.rust.calls.child.length, 36);
     const total = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
     assert.ok(total(result.typescript.calls.runtime.parent) > total(result.rust.calls.runtime.parent));
@@ -141,7 +151,10 @@ describe('bidirectional-ipc compare', { skip: skipUnless(missingTools()) }, () =
     assert.match(run.stdout, /^stdout {7}identical \(20 lines\)/m);
     assert.match(run.stdout, /The tutorial's calls in the parent: identical \(49 calls\)/);
     assert.match(run.stdout, /The tutorial's calls in the child: identical \(36 calls\)/);
-    assert.match(run.stdout, /^ {3}6 {2}write\(parent_write, "Parent message 0", 16\) = 16 +write\(parent_write, "Parent message 0", 16\) = 16$/m);
+    assert.match(
+      run.stdout,
+      /^ {3}6 {2}write\(parent_write, "Parent message 0", 16\) = 16 +write\(parent_write, "Parent message 0", 16\) = 16$/m,
+    );
     assert.match(run.stdout, /Everything else \(all threads\)/);
   });
 });

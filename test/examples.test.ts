@@ -75,7 +75,7 @@ describe('examples/prefork-server: a prefork HTTP server on fork()', () => {
       const port = Number(portText);
       const workers = pidTexts.map(Number);
       assert.equal(workers.length, 3);
-      assert.deepEqual(childrenOf(server.pid!).sort(), [...workers].sort(), 'the workers are the parent\'s children');
+      assert.deepEqual(childrenOf(server.pid!).sort(), [...workers].sort(), "the workers are the parent's children");
 
       const served = new Set<number>();
       for (let i = 0; i < 60 && served.size < 2; i++) served.add((await get(port)).pid);
@@ -115,7 +115,7 @@ describe('examples/warm-pool: a warm-fork worker pool', () => {
   const job = { tag: 'red', minScore: 500 };
   const expected = runJob(items, job);
 
-  it('a forked worker computes the job on the parent\'s data and is reaped', async () => {
+  it("a forked worker computes the job on the parent's data and is reaped", async () => {
     assert.ok(expected.count > 0);
     const result = await forkJob(items, job);
     assert.equal(result.count, expected.count);

@@ -14,7 +14,7 @@ function childStatus(stderr: string): ipc.WaitStatus {
 }
 
 describe('the forked child runs JavaScript', () => {
-  it('returns the child pid in the parent and 0 in the child; process.pid is the child\'s own', () => {
+  it("returns the child pid in the parent and 0 in the child; process.pid is the child's own", () => {
     const parentPid = process.pid;
     const child = inChild((report) => {
       report(JSON.stringify({ pid: process.pid, getpid: ipc.getpid(), ppid: process.ppid }));
@@ -48,10 +48,7 @@ describe('the forked child runs JavaScript', () => {
 
   it('timers, immediates, promises, async fs (the thread pool) and console.log work', () => {
     const run = runFixture('child', ['async']);
-    assert.equal(
-      run.stdout,
-      'timer\npromise 42\nfs.promises true\nfs callback true\nimmediate\n',
-    );
+    assert.equal(run.stdout, 'timer\npromise 42\nfs.promises true\nfs callback true\nimmediate\n');
     assert.equal(childStatus(run.stderr).exitCode, 0);
   });
 
@@ -102,7 +99,10 @@ describe('leaving the child', () => {
     assert.equal(status.signaled, false);
   });
 
-  for (const [mode, code] of [['big', 0], ['bigexit', 3]] as const) {
+  for (const [mode, code] of [
+    ['big', 0],
+    ['bigexit', 3],
+  ] as const) {
     it(`1 MiB printed into a slow pipe arrives whole (${mode === 'big' ? 'natural end' : 'process.exit'})`, () => {
       const run = runFixturePiped('child', mode, '(sleep 1; wc -c)');
       assert.equal(run.stdout.trim(), String(2 ** 20));

@@ -40,7 +40,7 @@ export function inChild(body: (report: (text: string) => void) => void, deadline
     close(readFd);
     const report = (text: string): void => {
       const bytes = Buffer.from(text);
-      for (let done = 0; done < bytes.length; ) {
+      for (let done = 0; done < bytes.length;) {
         try {
           done += write(writeFd, bytes, done);
         } catch (error) {
@@ -99,11 +99,7 @@ export function fixture(name: string): string {
 }
 
 /** Runs `node FIXTURE args…`, bounded in time. */
-export function runFixture(
-  name: string,
-  args: string[] = [],
-  timeoutMs = 20_000,
-): SpawnSyncReturns<string> {
+export function runFixture(name: string, args: string[] = [], timeoutMs = 20_000): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [fixture(name), ...args], {
     encoding: 'utf8',
     timeout: timeoutMs,

@@ -48,9 +48,12 @@ describe('the inheritance table, row by row', () => {
     assert.ok(out.includes('BEFORE_EXIT_IN parent') && out.includes('EXIT_IN parent 0'));
   });
 
-  it("an fs watcher of the parent never fires in the child", () => {
+  it('an fs watcher of the parent never fires in the child', () => {
     const out = lines(['fs-watch']);
-    assert.ok(out.some((l) => l === 'WATCH_EVENT_IN parent'), out.join('\n'));
+    assert.ok(
+      out.some((l) => l === 'WATCH_EVENT_IN parent'),
+      out.join('\n'),
+    );
     assert.ok(!out.includes('WATCH_EVENT_IN child'));
     assert.ok(out.includes('STATUS 0'));
   });
@@ -59,7 +62,10 @@ describe('the inheritance table, row by row', () => {
     const chunks = 'x'.repeat(5000);
     const run = spawnSync(
       'sh',
-      ['-c', `for i in $(seq 20); do printf '${chunks}'; sleep 0.02; done | "${process.execPath}" "${fixture('inherit')}" stdin`],
+      [
+        '-c',
+        `for i in $(seq 20); do printf '${chunks}'; sleep 0.02; done | "${process.execPath}" "${fixture('inherit')}" stdin`,
+      ],
       { encoding: 'utf8', timeout: 20_000 },
     );
     assert.equal(run.signal, null);

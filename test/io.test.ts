@@ -37,7 +37,7 @@ function descriptorsOnPipe(fd: number): number {
 
 async function readAll(reader: ipc.PipeReader): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for (let chunk; (chunk = await reader.read()) !== null; ) chunks.push(chunk);
+  for (let chunk; (chunk = await reader.read()) !== null;) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 
@@ -90,8 +90,8 @@ describe('PipeReader and PipeWriter: a pipe read and written by the event loop',
     const [r, w] = ipc.pipe();
     const before = descriptorsOnPipe(r);
     const reader = new ipc.PipeReader(r);
-    assert.equal(descriptorsOnPipe(r), before + 1, 'one more descriptor: the stream\'s');
-    assert.equal(fdFlags(r) & ipc.O_NONBLOCK, 0, 'the caller\'s descriptor is still blocking');
+    assert.equal(descriptorsOnPipe(r), before + 1, "one more descriptor: the stream's");
+    assert.equal(fdFlags(r) & ipc.O_NONBLOCK, 0, "the caller's descriptor is still blocking");
     ipc.close(r); // no EBADF, and the stream goes on
     ipc.write(w, 'after close(fd)');
     assert.equal((await within(reader.read(), DEADLINE_MS, 'read'))!.toString(), 'after close(fd)');
@@ -161,14 +161,17 @@ describe('PipeReader and PipeWriter: a pipe read and written by the event loop',
       ipc.close(r);
     });
     const got = await within(Promise.all(pending), DEADLINE_MS, 'the 16 reads');
-    assert.deepEqual(got.map((b) => b!.toString()), pipes.map((_, i) => `pipe ${i}`));
+    assert.deepEqual(
+      got.map((b) => b!.toString()),
+      pipes.map((_, i) => `pipe ${i}`),
+    );
     readers.forEach((reader) => reader.close());
   });
 });
 
 describe('OwnedFd: a descriptor that closes itself', () => {
   it('closes at the end of a using block, and refuses use after close', () => {
-    let number = -1;
+    let number: number;
     let escaped: ipc.OwnedFd;
     {
       using end = ipc.OwnedFd.pipe()[0];
@@ -217,7 +220,10 @@ describe('OwnedFd: a descriptor that closes itself', () => {
       new Promise<string>((resolve, reject) => {
         const socket = net.connect(port, '127.0.0.1');
         let text = '';
-        socket.on('data', (d) => (text += d)).on('end', () => resolve(text)).on('error', reject);
+        socket
+          .on('data', (d) => (text += d))
+          .on('end', () => resolve(text))
+          .on('error', reject);
       }),
       DEADLINE_MS,
       'a connection',
@@ -262,7 +268,10 @@ for (const how of ['pidfd', 'sigchld'] as const) {
       const status = await killed;
       assert.equal(status.signaled, true);
       assert.equal(status.signal, 'SIGKILL');
-      assert.deepEqual((await ended).map((s) => s.exitCode), [3, 1, 2]);
+      assert.deepEqual(
+        (await ended).map((s) => s.exitCode),
+        [3, 1, 2],
+      );
     });
 
     it('resolves at once for a child that has already ended', async () => {
@@ -306,9 +315,12 @@ describe('waitExit: whose children', () => {
         });
       }
     `;
-    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
+    const run = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      killSignal: 'SIGKILL',
+    });
     assert.equal(run.signal, null, `timed out: ${run.stdout}${run.stderr}`);
     assert.equal(run.stdout, 'child loop ran\nchild 0\nsleeper SIGKILL\n');
   });
 });
-

@@ -15,26 +15,29 @@ import { CLI, runCli, tutorialOutput } from './helpers';
 function traceCalls(stderr: string): { who: string; text: string; line: number }[] {
   const calls: { who: string; text: string; line: number }[] = [];
   const unfinished = new Map<string, { who: string; text: string; line: number }>();
-  stderr.split('\n').filter(Boolean).forEach((raw, line) => {
-    const m = /^\[(\w+ \d+)\] (.*)$/.exec(raw);
-    assert.ok(m, `a trace line: ${raw}`);
-    const [, who, text] = m;
-    const resumed = /^<\.\.\. (\w+) resumed> (.*)$/.exec(text);
-    if (resumed) {
-      const start = unfinished.get(`${who} ${resumed[1]}`);
-      assert.ok(start, `a start for ${raw}`);
-      unfinished.delete(`${who} ${resumed[1]}`);
-      const head = start.text.replace(/(, \.\.\.)?\) <unfinished \.\.\.>$/, '');
-      const tail = resumed[2].startsWith('=') ? `) ${resumed[2]}` : `, ${resumed[2]}`;
-      // A write is placed by its start (its bytes can be read before it returns),
-      // a read by its end (that is when it has the bytes).
-      calls.push({ who, text: `${head}${tail}`, line: resumed[1] === 'write' ? start.line : line });
-    } else if (/ <unfinished \.\.\.>$/.test(text)) {
-      unfinished.set(`${who} ${text.split('(')[0]}`, { who, text, line });
-    } else {
-      calls.push({ who, text, line });
-    }
-  });
+  stderr
+    .split('\n')
+    .filter(Boolean)
+    .forEach((raw, line) => {
+      const m = /^\[(\w+ \d+)\] (.*)$/.exec(raw);
+      assert.ok(m, `a trace line: ${raw}`);
+      const [, who, text] = m;
+      const resumed = /^<\.\.\. (\w+) resumed> (.*)$/.exec(text);
+      if (resumed) {
+        const start = unfinished.get(`${who} ${resumed[1]}`);
+        assert.ok(start, `a start for ${raw}`);
+        unfinished.delete(`${who} ${resumed[1]}`);
+        const head = start.text.replace(/(, \.\.\.)?\) <unfinished \.\.\.>$/, '');
+        const tail = resumed[2].startsWith('=') ? `) ${resumed[2]}` : `, ${resumed[2]}`;
+        // A write is placed by its start (its bytes can be read before it returns),
+        // a read by its end (that is when it has the bytes).
+        calls.push({ who, text: `${head}${tail}`, line: resumed[1] === 'write' ? start.line : line });
+      } else if (/ <unfinished \.\.\.>$/.test(text)) {
+        unfinished.set(`${who} ${text.split('(')[0]}`, { who, text, line });
+      } else {
+        calls.push({ who, text, line });
+      }
+    });
   return calls.sort((a, b) => a.line - b.line);
 }
 
@@ -50,8 +53,15 @@ function assertHappensBefore(positions: (pattern: RegExp) => number, i: number, 
     positions(new RegExp(`child.*write.*Child echoing: Parent message ${i}\\b`)),
     positions(new RegExp(`parent.*read.*Child echoing: Parent message ${i}\\b`)),
   ];
-  assert.ok(steps.every((p) => p >= 0), `${where}: all four events of message ${i} are there: ${steps}`);
-  assert.deepEqual([...steps].sort((a, b) => a - b), steps, `${where}: message ${i} in cause-and-effect order: ${steps}`);
+  assert.ok(
+    steps.every((p) => p >= 0),
+    `${where}: all four events of message ${i} are there: ${steps}`,
+  );
+  assert.deepEqual(
+    [...steps].sort((a, b) => a - b),
+    steps,
+    `${where}: message ${i} in cause-and-effect order: ${steps}`,
+  );
 }
 
 describe('--trace', () => {
@@ -85,12 +95,15 @@ describe('--trace', () => {
 
   it('shows a failed call with its errno, and flags by name', () => {
     const run = runCli(['lesson', 'broken-pipe', '--trace']);
-    assert.match(run.stderr, /^\[parent \d+\] write\(\d+ pipe1_write, "anyone there\?", 13\) = -1 EPIPE \(broken pipe\)$/m);
+    assert.match(
+      run.stderr,
+      /^\[parent \d+\] write\(\d+ pipe1_write, "anyone there\?", 13\) = -1 EPIPE \(broken pipe\)$/m,
+    );
     const flags = runCli(['lesson', 'cloexec', '--trace=pipe']);
     assert.match(flags.stderr, /^\[parent \d+\] pipe\(O_CLOEXEC\) = \[\d+ pipe\d+_read, \d+ pipe\d+_write\]$/m);
   });
 
-  it('--trace=CALLS shows only those calls; a lesson\'s own polling only with internal', () => {
+  it("--trace=CALLS shows only those calls; a lesson's own polling only with internal", () => {
     const run = runCli(['demo', '--trace=read,write', '--iterations', '2']);
     assert.equal(run.status, 0);
     const names = new Set(traceCalls(run.stderr).map((c) => c.text.split('(')[0]));
@@ -98,7 +111,7 @@ describe('--trace', () => {
     const quiet = runCli(['lesson', 'unclosed-ends', '--trace']);
     const loud = runCli(['lesson', 'unclosed-ends', '--trace=all']);
     const polls = (text: string) => text.split('\n').filter((l) => /waitpid\(\d+, WNOHANG\)/.test(l)).length;
-    assert.equal(polls(quiet.stderr), 0, 'the lesson\'s bounded waits are hidden');
+    assert.equal(polls(quiet.stderr), 0, "the lesson's bounded waits are hidden");
     assert.ok(polls(loud.stderr) > 10, `shown when asked for: ${polls(loud.stderr)}`);
     assert.ok(quiet.stderr.split('\n').length < 40, `a readable trace: ${quiet.stderr.split('\n').length} lines`);
     assert.match(quiet.stderr, /read\(\d+ pipe1_read, \.\.\.\) <unfinished \.\.\.>/, 'the blocked read is shown');
@@ -126,9 +139,16 @@ describe('happens-before order', () => {
           try {
             const calls = traceCalls(stderr).filter((c) => !c.text.includes(' stdout'));
             const inTrace = (re: RegExp) => calls.findIndex((c) => re.test(`${c.who} ${c.text}`));
-            const diagram = fs.readFileSync(file, 'utf8').split('\n').map((l) =>
-              l.replace(/^ *(\w+)->>(\w+): (\w+)/, (_, from, to, call) => `${call === 'read' ? (to === 'P' ? 'parent' : 'child') : from === 'P' ? 'parent' : 'child'} ${call}`),
-            );
+            const diagram = fs
+              .readFileSync(file, 'utf8')
+              .split('\n')
+              .map((l) =>
+                l.replace(
+                  /^ *(\w+)->>(\w+): (\w+)/,
+                  (_, from, to, call) =>
+                    `${call === 'read' ? (to === 'P' ? 'parent' : 'child') : from === 'P' ? 'parent' : 'child'} ${call}`,
+                ),
+              );
             const inDiagram = (re: RegExp) => diagram.findIndex((l) => re.test(l));
             for (let i = 0; i < ITERATIONS; i++) {
               assertHappensBefore(inTrace, i, `run ${run}, trace`);
@@ -159,9 +179,20 @@ describe('--diagram', () => {
     let sent = 0;
     let echoed = 0;
     for (let i = 0; i < 10; i++) {
-      assert.match(text, new RegExp(`P->>pipe2: write 'Parent message ${i}' \\(16 bytes \\[${sent}, ${(sent += 16)}\\)\\)`));
-      assert.match(text, new RegExp(`pipe2->>C: read 'Parent message ${i}' \\(16 bytes \\[${sent - 16}, ${sent}\\)\\)`));
-      assert.match(text, new RegExp(`C->>pipe1: write 'Child echoing: Parent message ${i}' \\(31 bytes \\[${echoed}, ${(echoed += 31)}\\)\\)`));
+      assert.match(
+        text,
+        new RegExp(`P->>pipe2: write 'Parent message ${i}' \\(16 bytes \\[${sent}, ${(sent += 16)}\\)\\)`),
+      );
+      assert.match(
+        text,
+        new RegExp(`pipe2->>C: read 'Parent message ${i}' \\(16 bytes \\[${sent - 16}, ${sent}\\)\\)`),
+      );
+      assert.match(
+        text,
+        new RegExp(
+          `C->>pipe1: write 'Child echoing: Parent message ${i}' \\(31 bytes \\[${echoed}, ${(echoed += 31)}\\)\\)`,
+        ),
+      );
     }
     assert.equal(text.match(/Note over P: sleep 100 ms \(from \d+ ms\)/g)?.length, 10, 'sleeps carry their start');
     assert.match(text, /C-->>P: waitpid = \d+ \(exited 0\)/);
@@ -209,11 +240,23 @@ describe('steps', () => {
       const table = at(step).tables[who];
       return table ? table.pipes.filter((p) => p.fd > 2).length : -1;
     };
-    assert.deepEqual(seen.map((s) => s.step), [
-      'createPipe', 'fork', 'close unused ends', 'parentProcess: write', 'childProcess: read and echo',
-      'parentProcess: read', 'exited, not waited for', 'wait',
-    ]);
-    assert.match(text, /pipe 1: \[parent\+child\] child_write ==> parent_read \[parent\+child\]\n +2 writer\(s\), 2 reader\(s\)/);
+    assert.deepEqual(
+      seen.map((s) => s.step),
+      [
+        'createPipe',
+        'fork',
+        'close unused ends',
+        'parentProcess: write',
+        'childProcess: read and echo',
+        'parentProcess: read',
+        'exited, not waited for',
+        'wait',
+      ],
+    );
+    assert.match(
+      text,
+      /pipe 1: \[parent\+child\] child_write ==> parent_read \[parent\+child\]\n +2 writer\(s\), 2 reader\(s\)/,
+    );
     assert.match(text, /pipe 1: \[ +child\] child_write ==> parent_read \[parent\]/);
     assert.match(text, /pipe 2: \[ +parent\] parent_write ==> child_read \[child\]/);
     assert.match(text, /fd 0 +stdin/);
@@ -248,8 +291,21 @@ describe('lessons', () => {
     const list = runCli(['lesson', '--list']);
     assert.equal(list.status, 0);
     const names = [
-      'unclosed-ends', 'no-framing', 'pipe-capacity', 'broken-pipe', 'zombie', 'partial-io', 'raw-fork',
-      'tutorial-myths', 'pipeline', 'cloexec', 'atomic-writes', 'copy-on-write', 'fork-buffering', 'orphan', 'sigchld',
+      'unclosed-ends',
+      'no-framing',
+      'pipe-capacity',
+      'broken-pipe',
+      'zombie',
+      'partial-io',
+      'raw-fork',
+      'tutorial-myths',
+      'pipeline',
+      'cloexec',
+      'atomic-writes',
+      'copy-on-write',
+      'fork-buffering',
+      'orphan',
+      'sigchld',
     ];
     for (const name of names) assert.match(list.stdout, new RegExp(`^${name} `, 'm'));
     assert.equal(list.stdout.trim().split('\n').length, 15);
@@ -263,7 +319,10 @@ describe('lessons', () => {
 
   it('no-framing: two writes come out of one read; frames keep them apart', () => {
     const { result } = run('no-framing');
-    assert.deepEqual(result, { oneRead: 'Parent message 0Parent message 1', framed: ['Parent message 0', 'Parent message 1'] });
+    assert.deepEqual(result, {
+      oneRead: 'Parent message 0Parent message 1',
+      framed: ['Parent message 0', 'Parent message 1'],
+    });
   });
 
   it('pipe-capacity: writing more than the capacity on both sides deadlocks; poll()ing both does not', () => {
@@ -278,7 +337,12 @@ describe('lessons', () => {
 
   it('broken-pipe: EPIPE with SIGPIPE ignored, death by SIGPIPE at its default, SIG_IGN kept across execvp', () => {
     const { result, text } = run('broken-pipe');
-    assert.deepEqual(result, { errorCode: 'EPIPE', defaultActionSignal: 'SIGPIPE', shWroteAfter: false, execvpSurvived: true });
+    assert.deepEqual(result, {
+      errorCode: 'EPIPE',
+      defaultActionSignal: 'SIGPIPE',
+      shWroteAfter: false,
+      execvpSurvived: true,
+    });
     assert.match(text, /execve\(2\) keeps an ignored\nsignal ignored/);
   });
 
@@ -306,10 +370,16 @@ describe('lessons', () => {
 
   it('tutorial-myths: without the sleep the exchange stays in step; a 4-byte read leaves the rest queued', () => {
     const { result } = run('tutorial-myths');
-    assert.deepEqual(result, { inOrder: true, oneMessagePerRead: true, firstRead: 'Pare', queuedAfter: 12, rest: 'nt message 0' });
+    assert.deepEqual(result, {
+      inOrder: true,
+      oneMessagePerRead: true,
+      firstRead: 'Pare',
+      queuedAfter: 12,
+      rest: 'nt message 0',
+    });
   });
 
-  it("pipeline: ls | wc -l by hand counts what the shell counts; a kept write end hangs wc in read", () => {
+  it('pipeline: ls | wc -l by hand counts what the shell counts; a kept write end hangs wc in read', () => {
     const { result } = run('pipeline');
     const shell = Number(spawnSync('sh', ['-c', 'ls | wc -l'], { encoding: 'utf8' }).stdout.trim());
     assert.equal(result.count, shell);
@@ -323,7 +393,11 @@ describe('lessons', () => {
   it('pipeline from the command line prints the count sh prints, in the same directory', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-'));
     for (let i = 0; i < 7; i++) fs.writeFileSync(path.join(dir, `f${i}`), '');
-    const cli = spawnSync(process.execPath, [CLI, 'lesson', 'pipeline'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    const cli = spawnSync(process.execPath, [CLI, 'lesson', 'pipeline'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(cli.status, 0, cli.stderr);
     assert.match(cli.stdout, /wc -l printed 7; sh -c 'ls \| wc -l' in the same directory prints 7\./);
   });
@@ -362,7 +436,14 @@ describe('lessons', () => {
 
   it('sigchld: three exits while blocked leave one pending SIGCHLD; one waitpid leaves two zombies, a loop none', () => {
     const { result } = run('sigchld');
-    assert.deepEqual(result, { allZombies: true, pendingWhileBlocked: true, reapedOnce: 1, zombiesLeft: 2, reapedInLoop: 2, left: 0 });
+    assert.deepEqual(result, {
+      allZombies: true,
+      pendingWhileBlocked: true,
+      reapedOnce: 1,
+      zombiesLeft: 2,
+      reapedInLoop: 2,
+      left: 0,
+    });
   });
 
   it('each lesson runs from the command line, ends by itself, and exits 0', () => {

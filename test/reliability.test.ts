@@ -23,7 +23,7 @@ function readFull(fd: number, buf: Uint8Array): number {
 }
 
 function writeFull(fd: number, data: Uint8Array): void {
-  for (let done = 0; done < data.length; ) done += write(fd, data, done);
+  for (let done = 0; done < data.length;) done += write(fd, data, done);
 }
 
 function openFdCount(): number {
@@ -85,7 +85,10 @@ describe('peer death', () => {
     assert.equal(code, 1);
     const lines = stderr.trim().split('\n');
     assert.equal(lines.length, 1, stderr);
-    assert.match(lines[0], /^bidirectional-ipc: EPIPE: broken pipe, write \(the child, pid \d+, was killed by SIGKILL\)$/);
+    assert.match(
+      lines[0],
+      /^bidirectional-ipc: EPIPE: broken pipe, write \(the child, pid \d+, was killed by SIGKILL\)$/,
+    );
   });
 
   it('parent killed mid-exchange: the child sees end of file and exits by itself within 2 s', async () => {
@@ -122,9 +125,11 @@ describe('signals', () => {
   // Interrupts this thread with SIGALRM every millisecond, through a handler
   // without SA_RESTART: every blocking call here fails with EINTR inside the
   // addon, which must retry it (Node's own handlers would mask that).
-  const interrupter = (process.env.BIDIRECTIONAL_IPC_TEST_SIGNALS
-    ? require(process.env.BIDIRECTIONAL_IPC_TEST_SIGNALS)
-    : require('../../test/build/Release/test_signals.node')) as { start(us: number): void; stop(): number };
+  const interrupter = (
+    process.env.BIDIRECTIONAL_IPC_TEST_SIGNALS
+      ? require(process.env.BIDIRECTIONAL_IPC_TEST_SIGNALS)
+      : require('../../test/build/Release/test_signals.node')
+  ) as { start(us: number): void; stop(): number };
 
   it('10,000 messages and their echoes under a signal every 1 ms: no error, no byte lost or duplicated', (t) => {
     const [parentRead, childWrite] = pipe();
@@ -261,7 +266,9 @@ describe('leaks and zombies', () => {
     assert.equal(openFdCount(), fdsBefore);
     assert.equal(childCount(), childrenBefore);
     assert.ok(rssGrowth < 64 * 2 ** 20, `RSS grew by ${rssGrowth} bytes`);
-    t.diagnostic(`1000 rounds: descriptors ${fdsBefore} -> ${openFdCount()}, children ${childrenBefore} -> ${childCount()}, RSS +${(rssGrowth / 2 ** 20).toFixed(1)} MiB`);
+    t.diagnostic(
+      `1000 rounds: descriptors ${fdsBefore} -> ${openFdCount()}, children ${childrenBefore} -> ${childCount()}, RSS +${(rssGrowth / 2 ** 20).toFixed(1)} MiB`,
+    );
   });
 
   it('a reaped child leaves no zombie; an unreaped one is a zombie until waitpid', () => {
@@ -291,4 +298,3 @@ describe('fork under pressure', () => {
     t.diagnostic(`pressure: ${JSON.stringify(result)}`);
   });
 });
-

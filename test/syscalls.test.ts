@@ -66,7 +66,7 @@ describe('pipe', () => {
 });
 
 describe('read and write', () => {
-  it('read fills the caller\'s buffer at offset, no copy, and honours length', () => {
+  it("read fills the caller's buffer at offset, no copy, and honours length", () => {
     const [r, w] = pipe();
     write(w, 'abcdef');
     const backing = new Uint8Array(10).fill(0x2e);
@@ -210,8 +210,16 @@ describe('waitpid', () => {
     assert.deepEqual(
       { ...ipc.decodeWaitStatus(9, 0x8b) },
       {
-        pid: 9, status: 0x8b, exited: false, exitCode: null, signaled: true,
-        signal: 'SIGSEGV', coreDumped: true, stopped: false, stopSignal: null, continued: false,
+        pid: 9,
+        status: 0x8b,
+        exited: false,
+        exitCode: null,
+        signaled: true,
+        signal: 'SIGSEGV',
+        coreDumped: true,
+        stopped: false,
+        stopSignal: null,
+        continued: false,
       },
     );
     assert.equal(ipc.decodeWaitStatus(9, 0x147f).stopSignal, 'SIGTSTP');
@@ -316,7 +324,7 @@ describe('setTracer', () => {
     close(w);
     let text = '';
     const buf = Buffer.alloc(4096);
-    for (let n; (n = read(r, buf)) > 0; ) text += buf.toString('utf8', 0, n);
+    for (let n; (n = read(r, buf)) > 0;) text += buf.toString('utf8', 0, n);
     close(r);
     assert.equal(waitpid(pid).exitCode, 0);
     const inParent = events.filter((e) => e.call === 'fork').map(seen);
@@ -348,7 +356,11 @@ describe('dup and dup2', () => {
   it('dup gives the lowest free number, for the same open file description (shared flags)', () => {
     const [r, w] = pipe();
     const copy = ipc.dup(w);
-    const lowest = Math.min(...Array.from({ length: copy + 1 }, (_, fd) => fd).filter((fd) => !readdirSync('/proc/self/fd').includes(String(fd)) || fd === copy));
+    const lowest = Math.min(
+      ...Array.from({ length: copy + 1 }, (_, fd) => fd).filter(
+        (fd) => !readdirSync('/proc/self/fd').includes(String(fd)) || fd === copy,
+      ),
+    );
     assert.equal(copy, lowest, 'the lowest number not in use');
     write(copy, 'via the copy');
     assert.equal(ipc.bytesQueued(r), 12);
@@ -378,7 +390,7 @@ describe('dup and dup2', () => {
 });
 
 describe('execvp', () => {
-  it("a forked child runs a real program; its exit status reaches waitpid", () => {
+  it('a forked child runs a real program; its exit status reaches waitpid', () => {
     const pid = fork(() => ipc.execvp('sh', ['sh', '-c', 'exit 7']));
     const status = waitpid(pid);
     assert.equal(status.exitCode, 7);
@@ -395,7 +407,7 @@ describe('execvp', () => {
     close(w);
     let text = '';
     const buf = Buffer.alloc(256);
-    for (let n; (n = read(r, buf)) > 0; ) text += buf.toString('utf8', 0, n);
+    for (let n; (n = read(r, buf)) > 0;) text += buf.toString('utf8', 0, n);
     close(r);
     assert.equal(text, 'from echo\n');
     assert.equal(waitpid(pid).exitCode, 0);
@@ -407,12 +419,16 @@ describe('execvp', () => {
     const [out, into] = pipe();
     const pid = fork(() => {
       ipc.dup2(into, 1);
-      ipc.execvp('sh', ['sh', '-c', `test -e /proc/self/fd/${w1} && echo w1; test -e /proc/self/fd/${w2} && echo w2; true`]);
+      ipc.execvp('sh', [
+        'sh',
+        '-c',
+        `test -e /proc/self/fd/${w1} && echo w1; test -e /proc/self/fd/${w2} && echo w2; true`,
+      ]);
     });
     [r1, w1, r2, w2, into].forEach(close);
     let text = '';
     const buf = Buffer.alloc(256);
-    for (let n; (n = read(out, buf)) > 0; ) text += buf.toString('utf8', 0, n);
+    for (let n; (n = read(out, buf)) > 0;) text += buf.toString('utf8', 0, n);
     close(out);
     assert.equal(waitpid(pid).exitCode, 0);
     assert.equal(text, 'w2\n');
@@ -447,7 +463,15 @@ describe('kill', () => {
 describe('poll', () => {
   it('reports readable, writable and hang-up, decoded', () => {
     const [r, w] = pipe();
-    let [rr, ww] = ipc.poll([{ fd: r, events: ipc.POLLIN }, { fd: w, events: ipc.POLLOUT }], 0);
+    const polled = ipc.poll(
+      [
+        { fd: r, events: ipc.POLLIN },
+        { fd: w, events: ipc.POLLOUT },
+      ],
+      0,
+    );
+    let rr = polled[0];
+    const ww = polled[1];
     assert.equal(rr.revents, 0, 'nothing to read yet');
     assert.deepEqual([ww.writable, ww.readable], [true, false]);
     write(w, 'x');

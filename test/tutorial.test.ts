@@ -6,7 +6,7 @@ import { createPipe, ITERATIONS } from '../src/tutorial/main';
 import { runCli, tutorialOutput } from './helpers';
 
 describe('the tutorial demo', () => {
-  it('prints the tutorial program\'s 20 lines, in order, and exits 0', () => {
+  it("prints the tutorial program's 20 lines, in order, and exits 0", () => {
     const run = runCli([]);
     assert.equal(run.stderr, '');
     assert.equal(run.stdout, tutorialOutput());
@@ -20,7 +20,7 @@ describe('the tutorial demo', () => {
     assert.equal(run.status, 0);
   });
 
-  it('keeps the tutorial\'s constants and pipe helper', () => {
+  it("keeps the tutorial's constants and pipe helper", () => {
     assert.equal(ITERATIONS, 10);
     const [r, w] = createPipe();
     assert.equal(write(w, 'ok'), 2);

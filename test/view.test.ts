@@ -76,7 +76,15 @@ describe('the recording of the demo', () => {
     events.forEach((e, i) => {
       if (e.kind !== 'end' || e.call !== 'read' || e.pipe === undefined) return;
       const text = (e.result as { text: string }).text;
-      const written = events.slice(0, i).some((w) => w.kind === 'end' && w.call === 'write' && w.pipe === e.pipe && (w.args?.[1] as { text: string }).text === text);
+      const written = events
+        .slice(0, i)
+        .some(
+          (w) =>
+            w.kind === 'end' &&
+            w.call === 'write' &&
+            w.pipe === e.pipe &&
+            (w.args?.[1] as { text: string }).text === text,
+        );
       assert.ok(written, `read of "${text}" at step ${i} comes before its write`);
     });
   });
@@ -129,7 +137,10 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
   });
 
   /** Opens a page; collects console errors, uncaught errors and every request that is not the page itself. */
-  async function open(file: string, viewport = { width: 1280, height: 720 }): Promise<{ page: Page; problems: string[] }> {
+  async function open(
+    file: string,
+    viewport = { width: 1280, height: 720 },
+  ): Promise<{ page: Page; problems: string[] }> {
     const page = await browser.newPage();
     const problems: string[] = [];
     const url = `file://${file}`;
@@ -147,8 +158,15 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
   }
 
   const stepWhere = (page: Page, predicate: string) =>
-    page.evaluate((p) => (window as unknown as { ipcView: { steps: unknown[] } }).ipcView.steps.findIndex(new Function('s', `return ${p}`) as (s: unknown) => boolean), predicate);
-  const go = (page: Page, i: number) => page.evaluate((n) => (window as unknown as { ipcView: { go(n: number): void } }).ipcView.go(n), i);
+    page.evaluate(
+      (p) =>
+        (window as unknown as { ipcView: { steps: unknown[] } }).ipcView.steps.findIndex(
+          new Function('s', `return ${p}`) as (s: unknown) => boolean,
+        ),
+      predicate,
+    );
+  const go = (page: Page, i: number) =>
+    page.evaluate((n) => (window as unknown as { ipcView: { go(n: number): void } }).ipcView.go(n), i);
   const shot = async (page: Page, name: string) => {
     const file = path.join(artifacts, `${name}.png`);
     await page.screenshot({ path: file });
@@ -162,127 +180,176 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
       text: el.textContent ?? '',
     }));
 
-  test('demo: the first message fills the parent-to-child pipe, the child drains it, the zombie is shown, then no process is left', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    const { page, problems } = await open(demo.html);
-    const firstWrite = await stepWhere(page, "s.kind === 'end' && s.call === 'write' && s.role === 'parent' && s.pipe !== null");
-    assert.ok(firstWrite > 0, "the parent's first write to a pipe is a step");
-    // Reach it with the keyboard alone.
-    await page.focus('body');
-    for (let i = 0; i < firstWrite; i++) await page.keyboard.press('ArrowRight');
-    assert.equal(await page.evaluate(() => (window as unknown as { ipcView: { index: number } }).ipcView.index), firstWrite);
-    const label = await page.evaluate((n) => (window as unknown as { ipcView: { steps: { pipe: string }[] } }).ipcView.steps[n].pipe, firstWrite);
-    let pipe = await pipeState(page, label);
-    t.diagnostic(`after the parent's first write: ${await shot(page, 'demo-1-parent-write')}`);
-    // The child may not have closed its copy of parent_write yet: then both hold a write end.
-    assert.match(pipe.direction!, /^parent( \+ child)? → child$/);
-    assert.equal(pipe.queued, 16);
-    assert.match(pipe.text, /16 \/ 65536 bytes queued/);
-    assert.match(pipe.text, /"Parent message 0"/);
+  test(
+    'demo: the first message fills the parent-to-child pipe, the child drains it, the zombie is shown, then no process is left',
+    { timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const { page, problems } = await open(demo.html);
+      const firstWrite = await stepWhere(
+        page,
+        "s.kind === 'end' && s.call === 'write' && s.role === 'parent' && s.pipe !== null",
+      );
+      assert.ok(firstWrite > 0, "the parent's first write to a pipe is a step");
+      // Reach it with the keyboard alone.
+      await page.focus('body');
+      for (let i = 0; i < firstWrite; i++) await page.keyboard.press('ArrowRight');
+      assert.equal(
+        await page.evaluate(() => (window as unknown as { ipcView: { index: number } }).ipcView.index),
+        firstWrite,
+      );
+      const label = await page.evaluate(
+        (n) => (window as unknown as { ipcView: { steps: { pipe: string }[] } }).ipcView.steps[n].pipe,
+        firstWrite,
+      );
+      let pipe = await pipeState(page, label);
+      t.diagnostic(`after the parent's first write: ${await shot(page, 'demo-1-parent-write')}`);
+      // The child may not have closed its copy of parent_write yet: then both hold a write end.
+      assert.match(pipe.direction!, /^parent( \+ child)? → child$/);
+      assert.equal(pipe.queued, 16);
+      assert.match(pipe.text, /16 \/ 65536 bytes queued/);
+      assert.match(pipe.text, /"Parent message 0"/);
 
-    const childRead = await stepWhere(page, `s.kind === 'end' && s.call === 'read' && s.role === 'child' && s.pipe === '${label}'`);
-    assert.ok(childRead > firstWrite, "the child's read comes after the parent's write");
-    await go(page, childRead);
-    pipe = await pipeState(page, label);
-    t.diagnostic(`after the child's read: ${await shot(page, 'demo-2-child-read')}`);
-    assert.equal(pipe.queued, 0);
-    assert.match(pipe.text, /(^|\D)0 \/ 65536 bytes queued/);
+      const childRead = await stepWhere(
+        page,
+        `s.kind === 'end' && s.call === 'read' && s.role === 'child' && s.pipe === '${label}'`,
+      );
+      assert.ok(childRead > firstWrite, "the child's read comes after the parent's write");
+      await go(page, childRead);
+      pipe = await pipeState(page, label);
+      t.diagnostic(`after the child's read: ${await shot(page, 'demo-2-child-read')}`);
+      assert.equal(pipe.queued, 0);
+      assert.match(pipe.text, /(^|\D)0 \/ 65536 bytes queued/);
 
-    const waitStart = await stepWhere(page, "s.kind === 'start' && s.call === 'waitpid' && s.role === 'parent'");
-    await go(page, waitStart);
-    const states = await page.$$eval('[data-pid]', (els) => els.map((el) => `${(el as HTMLElement).dataset.role}:${(el as HTMLElement).dataset.state}`));
-    t.diagnostic(`the parent about to wait: ${await shot(page, 'demo-3-zombie')}`);
-    assert.deepEqual(states.sort(), ['child:Z', 'parent:R']);
-    assert.match(await page.$eval('[data-role="child"]', (el) => el.textContent ?? ''), /zombie/);
+      const waitStart = await stepWhere(page, "s.kind === 'start' && s.call === 'waitpid' && s.role === 'parent'");
+      await go(page, waitStart);
+      const states = await page.$$eval('[data-pid]', (els) =>
+        els.map((el) => `${(el as HTMLElement).dataset.role}:${(el as HTMLElement).dataset.state}`),
+      );
+      t.diagnostic(`the parent about to wait: ${await shot(page, 'demo-3-zombie')}`);
+      assert.deepEqual(states.sort(), ['child:Z', 'parent:R']);
+      assert.match(await page.$eval('[data-role="child"]', (el) => el.textContent ?? ''), /zombie/);
 
-    await page.keyboard.press('End');
-    t.diagnostic(`the end: ${await shot(page, 'demo-4-end')}`);
-    assert.equal(await page.$$eval('[data-pid]', (els) => els.length), 0, 'no process is left');
-    assert.match(await page.$eval('#procs', (el) => el.textContent ?? ''), /No process is left/);
+      await page.keyboard.press('End');
+      t.diagnostic(`the end: ${await shot(page, 'demo-4-end')}`);
+      assert.equal(await page.$$eval('[data-pid]', (els) => els.length), 0, 'no process is left');
+      assert.match(await page.$eval('#procs', (el) => el.textContent ?? ''), /No process is left/);
 
-    // Play a few steps at the slowed speed, then pause.
-    await page.keyboard.press('Home');
-    await page.select('#speed', '0.25');
-    await page.click('#play');
-    await page.waitForFunction(() => (window as unknown as { ipcView: { index: number } }).ipcView.index > 3, { timeout: 20_000 });
-    await page.click('#play');
-    assert.equal(await page.$eval('#play', (el) => el.getAttribute('aria-pressed')), 'false');
-    assert.deepEqual(problems, []);
-    await page.close();
-  });
+      // Play a few steps at the slowed speed, then pause.
+      await page.keyboard.press('Home');
+      await page.select('#speed', '0.25');
+      await page.click('#play');
+      await page.waitForFunction(() => (window as unknown as { ipcView: { index: number } }).ipcView.index > 3, {
+        timeout: 20_000,
+      });
+      await page.click('#play');
+      assert.equal(await page.$eval('#play', (el) => el.getAttribute('aria-pressed')), 'false');
+      assert.deepEqual(problems, []);
+      await page.close();
+    },
+  );
 
-  test('demo: at phone size and in dark mode the pipes are on screen without sideways scrolling', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    const { page, problems } = await open(demo.html, { width: 390, height: 844 });
-    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
-    const firstWrite = await stepWhere(page, "s.kind === 'end' && s.call === 'write' && s.role === 'parent' && s.pipe !== null");
-    await go(page, firstWrite);
-    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, view: window.innerWidth, bg: getComputedStyle(document.body).backgroundColor }));
-    t.diagnostic(`phone, dark: ${path.join(artifacts, 'demo-phone-dark.png')}`);
-    await page.screenshot({ path: path.join(artifacts, 'demo-phone-dark.png'), fullPage: true });
-    assert.ok(widths.page <= widths.view, `page ${widths.page}px wide in a ${widths.view}px viewport`);
-    assert.notEqual(widths.bg, 'rgb(253, 253, 251)', 'the dark background');
-    const box = await page.$eval('[data-pipe].pipe:not(.freed)', (el) => el.getBoundingClientRect().right);
-    assert.ok(box <= widths.view);
-    assert.deepEqual(problems, []);
-    await page.close();
-  });
+  test(
+    'demo: at phone size and in dark mode the pipes are on screen without sideways scrolling',
+    { timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const { page, problems } = await open(demo.html, { width: 390, height: 844 });
+      await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+      const firstWrite = await stepWhere(
+        page,
+        "s.kind === 'end' && s.call === 'write' && s.role === 'parent' && s.pipe !== null",
+      );
+      await go(page, firstWrite);
+      const widths = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        view: window.innerWidth,
+        bg: getComputedStyle(document.body).backgroundColor,
+      }));
+      t.diagnostic(`phone, dark: ${path.join(artifacts, 'demo-phone-dark.png')}`);
+      await page.screenshot({ path: path.join(artifacts, 'demo-phone-dark.png'), fullPage: true });
+      assert.ok(widths.page <= widths.view, `page ${widths.page}px wide in a ${widths.view}px viewport`);
+      assert.notEqual(widths.bg, 'rgb(253, 253, 251)', 'the dark background');
+      const box = await page.$eval('[data-pipe].pipe:not(.freed)', (el) => el.getBoundingClientRect().right);
+      assert.ok(box <= widths.view);
+      assert.deepEqual(problems, []);
+      await page.close();
+    },
+  );
 
-  test("pipe-capacity: the writer's call stays open while its pipe holds 65536 of 65536 bytes", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    const { page, problems } = await open(capacity.html);
-    const found = await page.evaluate((cap) => {
-      const view = (window as unknown as { ipcView: { count: number; go(n: number): void } }).ipcView;
-      for (let i = 0; i < view.count; i++) {
-        view.go(i);
-        const full = Array.from(document.querySelectorAll<HTMLElement>('.pipe[data-queued]')).find(
-          (p) => Number(p.dataset.queued) === cap && Number(p.dataset.capacity) === cap,
-        );
-        const writing = Array.from(document.querySelectorAll<HTMLElement>('.incall[data-call="write"]')).find((c) => /blocked/.test(c.textContent ?? ''));
-        if (full && writing && document.querySelector('#timeline-svg .bar.open')) return { step: i, pipe: full.dataset.pipe, call: writing.textContent };
-      }
-      return null;
-    }, PIPE_CAPACITY);
-    assert.ok(found, 'a step where a write is in progress, blocked, and its pipe is full');
-    await go(page, found.step);
-    t.diagnostic(`a blocked write, the pipe full: ${await shot(page, 'pipe-capacity-full')}`);
-    assert.match(await pipeState(page, found.pipe!).then((p) => p.text), /65536 \/ 65536 bytes queued — full/);
-    assert.deepEqual(problems, []);
-    await page.close();
-  });
+  test(
+    "pipe-capacity: the writer's call stays open while its pipe holds 65536 of 65536 bytes",
+    { timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const { page, problems } = await open(capacity.html);
+      const found = await page.evaluate((cap) => {
+        const view = (window as unknown as { ipcView: { count: number; go(n: number): void } }).ipcView;
+        for (let i = 0; i < view.count; i++) {
+          view.go(i);
+          const full = Array.from(document.querySelectorAll<HTMLElement>('.pipe[data-queued]')).find(
+            (p) => Number(p.dataset.queued) === cap && Number(p.dataset.capacity) === cap,
+          );
+          const writing = Array.from(document.querySelectorAll<HTMLElement>('.incall[data-call="write"]')).find((c) =>
+            /blocked/.test(c.textContent ?? ''),
+          );
+          if (full && writing && document.querySelector('#timeline-svg .bar.open'))
+            return { step: i, pipe: full.dataset.pipe, call: writing.textContent };
+        }
+        return null;
+      }, PIPE_CAPACITY);
+      assert.ok(found, 'a step where a write is in progress, blocked, and its pipe is full');
+      await go(page, found.step);
+      t.diagnostic(`a blocked write, the pipe full: ${await shot(page, 'pipe-capacity-full')}`);
+      assert.match(await pipeState(page, found.pipe!).then((p) => p.text), /65536 \/ 65536 bytes queued — full/);
+      assert.deepEqual(problems, []);
+      await page.close();
+    },
+  );
 
-  test("unclosed-ends: the child blocked in read holds the pipe's only write end itself", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    const { page, problems } = await open(unclosed.html);
-    const later = await stepWhere(page, "s.kind === 'say' && /500 ms later/.test(s.text)");
-    assert.ok(later > 0, 'the lesson says what it saw after 500 ms');
-    await go(page, later);
-    t.diagnostic(`the child stuck: ${await shot(page, 'unclosed-ends-stuck')}`);
-    const pipe = await page.$eval('.pipe:not(.freed)', (el) => el.textContent ?? '');
-    assert.match(pipe, /write ends open: 1 \(child 1 fd \d+\)/);
-    const child = await page.$eval('[data-role="child 1"]', (el) => ({ state: (el as HTMLElement).dataset.state, text: el.textContent ?? '' }));
-    assert.equal(child.state, 'S');
-    assert.match(child.text, /read\(\d+.*in progress .* blocked, waiting/);
-    assert.deepEqual(problems, []);
-    await page.close();
-  });
+  test(
+    "unclosed-ends: the child blocked in read holds the pipe's only write end itself",
+    { timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const { page, problems } = await open(unclosed.html);
+      const later = await stepWhere(page, "s.kind === 'say' && /500 ms later/.test(s.text)");
+      assert.ok(later > 0, 'the lesson says what it saw after 500 ms');
+      await go(page, later);
+      t.diagnostic(`the child stuck: ${await shot(page, 'unclosed-ends-stuck')}`);
+      const pipe = await page.$eval('.pipe:not(.freed)', (el) => el.textContent ?? '');
+      assert.match(pipe, /write ends open: 1 \(child 1 fd \d+\)/);
+      const child = await page.$eval('[data-role="child 1"]', (el) => ({
+        state: (el as HTMLElement).dataset.state,
+        text: el.textContent ?? '',
+      }));
+      assert.equal(child.state, 'S');
+      assert.match(child.text, /read\(\d+.*in progress .* blocked, waiting/);
+      assert.deepEqual(problems, []);
+      await page.close();
+    },
+  );
 
-  test('pipeline: every step of the page renders without an error, and the run ends with no process left', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    const { page, problems } = await open(pipeline.html);
-    const steps = await page.evaluate(() => {
-      const view = (window as unknown as { ipcView: { count: number; go(n: number): void } }).ipcView;
-      let empty = 0;
-      for (let i = 0; i < view.count; i++) {
-        view.go(i);
-        if (!document.getElementById('now')?.textContent) empty++;
-      }
-      return { count: view.count, empty };
-    });
-    assert.ok(steps.count > 10);
-    assert.equal(steps.empty, 0);
-    const execs = await stepWhere(page, "s.kind === 'start' && s.call === 'execvp'");
-    assert.ok(execs > 0, 'the children exec');
-    await go(page, execs);
-    t.diagnostic(`a child about to exec: ${await shot(page, 'pipeline-exec')}`);
-    await page.keyboard.press('End');
-    assert.equal(await page.$$eval('[data-pid]', (els) => els.length), 0);
-    assert.deepEqual(problems, []);
-    await page.close();
-  });
+  test(
+    'pipeline: every step of the page renders without an error, and the run ends with no process left',
+    { timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const { page, problems } = await open(pipeline.html);
+      const steps = await page.evaluate(() => {
+        const view = (window as unknown as { ipcView: { count: number; go(n: number): void } }).ipcView;
+        let empty = 0;
+        for (let i = 0; i < view.count; i++) {
+          view.go(i);
+          if (!document.getElementById('now')?.textContent) empty++;
+        }
+        return { count: view.count, empty };
+      });
+      assert.ok(steps.count > 10);
+      assert.equal(steps.empty, 0);
+      const execs = await stepWhere(page, "s.kind === 'start' && s.call === 'execvp'");
+      assert.ok(execs > 0, 'the children exec');
+      await go(page, execs);
+      t.diagnostic(`a child about to exec: ${await shot(page, 'pipeline-exec')}`);
+      await page.keyboard.press('End');
+      assert.equal(await page.$$eval('[data-pid]', (els) => els.length), 0);
+      assert.deepEqual(problems, []);
+      await page.close();
+    },
+  );
 });

@@ -1,20 +1,20 @@
 // The benchmark's profile of the package's fork, not part of the package:
 // this file compiles native/fork.cc with IPC_FORK_PHASES defined, so that
-// ipc::Fork itself runs with a CLOCK_MONOTONIC timestamp after each step. The child writes its own timestamps
-// into a shared page; wait4() gives its minor faults (copy-on-write among them).
+// ipc::Fork itself runs with a CLOCK_MONOTONIC timestamp after each step. The child writes its own
+// timestamps into a shared page; wait4() gives its minor faults (copy-on-write among them).
 //
 // Man pages: fork(2), madvise(2), wait4(2), getrusage(2), mmap(2), proc(5).
 #define IPC_FORK_PHASES
-#include "../../native/fork.cc"
-
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <string.h>
 #include <time.h>
 
 #include <map>
 #include <string>
+
+#include "../../native/fork.cc"
 
 namespace {
 
@@ -26,10 +26,10 @@ double Now() {
 
 // The child's marks, written where the parent can read them after the fork.
 struct ChildMarks {
-  double forked;     // fork(2) returned in the child
-  double advised;    // MADV_DONTFORK restored
-  double set_up;     // SetUpChild done, about to return into JS
-  double js[4];      // marks the child's JavaScript set with mark(i)
+  double forked;   // fork(2) returned in the child
+  double advised;  // MADV_DONTFORK restored
+  double set_up;   // SetUpChild done, about to return into JS
+  double js[4];    // marks the child's JavaScript set with mark(i)
   long minflt_at_exit;
 };
 ChildMarks* marks = nullptr;
@@ -107,7 +107,8 @@ Napi::Value Reap(const Napi::CallbackInfo& info) {
   long faults_before = MinorFaults();
   struct rusage usage = {};
   int status = 0;
-  while (wait4(pid, &status, 0, &usage) == -1 && errno == EINTR) {}
+  while (wait4(pid, &status, 0, &usage) == -1 && errno == EINTR) {
+  }
   Napi::Env env = info.Env();
   Napi::Object result = Napi::Object::New(env);
   result.Set("reaped", Now());

@@ -12,10 +12,14 @@
 namespace {
 
 // Raw Node-API, no arguments read: the bare crossing.
-napi_value RawNoop(napi_env, napi_callback_info) { return nullptr; }
+napi_value RawNoop(napi_env, napi_callback_info) {
+  return nullptr;
+}
 
 // node-addon-api, no arguments read.
-Napi::Value AddonApiNoop(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
+Napi::Value AddonApiNoop(const Napi::CallbackInfo& info) {
+  return info.Env().Undefined();
+}
 
 // node-addon-api, Read's argument checks and result, no syscall.
 Napi::Value ArgsOnly(const Napi::CallbackInfo& info) {
@@ -25,7 +29,8 @@ Napi::Value ArgsOnly(const Napi::CallbackInfo& info) {
   int32_t offset = ipc::IntArg(info, 2, "offset");
   int32_t length = ipc::IntArg(info, 3, "length");
   ipc::CheckRange(info.Env(), offset, length, size);
-  return Napi::Number::New(info.Env(), static_cast<double>(fd + (data != nullptr) + offset + length));
+  return Napi::Number::New(info.Env(),
+                           static_cast<double>(fd + (data != nullptr) + offset + length));
 }
 
 // Raw Node-API, one getpid(2): a syscall with no argument.

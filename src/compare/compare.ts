@@ -53,13 +53,15 @@ function checkTools(): void {
 
 /** Cargo's flags: offline from Debian's registry where librust-libc-dev is installed. */
 function cargoSource(): string[] {
-  const debian = fs.existsSync(DEBIAN_REGISTRY) &&
-    fs.readdirSync(DEBIAN_REGISTRY).some((d) => d.startsWith('libc-0.2'));
+  const debian =
+    fs.existsSync(DEBIAN_REGISTRY) && fs.readdirSync(DEBIAN_REGISTRY).some((d) => d.startsWith('libc-0.2'));
   if (!debian) return [];
   return [
     '--offline',
-    '--config', 'source.crates-io.replace-with="debian"',
-    '--config', `source.debian.directory="${DEBIAN_REGISTRY}"`,
+    '--config',
+    'source.crates-io.replace-with="debian"',
+    '--config',
+    `source.debian.directory="${DEBIAN_REGISTRY}"`,
   ];
 }
 
@@ -137,8 +139,9 @@ export interface Comparison {
 }
 
 const texts = (calls: TutorialCall[]) => calls.map((c) => c.text);
-const sleeps = (t: TutorialTrace) =>
-  [...new Set([...t.parent, ...t.child].filter((c) => c.text.startsWith('sleep(')).map((c) => c.syscall))];
+const sleeps = (t: TutorialTrace) => [
+  ...new Set([...t.parent, ...t.child].filter((c) => c.text.startsWith('sleep(')).map((c) => c.syscall)),
+];
 
 /** Builds the Rust original, runs both programs, and compares them. */
 export function compare(): Comparison {
@@ -158,7 +161,9 @@ export function compare(): Comparison {
 // ---- Report --------------------------------------------------------------------
 
 function verdictText(v: Verdict, unit: string, count: number): string {
-  return v.identical ? `identical (${count} ${unit})` : `DIFFERENT from ${unit.replace(/s$/, '')} ${v.firstDifference} on`;
+  return v.identical
+    ? `identical (${count} ${unit})`
+    : `DIFFERENT from ${unit.replace(/s$/, '')} ${v.firstDifference} on`;
 }
 
 function columns(left: string[], right: string[], header: [string, string]): string[] {
@@ -176,10 +181,16 @@ function columns(left: string[], right: string[], header: [string, string]): str
 const CATEGORIES: [string, RegExp][] = [
   ['memory', /^(mmap|munmap|mprotect|madvise|brk|mremap|mlock|membarrier)$/],
   ['threads and locks', /^(futex|clone3?|set_robust_list|rseq|sched_\w+|gettid|set_tid_address)$/],
-  ['files and descriptors', /^(open(at)?|read|pread64|write|close|newfstatat|fstat|statx|readlink(at)?|lseek|ioctl|fcntl|dup[23]?|getdents64|access|faccessat2?|getcwd|uname)$/],
+  [
+    'files and descriptors',
+    /^(open(at)?|read|pread64|write|close|newfstatat|fstat|statx|readlink(at)?|lseek|ioctl|fcntl|dup[23]?|getdents64|access|faccessat2?|getcwd|uname)$/,
+  ],
   ['event loop', /^(epoll_\w+|eventfd2|pipe2?|poll|io_uring_\w+)$/],
   ['signals', /^(rt_sig\w+|sigaltstack|kill|tgkill)$/],
-  ['process', /^(execve|prlimit64|getpid|getppid|getrandom|arch_prctl|exit(_group)?|wait4|restart_syscall|capget|getuid|geteuid|getgid|getegid)$/],
+  [
+    'process',
+    /^(execve|prlimit64|getpid|getppid|getrandom|arch_prctl|exit(_group)?|wait4|restart_syscall|capget|getuid|geteuid|getgid|getegid)$/,
+  ],
 ];
 
 function categorise(counts: Map<string, number>): Map<string, number> {
@@ -194,7 +205,11 @@ function categorise(counts: Map<string, number>): Map<string, number> {
 const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
 function topCalls(counts: Map<string, number>, n: number): string {
-  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${k} ${v}`).join(', ');
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 }
 
 /** The side-by-side report, as text. */
@@ -204,10 +219,15 @@ export function formatReport(c: Comparison): string {
   out.push('Compare: the Rust original (reference/) and the TypeScript demo (src/tutorial/)', '');
   out.push(`stdout       ${verdictText(c.stdout, 'lines', lines)}, ${Buffer.byteLength(c.rust.stdout)} bytes`);
   out.push(`exit status  Rust ${c.rust.exitStatus}, TypeScript ${c.typescript.exitStatus}`);
-  out.push(`wall time    Rust ${c.rust.wallSeconds.toFixed(3)} s, TypeScript ${c.typescript.wallSeconds.toFixed(3)} s ` +
-    `(+${((c.typescript.wallSeconds - c.rust.wallSeconds) * 1000).toFixed(0)} ms)`);
+  out.push(
+    `wall time    Rust ${c.rust.wallSeconds.toFixed(3)} s, TypeScript ${c.typescript.wallSeconds.toFixed(3)} s ` +
+      `(+${((c.typescript.wallSeconds - c.rust.wallSeconds) * 1000).toFixed(0)} ms)`,
+  );
   if (!c.stdout.identical) {
-    out.push('', ...columns(c.rust.stdout.split('\n'), c.typescript.stdout.split('\n'), ['Rust stdout', 'TypeScript stdout']));
+    out.push(
+      '',
+      ...columns(c.rust.stdout.split('\n'), c.typescript.stdout.split('\n'), ['Rust stdout', 'TypeScript stdout']),
+    );
   }
   for (const side of ['parent', 'child'] as const) {
     const verdict = c[side];
@@ -222,17 +242,32 @@ export function formatReport(c: Comparison): string {
     'TS child': categorise(c.typescript.calls.runtime.child),
   };
   const names = [...CATEGORIES.map(([n]) => n), 'other'];
-  out.push(`  ${''.padEnd(22)}${Object.keys(groups).map((k) => k.padStart(12)).join('')}`);
+  out.push(
+    `  ${''.padEnd(22)}${Object.keys(groups)
+      .map((k) => k.padStart(12))
+      .join('')}`,
+  );
   for (const name of names) {
-    out.push(`  ${name.padEnd(22)}${Object.values(groups).map((g) => String(g.get(name) ?? 0).padStart(12)).join('')}`);
+    out.push(
+      `  ${name.padEnd(22)}${Object.values(groups)
+        .map((g) => String(g.get(name) ?? 0).padStart(12))
+        .join('')}`,
+    );
   }
-  out.push(`  ${'total'.padEnd(22)}${Object.values(groups).map((g) => String(sum(g)).padStart(12)).join('')}`);
+  out.push(
+    `  ${'total'.padEnd(22)}${Object.values(groups)
+      .map((g) => String(sum(g)).padStart(12))
+      .join('')}`,
+  );
   out.push(`  most frequent, TS parent: ${topCalls(c.typescript.calls.runtime.parent, 8)}`);
   out.push(`  most frequent, TS child:  ${topCalls(c.typescript.calls.runtime.child, 8)}`);
   out.push(`  most frequent, Rust:      ${topCalls(c.rust.calls.runtime.parent, 8)}`);
-  out.push('', `Notes: sleeps are shown as sleep(N ms) whichever clock call makes them ` +
-    `(Rust: ${c.sleepCalls.rust.join(', ') || 'none'}; TypeScript: ${c.sleepCalls.typescript.join(', ') || 'none'}). ` +
-    'Descriptors are named by the role the tutorial gives them, pids as parent/child.');
+  out.push(
+    '',
+    `Notes: sleeps are shown as sleep(N ms) whichever clock call makes them ` +
+      `(Rust: ${c.sleepCalls.rust.join(', ') || 'none'}; TypeScript: ${c.sleepCalls.typescript.join(', ') || 'none'}). ` +
+      'Descriptors are named by the role the tutorial gives them, pids as parent/child.',
+  );
   return out.join('\n') + '\n';
 }
 

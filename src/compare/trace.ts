@@ -85,7 +85,14 @@ export function parseStrace(text: string): TracedCall[] {
     if (body.endsWith('<unfinished ...>')) {
       const head = body.slice(0, -'<unfinished ...>'.length).trimEnd();
       if (/^exit(_group)?\(/.test(head)) {
-        calls.push({ tid, name: head.slice(0, head.indexOf('(')), args: splitArgs(head.slice(head.indexOf('(') + 1, -1)), result: 0, error: null, returned: '?' });
+        calls.push({
+          tid,
+          name: head.slice(0, head.indexOf('(')),
+          args: splitArgs(head.slice(head.indexOf('(') + 1, -1)),
+          result: 0,
+          error: null,
+          returned: '?',
+        });
       } else {
         unfinished.set(tid, head.endsWith(',') ? `${head} ` : head);
       }
@@ -215,7 +222,10 @@ export function tutorialCalls(calls: TracedCall[], rootPid: number): TutorialTra
       } else if (call.name === 'close' && fdRoles.has(fd)) {
         text = `close(${fdRoles.get(fd)}) = ${call.error ?? call.result}`;
         fdRoles.delete(fd);
-      } else if ((call.name === 'read' || call.name === 'write') && (fdRoles.has(fd) || (fd === 1 && call.name === 'write'))) {
+      } else if (
+        (call.name === 'read' || call.name === 'write') &&
+        (fdRoles.has(fd) || (fd === 1 && call.name === 'write'))
+      ) {
         const role = fdRoles.get(fd) ?? 'stdout';
         text = `${call.name}(${role}, ${call.args[1]}, ${call.args[2]}) = ${call.error ?? call.result}`;
       } else if (SLEEP_CALLS.has(call.name)) {

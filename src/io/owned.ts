@@ -15,9 +15,7 @@ const EBADF = 9; // errno.h; SyscallError's errno is libuv's negative form
 
 /** The error for any use of an OwnedFd after close() or release(). */
 function closedError(fd: number, call: string, how: 'closed' | 'released'): SyscallError {
-  const error = new SyscallError(
-    `EBADF: bad file descriptor, ${call} (descriptor ${fd} was ${how} by its OwnedFd)`,
-  );
+  const error = new SyscallError(`EBADF: bad file descriptor, ${call} (descriptor ${fd} was ${how} by its OwnedFd)`);
   error.code = 'EBADF';
   error.errno = -EBADF;
   error.syscall = call;

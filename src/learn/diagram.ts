@@ -31,7 +31,11 @@ function order(calls: RecordedCall[]): Event[] {
   const ended = new Set(calls.filter((c) => c.phase === 'end').map((c) => `${c.pid}:${c.id}`));
   // A call that never returned (_exit, a successful execvp) is shown by its start.
   const events: Event[] = calls
-    .filter((c) => !c.internal && (c.phase === 'end' || (!ended.has(`${c.pid}:${c.id}`) && (c.call === '_exit' || c.call === 'execvp'))))
+    .filter(
+      (c) =>
+        !c.internal &&
+        (c.phase === 'end' || (!ended.has(`${c.pid}:${c.id}`) && (c.call === '_exit' || c.call === 'execvp'))),
+    )
     .map((c) => ({ end: c, startT: starts.get(`${c.pid}:${c.id}`)?.t ?? c.t, after: [] }));
   const byPid = new Map<number, Event[]>();
   for (const e of events) {
@@ -41,7 +45,13 @@ function order(calls: RecordedCall[]): Event[] {
   }
   // Program order; the child's fork() end comes first in the child (it inherits the parent's ids).
   for (const list of byPid.values()) {
-    list.sort((a, b) => (a.end.call === 'fork' && a.end.result === '0' ? -1 : b.end.call === 'fork' && b.end.result === '0' ? 1 : a.end.id - b.end.id));
+    list.sort((a, b) =>
+      a.end.call === 'fork' && a.end.result === '0'
+        ? -1
+        : b.end.call === 'fork' && b.end.result === '0'
+          ? 1
+          : a.end.id - b.end.id,
+    );
     for (let i = 1; i < list.length; i++) list[i].after.push(list[i - 1]);
   }
   for (const e of events) {

@@ -98,12 +98,16 @@ const STATES: Record<string, string> = {
 function describeTable(who: string, table: FdTable, known: KnownPipe[]): string[] {
   const state = processState(table.pid);
   const lines = [`  ${who} (pid ${table.pid}), state ${state} (${STATES[state] ?? '?'}), holds:`];
-  (table.stdio ?? []).forEach((target, fd) => lines.push(`    fd ${String(fd).padEnd(3)} ${['stdin', 'stdout', 'stderr'][fd].padEnd(13)} ${target}`));
+  (table.stdio ?? []).forEach((target, fd) =>
+    lines.push(`    fd ${String(fd).padEnd(3)} ${['stdin', 'stdout', 'stderr'][fd].padEnd(13)} ${target}`),
+  );
   const ours = table.pipes.filter((p) => known.some((k) => k.inode === p.inode));
   if (ours.length === 0) lines.push("    none of the tutorial's pipe ends");
   for (const p of ours) {
     const k = known.find((k) => k.inode === p.inode)!;
-    lines.push(`    fd ${String(p.fd).padEnd(3)} ${k.names[p.end].padEnd(13)} pipe ${k.label} (${k.direction}), ${p.end} end`);
+    lines.push(
+      `    fd ${String(p.fd).padEnd(3)} ${k.names[p.end].padEnd(13)} pipe ${k.label} (${k.direction}), ${p.end} end`,
+    );
   }
   const others = table.pipes.filter((p) => p.fd > 2).length - ours.length;
   if (others > 0) lines.push(`    (and ${others} other pipe descriptors of Node's own)`);
@@ -118,12 +122,19 @@ function drawPipes(tables: { who: string; table: FdTable }[], known: KnownPipe[]
       tables.filter(({ table }) => table.pipes.some((p) => p.inode === k.inode && p.end === end)).map((t) => t.who);
     const writers = holders('write');
     const readers = holders('read');
-    const queued = queuedIn(k, tables.map((t) => t.table));
+    const queued = queuedIn(
+      k,
+      tables.map((t) => t.table),
+    );
     const text = queued > 0 ? ` "${Buffer.from(k.written).subarray(-queued).toString()}"` : '';
-    lines.push(`  pipe ${k.label}: [${(writers.join('+') || 'nobody').padStart(12)}] ${k.names.write} ==> ${k.names.read} [${readers.join('+') || 'nobody'}]`);
-    lines.push(`          ${writers.length} writer(s), ${readers.length} reader(s); ` +
-      (queued >= 0 ? `${queued} bytes queued${text}` : 'no reader left') +
-      (writers.length === 0 ? '; no writer left: a read returns 0, end of file' : ''));
+    lines.push(
+      `  pipe ${k.label}: [${(writers.join('+') || 'nobody').padStart(12)}] ${k.names.write} ==> ${k.names.read} [${readers.join('+') || 'nobody'}]`,
+    );
+    lines.push(
+      `          ${writers.length} writer(s), ${readers.length} reader(s); ` +
+        (queued >= 0 ? `${queued} bytes queued${text}` : 'no reader left') +
+        (writers.length === 0 ? '; no writer left: a read returns 0, end of file' : ''),
+    );
   }
   return lines;
 }
@@ -174,37 +185,65 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
     seen.push({ step, tables, queued, states });
     const lines: string[] = [];
     for (const [who, table] of Object.entries(tables)) lines.push(...describeTable(who, table, known));
-    if (states.child === 'Z') lines.push(`  child (pid ${childPid}), state Z (${STATES.Z}): its descriptors are all closed`);
-    lines.push('', ...drawPipes(Object.entries(tables).map(([who, table]) => ({ who, table })), known));
+    if (states.child === 'Z')
+      lines.push(`  child (pid ${childPid}), state Z (${STATES.Z}): its descriptors are all closed`);
+    lines.push(
+      '',
+      ...drawPipes(
+        Object.entries(tables).map(([who, table]) => ({ who, table })),
+        known,
+      ),
+    );
     out(`${lines.join('\n')}\n\n`);
   };
   /** Waits until the child has stopped itself (it is then between two steps). */
   const childStopped = (): WaitStatus => waitpid(childPid, WUNTRACED);
   const resumeChild = () => kill(childPid, 'SIGCONT');
 
-  out('Step 1. main: createPipe() twice.\n' +
-    '  A pipe carries bytes one way only, so two-way talk needs two: pipe 1 for child -> parent\n' +
-    '  (parent_read, child_write), pipe 2 for parent -> child (child_read, parent_write).\n' +
-    '  pipe(2) returns two descriptors, read end first, each the lowest number not in use. Descriptors\n' +
-    "  0-2 are stdin, stdout, stderr; the Rust program holds nothing else, so its ends are 3-6. Node\n" +
-    '  already holds more (its event loop, its own pipes), so here they come after those.\n');
+  out(
+    'Step 1. main: createPipe() twice.\n' +
+      '  A pipe carries bytes one way only, so two-way talk needs two: pipe 1 for child -> parent\n' +
+      '  (parent_read, child_write), pipe 2 for parent -> child (child_read, parent_write).\n' +
+      '  pipe(2) returns two descriptors, read end first, each the lowest number not in use. Descriptors\n' +
+      '  0-2 are stdin, stdout, stderr; the Rust program holds nothing else, so its ends are 3-6. Node\n' +
+      '  already holds more (its event loop, its own pipes), so here they come after those.\n',
+  );
   await pause();
   const [parentRead, childWrite] = pipe();
   const [childRead, parentWrite] = pipe();
   known.push(
-    { label: 1, direction: 'child -> parent', inode: fs.fstatSync(parentRead).ino, names: { read: 'parent_read', write: 'child_write' }, written: '' },
-    { label: 2, direction: 'parent -> child', inode: fs.fstatSync(childRead).ino, names: { read: 'child_read', write: 'parent_write' }, written: '' },
+    {
+      label: 1,
+      direction: 'child -> parent',
+      inode: fs.fstatSync(parentRead).ino,
+      names: { read: 'parent_read', write: 'child_write' },
+      written: '',
+    },
+    {
+      label: 2,
+      direction: 'parent -> child',
+      inode: fs.fstatSync(childRead).ino,
+      names: { read: 'child_read', write: 'parent_write' },
+      written: '',
+    },
   );
   show('createPipe');
-  const before = fs.readdirSync('/proc/self/fd').map(Number).filter((fd) => fd > 2 && fd < parentRead);
-  out(`  The lowest-free-number rule at work: ${before.length} of the ${parentRead - 3} numbers from 3 to ${parentRead - 1} were in use\n` +
-    `  (Node's own descriptors), so the ends got ${parentRead}, ${childWrite}, ${childRead}, ${parentWrite}.\n\n`);
+  const before = fs
+    .readdirSync('/proc/self/fd')
+    .map(Number)
+    .filter((fd) => fd > 2 && fd < parentRead);
+  out(
+    `  The lowest-free-number rule at work: ${before.length} of the ${parentRead - 3} numbers from 3 to ${parentRead - 1} were in use\n` +
+      `  (Node's own descriptors), so the ends got ${parentRead}, ${childWrite}, ${childRead}, ${parentWrite}.\n\n`,
+  );
 
-  out('Step 2. main: fork().\n' +
-    '  The child is a copy of the parent, descriptor table included: both processes now hold all four\n' +
-    '  ends. A copied descriptor points to the same open file description (one per end, in the kernel),\n' +
-    '  so flags set through one are seen through the other. A pipe gives end of file only when every\n' +
-    '  write end, in every process, is closed.\n');
+  out(
+    'Step 2. main: fork().\n' +
+      '  The child is a copy of the parent, descriptor table included: both processes now hold all four\n' +
+      '  ends. A copied descriptor points to the same open file description (one per end, in the kernel),\n' +
+      '  so flags set through one are seen through the other. A pipe gives end of file only when every\n' +
+      '  write end, in every process, is closed.\n',
+  );
   await pause();
   const pid = fork();
   if (pid === 0) {
@@ -227,14 +266,21 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
   show('fork');
   // One open file description per end: a flag set in the parent shows in the child's fdinfo.
   fcntl(parentWrite, F_SETFL, fcntl(parentWrite, F_GETFL) | O_NONBLOCK);
-  const flagsInChild = parseInt(/flags:\s+(\d+)/.exec(fs.readFileSync(`/proc/${childPid}/fdinfo/${parentWrite}`, 'utf8'))![1], 8);
+  const flagsInChild = parseInt(
+    /flags:\s+(\d+)/.exec(fs.readFileSync(`/proc/${childPid}/fdinfo/${parentWrite}`, 'utf8'))![1],
+    8,
+  );
   fcntl(parentWrite, F_SETFL, fcntl(parentWrite, F_GETFL) & ~O_NONBLOCK);
-  out(`  Shared, not copied: the parent set O_NONBLOCK on its fd ${parentWrite} (parent_write); /proc/${childPid}/fdinfo/${parentWrite}\n` +
-    `  of the child now shows it ${(flagsInChild & O_NONBLOCK) !== 0 ? 'set too' : 'NOT set'}: one open file description, two descriptors. (Cleared again.)\n\n`);
+  out(
+    `  Shared, not copied: the parent set O_NONBLOCK on its fd ${parentWrite} (parent_write); /proc/${childPid}/fdinfo/${parentWrite}\n` +
+      `  of the child now shows it ${(flagsInChild & O_NONBLOCK) !== 0 ? 'set too' : 'NOT set'}: one open file description, two descriptors. (Cleared again.)\n\n`,
+  );
 
-  out('Step 3. main: close the ends each process does not use.\n' +
-    '  The parent closes child_read and child_write; the child closes parent_read and parent_write.\n' +
-    '  Each pipe is left with one writer and one reader, in different processes.\n');
+  out(
+    'Step 3. main: close the ends each process does not use.\n' +
+      '  The parent closes child_read and child_write; the child closes parent_read and parent_write.\n' +
+      '  Each pipe is left with one writer and one reader, in different processes.\n',
+  );
   await pause();
   close(childRead);
   close(childWrite);
@@ -242,38 +288,47 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
   childStopped();
   show('close unused ends');
 
-  out('Step 4. parentProcess: write(parent_write, "Parent message 0").\n' +
-    '  The 16 bytes go into pipe 2 and wait there: the child is stopped and has not read them.\n');
+  out(
+    'Step 4. parentProcess: write(parent_write, "Parent message 0").\n' +
+      '  The 16 bytes go into pipe 2 and wait there: the child is stopped and has not read them.\n',
+  );
   await pause();
   write(parentWrite, 'Parent message 0');
   known[1].written += 'Parent message 0';
   show('parentProcess: write');
 
-  out('Step 5. childProcess: read(child_read), println, write(child_write, "Child echoing: ...").\n' +
-    '  The child takes the 16 bytes out of pipe 2 and puts its 31-byte echo into pipe 1.\n');
+  out(
+    'Step 5. childProcess: read(child_read), println, write(child_write, "Child echoing: ...").\n' +
+      '  The child takes the 16 bytes out of pipe 2 and puts its 31-byte echo into pipe 1.\n',
+  );
   await pause();
   resumeChild();
   childStopped();
   known[0].written += 'Child echoing: Parent message 0';
   show('childProcess: read and echo');
 
-  out('Step 6. parentProcess: read(parent_read).\n' +
-    '  read(2) returns what the pipe holds, up to the buffer size: the whole echo.\n');
+  out(
+    'Step 6. parentProcess: read(parent_read).\n' +
+      '  read(2) returns what the pipe holds, up to the buffer size: the whole echo.\n',
+  );
   await pause();
   const buf = Buffer.alloc(1024);
   const n = read(parentRead, buf);
   out(`  the parent read ${n} bytes: "${buf.toString('utf8', 0, n)}"\n`);
   show('parentProcess: read');
 
-  out('Step 7. parentProcess and childProcess: close both ends; parentProcess: wait().\n' +
-    '  With every write end closed, a read would return 0 (end of file). The child exits and stays a\n' +
-    '  zombie until the parent waits for it; wait() reaps it and reports its status.\n');
+  out(
+    'Step 7. parentProcess and childProcess: close both ends; parentProcess: wait().\n' +
+      '  With every write end closed, a read would return 0 (end of file). The child exits and stays a\n' +
+      '  zombie until the parent waits for it; wait() reaps it and reports its status.\n',
+  );
   await pause();
   close(parentRead);
   close(parentWrite);
   resumeChild();
   const deadline = Date.now() + 5000;
-  while (processState(childPid) !== 'Z' && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+  while (processState(childPid) !== 'Z' && Date.now() < deadline)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
   show('exited, not waited for');
   const status = waitpid(childPid);
   childPid = 0;

@@ -114,9 +114,7 @@ const ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r',
 /** Bytes as strace shows them: a quoted C string, cut after 48 bytes. */
 export function quote(bytes: Uint8Array, limit = 48): string {
   const text = Buffer.from(bytes.subarray(0, limit)).toString('latin1');
-  const shown = text.replace(/[\x00-\x1f\x7f-\xff"\\]/g, (c) =>
-    ESCAPES[c] ?? `\\${c.charCodeAt(0).toString(8)}`,
-  );
+  const shown = text.replace(/[\x00-\x1f\x7f-\xff"\\]/g, (c) => ESCAPES[c] ?? `\\${c.charCodeAt(0).toString(8)}`);
   return `"${shown}"${bytes.length > limit ? '...' : ''}`;
 }
 
@@ -258,15 +256,24 @@ function wouldBlock(e: TraceEvent): boolean {
 /** Installs a tracer that prints and records every call. Returns a function that removes it. */
 export function startTracing(options: TraceOptions = {}): () => void {
   const pipes = options.pipes ?? TUTORIAL_PIPES;
-  const names = new Map<number, string>([[0, 'stdin'], [1, 'stdout'], [2, 'stderr']]);
+  const names = new Map<number, string>([
+    [0, 'stdin'],
+    [1, 'stdout'],
+    [2, 'stderr'],
+  ]);
   const color = options.color ?? (process.stderr.isTTY === true && !process.env.NO_COLOR);
   const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
   const only = options.only ? new Set(options.only) : null;
   const origin = performance.timeOrigin + performance.now();
   const temporary = options.recordTo === undefined;
-  const logPath = options.recordTo ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-trace-')), 'calls.jsonl');
+  const logPath =
+    options.recordTo ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-trace-')), 'calls.jsonl');
   // O_APPEND: every process's line lands whole at the end; O_CLOEXEC: no exec'd program holds it.
-  const log = fs.openSync(logPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | O_CLOEXEC, 0o600);
+  const log = fs.openSync(
+    logPath,
+    fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | O_CLOEXEC,
+    0o600,
+  );
   const logReader = fs.openSync(logPath, fs.constants.O_RDONLY | O_CLOEXEC);
   const tracerPid = process.pid;
   let role = 'parent';
@@ -288,7 +295,7 @@ export function startTracing(options: TraceOptions = {}): () => void {
   /** Reads what other processes appended to the log since last time: announced and finished writes. */
   const catchUp = () => {
     const chunk = Buffer.alloc(65536);
-    for (let n; (n = fs.readSync(logReader, chunk, 0, chunk.length, logOffset)) > 0; ) {
+    for (let n; (n = fs.readSync(logReader, chunk, 0, chunk.length, logOffset)) > 0;) {
       logOffset += n;
       const lines = (partial + chunk.toString('utf8', 0, n)).split('\n');
       partial = lines.pop()!;
@@ -352,7 +359,13 @@ export function startTracing(options: TraceOptions = {}): () => void {
       case 'fcntl': {
         const [fd, cmd, arg] = e.args as [number, number, number];
         const shownArg =
-          cmd === F_SETFL ? `, ${flagNames(arg, { O_NONBLOCK })}` : cmd === F_SETFD ? `, ${flagNames(arg, { FD_CLOEXEC })}` : arg ? `, ${arg}` : '';
+          cmd === F_SETFL
+            ? `, ${flagNames(arg, { O_NONBLOCK })}`
+            : cmd === F_SETFD
+              ? `, ${flagNames(arg, { FD_CLOEXEC })}`
+              : arg
+                ? `, ${arg}`
+                : '';
         return `${fdText(fd)}, ${FCNTL_NAMES[cmd] ?? cmd}${shownArg}`;
       }
       default:
@@ -374,7 +387,10 @@ export function startTracing(options: TraceOptions = {}): () => void {
       if (pipe !== undefined) record.pipe = pipe;
       if (e.call === 'sleep') record.ms = e.args[0] as number;
       if (blocks || e.call === '_exit') {
-        record.text = e.call === '_exit' ? `_exit(${args}) = ?` : `${e.call}(${args}${e.call === 'read' ? ', ...' : ''}) <unfinished ...>`;
+        record.text =
+          e.call === '_exit'
+            ? `_exit(${args}) = ?`
+            : `${e.call}(${args}${e.call === 'read' ? ', ...' : ''}) <unfinished ...>`;
         if (shown(e.call, internal)) print(e.pid, record.text);
       } else if (pipe !== undefined && (e.call === 'write' || e.call === 'close')) {
         record.pending = true; // a reader of this pipe waits for our line
@@ -388,7 +404,16 @@ export function startTracing(options: TraceOptions = {}): () => void {
     if (e.call === 'fork' && e.result === 0) role = 'child';
     const started = open.get(e.id) ?? { args: argsText(e), shown: false, internal: internalDepth > 0 };
     open.delete(e.id);
-    const record: RecordedCall = { pid: e.pid, role, id: e.id, phase: 'end', t: Math.round((e.time - origin) * 10) / 10, call: e.call, text: '', internal: started.internal };
+    const record: RecordedCall = {
+      pid: e.pid,
+      role,
+      id: e.id,
+      phase: 'end',
+      t: Math.round((e.time - origin) * 10) / 10,
+      call: e.call,
+      text: '',
+      internal: started.internal,
+    };
     if (started.fd !== undefined) record.fd = started.fd;
     if (started.pipe !== undefined) record.pipe = started.pipe;
     if (e.call === 'sleep') record.ms = e.args[0] as number;
@@ -435,11 +460,19 @@ export function startTracing(options: TraceOptions = {}): () => void {
           break;
         case 'poll':
           result = String((e.result as PollResult[]).filter((p) => p.revents !== 0).length);
-          args += ` => [${(e.result as PollResult[]).filter((p) => p.revents).map((p) => `{fd=${p.fd}, revents=${flagNames(p.revents, POLL_EVENTS)}}`).join(', ')}]`;
+          args += ` => [${(e.result as PollResult[])
+            .filter((p) => p.revents)
+            .map((p) => `{fd=${p.fd}, revents=${flagNames(p.revents, POLL_EVENTS)}}`)
+            .join(', ')}]`;
           break;
         case 'fcntl': {
           const [, cmd] = e.args as [number, number];
-          result = cmd === F_GETFL ? `0x${(e.result as number).toString(16)} (${flagNames((e.result as number) & O_NONBLOCK, { O_NONBLOCK })})` : cmd === F_GETFD ? flagNames(e.result as number, { FD_CLOEXEC }) : String(e.result);
+          result =
+            cmd === F_GETFL
+              ? `0x${(e.result as number).toString(16)} (${flagNames((e.result as number) & O_NONBLOCK, { O_NONBLOCK })})`
+              : cmd === F_GETFD
+                ? flagNames(e.result as number, { FD_CLOEXEC })
+                : String(e.result);
           break;
         }
         case 'dup':

@@ -18,7 +18,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true }); // from_utf8(..).unwrap(
 /** `println!`: the line and its newline in one write(2) to fd 1, retried until whole. */
 function println(line: string): void {
   const bytes = Buffer.from(`${line}\n`, 'utf8');
-  for (let done = 0; done < bytes.length; ) done += write(1, bytes, done);
+  for (let done = 0; done < bytes.length;) done += write(1, bytes, done);
 }
 
 /** What main() did in this process: the parent also learns how the child ended. */

@@ -51,7 +51,10 @@ function fail(message: string): never {
 
 /** Opens `file` with the desktop's opener, if the system has one; says so if not. */
 function openInBrowser(file: string): void {
-  const opener = (process.env.PATH ?? '').split(':').map((dir) => path.join(dir, 'xdg-open')).find((p) => fs.existsSync(p));
+  const opener = (process.env.PATH ?? '')
+    .split(':')
+    .map((dir) => path.join(dir, 'xdg-open'))
+    .find((p) => fs.existsSync(p));
   if (!opener) {
     process.stderr.write(`bidirectional-ipc view: no xdg-open here; open ${file} in a browser\n`);
     return;
@@ -136,13 +139,16 @@ export function runView(argv: string[]): void {
   }
   const [command = 'demo', lessonName, ...extra] = positionals;
   if (command !== 'demo' && command !== 'lesson') usageError(`unknown program '${command}': demo or lesson NAME`);
-  if (command === 'lesson' && lessonName === undefined) usageError('lesson: name a lesson (bidirectional-ipc lesson --list)');
-  if ((command === 'demo' && lessonName !== undefined) || extra.length > 0) usageError(`unexpected argument '${[lessonName, ...extra].at(-1)}'`);
+  if (command === 'lesson' && lessonName === undefined)
+    usageError('lesson: name a lesson (bidirectional-ipc lesson --list)');
+  if ((command === 'demo' && lessonName !== undefined) || extra.length > 0)
+    usageError(`unexpected argument '${[lessonName, ...extra].at(-1)}'`);
   if (values.from !== undefined) {
     if (positionals.length > 0) usageError('--from renders a recording: name no program with it');
     if (values.json !== undefined) usageError('--from reads a recording; --json writes one: use one of them');
   }
-  if (values.html === undefined && values.json === undefined) usageError('say where to write: --html FILE and/or --json FILE');
+  if (values.html === undefined && values.json === undefined)
+    usageError('say where to write: --html FILE and/or --json FILE');
   if (values.open && values.html === undefined) usageError('--open needs --html FILE');
   let iterations: number | undefined;
   if (values.iterations !== undefined) {
@@ -166,7 +172,9 @@ export function runView(argv: string[]): void {
   if (values.html !== undefined) {
     const html = renderPage(recording);
     fs.writeFileSync(values.html, html);
-    process.stderr.write(`bidirectional-ipc view: wrote ${values.html} (${Math.ceil(Buffer.byteLength(html) / 1024)} KiB, ${recording.events.length} steps)\n`);
+    process.stderr.write(
+      `bidirectional-ipc view: wrote ${values.html} (${Math.ceil(Buffer.byteLength(html) / 1024)} KiB, ${recording.events.length} steps)\n`,
+    );
     if (values.open) openInBrowser(path.resolve(values.html));
   }
 }

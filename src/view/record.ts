@@ -13,9 +13,18 @@ import * as fs from 'node:fs';
 import { SourceMap } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bytesQueued, F_GETPIPE_SZ, fcntl, getppid, setTracer, sleep, SyscallError, WNOHANG, type TraceEvent } from '../index';
+import {
+  bytesQueued,
+  F_GETPIPE_SZ,
+  fcntl,
+  getppid,
+  setTracer,
+  sleep,
+  SyscallError,
+  WNOHANG,
+  type TraceEvent,
+} from '../index';
 import type { FdEntry, ProcessSnapshot, RawEvent, Snapshot, SourceFrame } from './types';
-
 
 /** How much of the data of one read or write is kept: enough for the tutorial's messages. */
 export const DATA_KEPT = 96;
@@ -27,7 +36,18 @@ const ZOMBIE_WATCH_MS = 2000;
  * life always take one. The page carries the last snapshot forward.
  */
 const SNAPSHOT_EVERY_MS = 25;
-const ALWAYS_SNAPSHOT = new Set(['pipe', 'close', 'dup', 'dup2', 'fork', 'execvp', '_exit', 'kill', 'waitpid', 'fcntl']);
+const ALWAYS_SNAPSHOT = new Set([
+  'pipe',
+  'close',
+  'dup',
+  'dup2',
+  'fork',
+  'execvp',
+  '_exit',
+  'kill',
+  'waitpid',
+  'fcntl',
+]);
 /** How often it looks meanwhile. */
 const ZOMBIE_POLL_MS = 2;
 /** Frames of user code kept per event (the call's line and its callers'). */
@@ -127,7 +147,11 @@ function readProcess(pid: number): ProcessSnapshot | null {
  * woken again when that writer closes (pipe(7)); a reader-side open could hide
  * an EPIPE. With no reader left the open fails (ENXIO) and the count is unknown.
  */
-function probePipe(inode: number, own: FdEntry[], holder: { pid: number; fd: number } | null): { queued: number | null; capacity: number | null } {
+function probePipe(
+  inode: number,
+  own: FdEntry[],
+  holder: { pid: number; fd: number } | null,
+): { queued: number | null; capacity: number | null } {
   const ask = (fd: number) => ({ queued: bytesQueued(fd), capacity: fcntl(fd, F_GETPIPE_SZ) });
   const mine = own.find((f) => f.pipe === inode);
   try {
@@ -161,7 +185,10 @@ export function takeSnapshot(root: number, programPipes: ReadonlySet<number>): S
     for (const f of p.fds) {
       if (f.pipe === undefined || !programPipes.has(f.pipe) || done.has(f.pipe)) continue;
       done.add(f.pipe);
-      pipes.push({ inode: f.pipe, ...probePipe(f.pipe, self?.fds ?? [], p.pid === process.pid ? null : { pid: p.pid, fd: f.fd }) });
+      pipes.push({
+        inode: f.pipe,
+        ...probePipe(f.pipe, self?.fds ?? [], p.pid === process.pid ? null : { pid: p.pid, fd: f.fd }),
+      });
     }
   }
   return { time: now(), processes, pipes };
@@ -183,7 +210,9 @@ function originalPosition(file: string, line: number, column: number): { file: s
   }
   const entry = map?.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number } | undefined;
   if (!entry?.originalSource || entry.originalLine === undefined) return { file, line };
-  const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : path.resolve(path.dirname(file), entry.originalSource);
+  const source = entry.originalSource.startsWith('file://')
+    ? fileURLToPath(entry.originalSource)
+    : path.resolve(path.dirname(file), entry.originalSource);
   return { file: source, line: entry.originalLine + 1 };
 }
 
@@ -212,10 +241,16 @@ function plainArgs(call: string, args: readonly unknown[]): unknown[] {
   if ((call === 'read' || call === 'write') && args[1] instanceof Uint8Array) {
     const [fd, buffer, offset, length] = args as [number, Uint8Array, number, number];
     const out: unknown[] = [fd, { bytes: length }, offset, length];
-    if (call === 'write') out[1] = { bytes: length, text: Buffer.from(buffer.subarray(offset, offset + Math.min(length, DATA_KEPT))).toString('latin1') };
+    if (call === 'write')
+      out[1] = {
+        bytes: length,
+        text: Buffer.from(buffer.subarray(offset, offset + Math.min(length, DATA_KEPT))).toString('latin1'),
+      };
     return out;
   }
-  return args.map((a) => (a instanceof Uint8Array ? { bytes: a.byteLength } : typeof a === 'function' ? '[function]' : a));
+  return args.map((a) =>
+    a instanceof Uint8Array ? { bytes: a.byteLength } : typeof a === 'function' ? '[function]' : a,
+  );
 }
 
 function plainResult(e: TraceEvent): unknown {
@@ -236,7 +271,10 @@ export interface RecorderOptions {
 }
 
 /** Installs the recording tracer in this process (and so in every process it forks). */
-export function startRecording(options: RecorderOptions): { stop(): void; note(kind: 'say' | 'exit', text: string): void } {
+export function startRecording(options: RecorderOptions): {
+  stop(): void;
+  note(kind: 'say' | 'exit', text: string): void;
+} {
   const root = process.pid;
   let busy = false; // the recorder's own probes are not part of the run
   let lastSnapshot = 0; // when this process last took one
@@ -256,7 +294,13 @@ export function startRecording(options: RecorderOptions): { stop(): void; note(k
       const states = children.map((c) => readProcess(c)?.state ?? '?').join('');
       if (states !== last) {
         last = states;
-        append({ kind: 'sample', pid: process.pid, ppid: getppid(), time: now(), snapshot: takeSnapshot(root, programPipes) });
+        append({
+          kind: 'sample',
+          pid: process.pid,
+          ppid: getppid(),
+          time: now(),
+          snapshot: takeSnapshot(root, programPipes),
+        });
       }
       if (states.includes('Z') || (options & WNOHANG) !== 0 || Date.now() >= deadline) return;
       sleep(ZOMBIE_POLL_MS); // not recorded: the recorder is busy
@@ -310,7 +354,10 @@ export function startRecording(options: RecorderOptions): { stop(): void; note(k
       const event: RawEvent = { kind, pid: process.pid, ppid: getppid(), time: now(), text };
       // The process that started the run is ending: it is the last one, and
       // the page shows the run's end as an empty process list.
-      event.snapshot = kind === 'exit' && process.pid === root ? { time: now(), processes: [], pipes: [] } : takeSnapshot(root, programPipes);
+      event.snapshot =
+        kind === 'exit' && process.pid === root
+          ? { time: now(), processes: [], pipes: [] }
+          : takeSnapshot(root, programPipes);
       append(event);
     } finally {
       busy = false;

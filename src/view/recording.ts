@@ -54,7 +54,7 @@ export function orderEvents(events: RawEvent[]): RawEvent[] {
   }
   for (const e of events) {
     if (e.call === undefined || !['read', 'write', 'close', 'dup', 'dup2'].includes(e.call) || !e.args) continue;
-    const start = e.kind === 'end' ? starts.get(`${e.pid}:${e.id}`) ?? e : e;
+    const start = e.kind === 'end' ? (starts.get(`${e.pid}:${e.id}`) ?? e) : e;
     e.pipe = pipeOf(start.pid, tablesAt.get(start) ?? start, e.args[0]);
   }
   const byTime = [...events].sort((a, b) => a.time - b.time);
@@ -63,10 +63,13 @@ export function orderEvents(events: RawEvent[]): RawEvent[] {
   // Byte offsets in each pipe's stream: writes in the order they returned, reads likewise.
   const moved = (e: RawEvent) => {
     const r = e.result as number | { bytes: number } | undefined;
-    return typeof r === 'number' ? r : r?.bytes ?? 0;
+    return typeof r === 'number' ? r : (r?.bytes ?? 0);
   };
   const mustFollow: [later: RawEvent, earlier: RawEvent][] = [];
-  const streams = new Map<number, { writes: { from: number; to: number; end: RawEvent }[]; written: number; read: number }>();
+  const streams = new Map<
+    number,
+    { writes: { from: number; to: number; end: RawEvent }[]; written: number; read: number }
+  >();
   for (const e of byTime) {
     if (e.kind !== 'end' || e.pipe === undefined || (e.call !== 'read' && e.call !== 'write')) continue;
     const s = streams.get(e.pipe) ?? { writes: [], written: 0, read: 0 };
@@ -83,7 +86,9 @@ export function orderEvents(events: RawEvent[]): RawEvent[] {
       if (source) mustFollow.push([e, source.end]);
       else {
         // The byte came from a write that had not yet been seen to return.
-        const pending = byTime.find((w) => w.kind === 'end' && w.call === 'write' && w.pipe === e.pipe && w.time > e.time);
+        const pending = byTime.find(
+          (w) => w.kind === 'end' && w.call === 'write' && w.pipe === e.pipe && w.time > e.time,
+        );
         if (pending) mustFollow.push([e, pending]);
       }
     }
@@ -135,9 +140,14 @@ export function foldRepeats(events: RawEvent[]): RawEvent[] {
     if (e.kind !== 'start' && e.kind !== 'end') continue;
     byPid.set(e.pid, [...(byPid.get(e.pid) ?? []), e]);
   }
-  const sameCall = (a: RawEvent, b: RawEvent) => a.call === b.call && a.args?.[0] === b.args?.[0] && a.args?.length === b.args?.length;
+  const sameCall = (a: RawEvent, b: RawEvent) =>
+    a.call === b.call && a.args?.[0] === b.args?.[0] && a.args?.length === b.args?.length;
   const foldable = (start: RawEvent, end: RawEvent | undefined) =>
-    end !== undefined && end.kind === 'end' && end.id === start.id && !end.error && (start.call === 'read' || start.call === 'write');
+    end !== undefined &&
+    end.kind === 'end' &&
+    end.id === start.id &&
+    !end.error &&
+    (start.call === 'read' || start.call === 'write');
   for (const list of byPid.values()) {
     let i = 0;
     while (i < list.length) {
@@ -146,7 +156,13 @@ export function foldRepeats(events: RawEvent[]): RawEvent[] {
         continue;
       }
       let j = i; // the pairs (start, end) at j, j + 1 repeat the pair at i
-      while (j + 3 < list.length && list[j + 2].kind === 'start' && sameCall(list[i], list[j + 2]) && foldable(list[j + 2], list[j + 3])) j += 2;
+      while (
+        j + 3 < list.length &&
+        list[j + 2].kind === 'start' &&
+        sameCall(list[i], list[j + 2]) &&
+        foldable(list[j + 2], list[j + 3])
+      )
+        j += 2;
       const pairs = (j - i) / 2 + 1;
       if (pairs >= MIN_REPEATS) {
         const first = list[i];
@@ -157,7 +173,8 @@ export function foldRepeats(events: RawEvent[]): RawEvent[] {
           const r = list[k].result as number | { bytes: number; text?: string };
           const n = typeof r === 'number' ? r : r.bytes;
           bytes += n;
-          if (first.call === 'read' && typeof r === 'object' && r.text !== undefined && text.length < DATA_KEPT) text += r.text;
+          if (first.call === 'read' && typeof r === 'object' && r.text !== undefined && text.length < DATA_KEPT)
+            text += r.text;
         }
         let snapshot = last.snapshot;
         for (let k = j; !snapshot && k > i; k--) snapshot = list[k].snapshot;
@@ -291,7 +308,7 @@ export function buildRecording(events: RawEvent[], options: BuildOptions): Recor
     .filter((f) => fs.existsSync(path.join(root, f)))
     .map((f) => ({ path: f, text: fs.readFileSync(path.join(root, f), 'utf8') }));
   let rust: SourceFile | null = null;
-  let rustLines: Record<string, number> = {};
+  const rustLines: Record<string, number> = {};
   if (options.rust) {
     rust = { path: options.rust, text: fs.readFileSync(path.join(root, options.rust), 'utf8') };
     for (const s of sources) Object.assign(rustLines, rustLineMap(s.path, s.text, rust.text));

@@ -21,7 +21,9 @@ timer_t timer;
 bool running = false;
 pid_t owner = 0;  // a forked child inherits the flag but not the timer
 
-void OnAlarm(int) { delivered++; }
+void OnAlarm(int) {
+  delivered++;
+}
 
 Napi::Value Start(const Napi::CallbackInfo& info) {
   if (running && owner == getpid()) throw Napi::Error::New(info.Env(), "already interrupting");
@@ -60,7 +62,7 @@ Napi::Value Stop(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("start", Napi::Function::New(env, Start, "start"));
-  exports.Set("stop",  Napi::Function::New(env, Stop, "stop"));
+  exports.Set("stop", Napi::Function::New(env, Stop, "stop"));
   return exports;
 }
 

@@ -12,18 +12,20 @@ function count(size: number): { records: number; torn: number } {
   const [r, w] = pipe();
   const pids: number[] = [];
   for (let k = 0; k < WRITERS; k++) {
-    pids.push(fork(() => {
-      close(r);
-      const record = Buffer.alloc(size, 0x41 + k); // AAAA..., BBBB...
-      for (let i = 0; i < RECORDS; i++) {
-        for (let done = 0; done < size; ) done += write(w, record, done);
-      }
-    }));
+    pids.push(
+      fork(() => {
+        close(r);
+        const record = Buffer.alloc(size, 0x41 + k); // AAAA..., BBBB...
+        for (let i = 0; i < RECORDS; i++) {
+          for (let done = 0; done < size;) done += write(w, record, done);
+        }
+      }),
+    );
   }
   close(w);
   const all: Buffer[] = [];
   const buf = Buffer.alloc(1000); // a slow reader keeps the pipe nearly full
-  for (let n; (n = read(r, buf)) > 0; ) all.push(Buffer.from(buf.subarray(0, n)));
+  for (let n; (n = read(r, buf)) > 0;) all.push(Buffer.from(buf.subarray(0, n)));
   close(r);
   pids.forEach((pid) => waitBounded(pid, 10_000));
   const stream = Buffer.concat(all);
@@ -39,15 +41,21 @@ export const atomicWrites: Lesson = {
   name: 'atomic-writes',
   title: `Several writers: records of PIPE_BUF (${PIPE_BUF}) bytes never tear, ${PIPE_BUF + 1}-byte records do`,
   run(say) {
-    say(`${WRITERS} children write ${RECORDS} records each into one pipe, one write() per record, each record one letter repeated.\n` +
-      'The reader cuts the stream into records again and counts those that mix letters.\n');
+    say(
+      `${WRITERS} children write ${RECORDS} records each into one pipe, one write() per record, each record one letter repeated.\n` +
+        'The reader cuts the stream into records again and counts those that mix letters.\n',
+    );
     say(`The mistake: records of ${PIPE_BUF + 1} bytes, one more than PIPE_BUF.\n`);
     const big = count(PIPE_BUF + 1);
-    say(`  ${big.torn} of ${big.records} records arrived torn: a write longer than PIPE_BUF may be split when the pipe is\n` +
-      "  full, and another writer's bytes go in between.\n");
+    say(
+      `  ${big.torn} of ${big.records} records arrived torn: a write longer than PIPE_BUF may be split when the pipe is\n` +
+        "  full, and another writer's bytes go in between.\n",
+    );
     say(`The fix: records of at most PIPE_BUF bytes (or one writer, or framing with a lock).\n`);
     const small = count(PIPE_BUF);
-    say(`  ${small.torn} of ${small.records} records of ${PIPE_BUF} bytes were torn: POSIX makes such writes atomic.\n`);
+    say(
+      `  ${small.torn} of ${small.records} records of ${PIPE_BUF} bytes were torn: POSIX makes such writes atomic.\n`,
+    );
     return { tornAt4097: big.torn, tornAt4096: small.torn, records: small.records };
   },
 };

@@ -19,9 +19,11 @@ export const brokenPipe: Lesson = {
     }
     close(w);
 
-    say('With SIGPIPE at its default action the kernel kills the writer instead. execve(2) keeps an ignored\n' +
-      "signal ignored; it is libuv (Node's child_process) that resets every signal to its default in the child\n" +
-      'before exec. Here sh, started by child_process, writes into the same kind of pipe:\n');
+    say(
+      'With SIGPIPE at its default action the kernel kills the writer instead. execve(2) keeps an ignored\n' +
+        "signal ignored; it is libuv (Node's child_process) that resets every signal to its default in the child\n" +
+        'before exec. Here sh, started by child_process, writes into the same kind of pipe:\n',
+    );
     [r, w] = pipe();
     close(r);
     const sh = spawnSync('sh', ['-c', 'echo "anyone there?"; echo "not reached" >&2'], {
@@ -29,8 +31,10 @@ export const brokenPipe: Lesson = {
       encoding: 'utf8',
     });
     close(w);
-    say(`  sh ended by ${sh.signal ?? `exit ${sh.status}`}, before its next line${sh.stderr ? ` (stderr: ${sh.stderr.trim()})` : ''}.\n`);
-    say('The same sh exec\'d from a fork() child with execvp inherits the ignored SIGPIPE, and gets EPIPE:\n');
+    say(
+      `  sh ended by ${sh.signal ?? `exit ${sh.status}`}, before its next line${sh.stderr ? ` (stderr: ${sh.stderr.trim()})` : ''}.\n`,
+    );
+    say("The same sh exec'd from a fork() child with execvp inherits the ignored SIGPIPE, and gets EPIPE:\n");
     [r, w] = pipe();
     close(r);
     const [errR, errW] = pipe();
@@ -44,12 +48,16 @@ export const brokenPipe: Lesson = {
     close(errW);
     const buf = Buffer.alloc(1024);
     let inherited = '';
-    for (let n; (n = read(errR, buf)) > 0; ) inherited += buf.toString('utf8', 0, n);
+    for (let n; (n = read(errR, buf)) > 0;) inherited += buf.toString('utf8', 0, n);
     close(errR);
     const execStatus = waitpid(pid);
-    say(`  sh ended by ${execStatus.signaled ? execStatus.signal : `exit ${execStatus.exitCode}`}${inherited ? `, and said: ${inherited.trim().replace(/\n/g, ' / ')}` : ''}.\n`);
-    say('The fix: a writer cannot know in advance that its reader has gone. Keep SIGPIPE ignored, treat\n' +
-      'EPIPE from write() as "the other side is gone", and stop: the demo reports it in one line and exits 1.\n');
+    say(
+      `  sh ended by ${execStatus.signaled ? execStatus.signal : `exit ${execStatus.exitCode}`}${inherited ? `, and said: ${inherited.trim().replace(/\n/g, ' / ')}` : ''}.\n`,
+    );
+    say(
+      'The fix: a writer cannot know in advance that its reader has gone. Keep SIGPIPE ignored, treat\n' +
+        'EPIPE from write() as "the other side is gone", and stop: the demo reports it in one line and exits 1.\n',
+    );
     return {
       errorCode: code,
       defaultActionSignal: sh.signal,

@@ -5,13 +5,16 @@ import { waitUntil, type Lesson } from './common';
 
 /** The descriptors of `pid` that refer to pipe `inode`, from /proc. */
 function holding(pid: number, inode: number): number[] {
-  return fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => {
-    try {
-      return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === `pipe:[${inode}]`;
-    } catch {
-      return false;
-    }
-  }).map(Number);
+  return fs
+    .readdirSync(`/proc/${pid}/fd`)
+    .filter((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === `pipe:[${inode}]`;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** A pipe; a child that execs `sleep 30`; the parent writes, closes its write end, and looks for EOF. */
@@ -39,12 +42,16 @@ export const cloexec: Lesson = {
   run(say) {
     say('The mistake: pipe() without O_CLOEXEC, then a child that execs an unrelated program (sleep 30).\n');
     const leaked = tryIt(0);
-    say(`  the parent wrote, closed its write end and read the message; poll() for 300 ms more: ${leaked.eof ? 'end of file' : 'nothing, no EOF'}.\n` +
-      `  /proc/${leaked.pid}/fd: sleep holds fd ${leaked.held.join(', ')} of that pipe, a write end it never asked for.\n` +
-      '  The reader gets EOF only when sleep exits, 30 s later (here it is killed).\n');
+    say(
+      `  the parent wrote, closed its write end and read the message; poll() for 300 ms more: ${leaked.eof ? 'end of file' : 'nothing, no EOF'}.\n` +
+        `  /proc/${leaked.pid}/fd: sleep holds fd ${leaked.held.join(', ')} of that pipe, a write end it never asked for.\n` +
+        '  The reader gets EOF only when sleep exits, 30 s later (here it is killed).\n',
+    );
     say('The fix: pipe(O_CLOEXEC) (or fcntl(fd, F_SETFD, FD_CLOEXEC)): the kernel closes it at exec.\n');
     const fixed = tryIt(O_CLOEXEC);
-    say(`  same program: poll() reports ${fixed.eof ? 'end of file at once' : 'nothing'}; sleep holds ${fixed.held.length} descriptors of the pipe.\n`);
+    say(
+      `  same program: poll() reports ${fixed.eof ? 'end of file at once' : 'nothing'}; sleep holds ${fixed.held.length} descriptors of the pipe.\n`,
+    );
     return { leakedEof: leaked.eof, leakedHeld: leaked.held.length, fixedEof: fixed.eof, fixedHeld: fixed.held.length };
   },
 };

@@ -15,11 +15,13 @@ function privateDirtyKiB(pid: number): number {
 
 export const copyOnWrite: Lesson = {
   name: 'copy-on-write',
-  title: "fork() copies no memory: pages are shared until written (Private_Dirty in smaps_rollup)",
+  title: 'fork() copies no memory: pages are shared until written (Private_Dirty in smaps_rollup)',
   run(say) {
     const heap = Buffer.alloc(SIZE, 1); // written here, so every page is resident before the fork
-    say(`The parent fills a ${SIZE / MiB} MiB buffer, then forks. The child stops itself (SIGSTOP) before and after\n` +
-      'it writes one byte in every page of that buffer; the parent reads /proc/<child>/smaps_rollup meanwhile.\n');
+    say(
+      `The parent fills a ${SIZE / MiB} MiB buffer, then forks. The child stops itself (SIGSTOP) before and after\n` +
+        'it writes one byte in every page of that buffer; the parent reads /proc/<child>/smaps_rollup meanwhile.\n',
+    );
     const pid = fork(() => {
       kill(getpid(), 'SIGSTOP');
       for (let at = 0; at < SIZE; at += PAGE) heap[at] = 2;
@@ -38,12 +40,16 @@ export const copyOnWrite: Lesson = {
     const status = waitpid(pid);
     if (status.pid === 0) killAndReap(pid);
     const grownMiB = Math.round((after - before) / 1024);
-    say(`  right after fork the child's Private_Dirty is ${Math.round(before / 1024)} MiB: the buffer's pages are still the parent's.\n` +
-      `  after it wrote to every page: ${Math.round(after / 1024)} MiB, ${grownMiB} MiB more: each page was copied when first written.\n`);
+    say(
+      `  right after fork the child's Private_Dirty is ${Math.round(before / 1024)} MiB: the buffer's pages are still the parent's.\n` +
+        `  after it wrote to every page: ${Math.round(after / 1024)} MiB, ${grownMiB} MiB more: each page was copied when first written.\n`,
+    );
     const unchanged = heap.every((b) => b === 1);
     say(`  the parent's buffer still holds only 1s: ${unchanged}. Each process sees its own copy once it writes.\n`);
-    say('The fix, if this surprises you: nothing is wrong; fork is cheap because of it. But a child that\n' +
-      "touches a big heap (a garbage collector does) pays for the copies: preload, then fork, then touch little.\n");
+    say(
+      'The fix, if this surprises you: nothing is wrong; fork is cheap because of it. But a child that\n' +
+        'touches a big heap (a garbage collector does) pays for the copies: preload, then fork, then touch little.\n',
+    );
     return { beforeMiB: Math.round(before / 1024), grownMiB, parentUnchanged: unchanged, exitCode: status.exitCode };
   },
 };

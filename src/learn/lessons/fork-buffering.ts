@@ -11,7 +11,7 @@ class BufferedWriter {
   }
   flush(): void {
     const bytes = Buffer.from(this.held);
-    for (let done = 0; done < bytes.length; ) done += write(this.fd, bytes, done);
+    for (let done = 0; done < bytes.length;) done += write(this.fd, bytes, done);
     this.held = '';
   }
 }
@@ -32,7 +32,7 @@ function tryIt(flushBeforeFork: boolean): string {
   close(w);
   let text = '';
   const buf = Buffer.alloc(1024);
-  for (let n; (n = read(r, buf)) > 0; ) text += buf.toString('utf8', 0, n);
+  for (let n; (n = read(r, buf)) > 0;) text += buf.toString('utf8', 0, n);
   close(r);
   waitpid(pid);
   return text;
@@ -42,16 +42,20 @@ export const forkBuffering: Lesson = {
   name: 'fork-buffering',
   title: 'A line printed before fork comes out twice when it was still in a user-space buffer',
   run(say) {
-    say("C's printf puts bytes in a buffer in the process's memory; fork copies the memory, buffer and all.\n" +
-      'Here a writer with such a buffer prints a line, the process forks, and each process flushes at its end.\n');
+    say(
+      "C's printf puts bytes in a buffer in the process's memory; fork copies the memory, buffer and all.\n" +
+        'Here a writer with such a buffer prints a line, the process forks, and each process flushes at its end.\n',
+    );
     say('The mistake: fork with the line still buffered. What the pipe carried:\n');
     const twice = tryIt(false);
     say(`${twice.trimEnd().replace(/^/gm, '  | ')}\n`);
     say('The fix: flush before fork (fflush(NULL) in C). What the pipe carried:\n');
     const once = tryIt(true);
     say(`${once.trimEnd().replace(/^/gm, '  | ')}\n`);
-    say('(Node writes stdout with write(2) at once, and this package\'s fork() refuses while stdout or stderr\n' +
-      'has bytes queued, so the demo cannot hit this.)\n');
+    say(
+      "(Node writes stdout with write(2) at once, and this package's fork() refuses while stdout or stderr\n" +
+        'has bytes queued, so the demo cannot hit this.)\n',
+    );
     const copies = (text: string) => text.split('\n').filter((l) => l === 'hello from before the fork').length;
     return { copiesWithoutFlush: copies(twice), copiesWithFlush: copies(once) };
   },

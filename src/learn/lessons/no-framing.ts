@@ -8,12 +8,12 @@ function writeFrame(fd: number, text: string): void {
   const frame = Buffer.alloc(4 + body.length);
   frame.writeUInt32BE(body.length, 0);
   body.copy(frame, 4);
-  for (let done = 0; done < frame.length; ) done += write(fd, frame, done);
+  for (let done = 0; done < frame.length;) done += write(fd, frame, done);
 }
 
 function readExactly(fd: number, n: number): Buffer {
   const buf = Buffer.alloc(n);
-  for (let got = 0; got < n; ) {
+  for (let got = 0; got < n;) {
     const k = read(fd, buf, got);
     if (k === 0) throw new Error('end of file inside a frame');
     got += k;
@@ -37,8 +37,10 @@ export const noFraming: Lesson = {
     const buf = Buffer.alloc(1024);
     const got = buf.toString('utf8', 0, read(r, buf));
     say(`  write() twice (16 + 16 bytes), read() once: "${got}" (${Buffer.byteLength(got)} bytes).\n`);
-    say('  The pipe keeps bytes, not writes. The tutorial gets away with it only because the parent\n' +
-      '  waits for each echo before it writes again.\n');
+    say(
+      '  The pipe keeps bytes, not writes. The tutorial gets away with it only because the parent\n' +
+        '  waits for each echo before it writes again.\n',
+    );
     close(r);
     close(w);
 

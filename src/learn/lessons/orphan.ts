@@ -6,7 +6,7 @@ import { type Lesson } from './common';
 /** This process's ancestors, from /proc/<pid>/stat: the candidates for a subreaper. */
 function ancestors(): number[] {
   const chain: number[] = [];
-  for (let pid = process.pid; pid > 1; ) {
+  for (let pid = process.pid; pid > 1;) {
     pid = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
     chain.push(pid);
   }
@@ -16,7 +16,7 @@ function ancestors(): number[] {
 function readLine(fd: number): string {
   const buf = Buffer.alloc(256);
   let text = '';
-  for (let n; !text.includes('\n') && (n = read(fd, buf)) > 0; ) text += buf.toString('utf8', 0, n);
+  for (let n; !text.includes('\n') && (n = read(fd, buf)) > 0;) text += buf.toString('utf8', 0, n);
   return text.trim();
 }
 
@@ -24,8 +24,10 @@ export const orphan: Lesson = {
   name: 'orphan',
   title: 'When a parent exits first, its child is adopted by pid 1 or the nearest subreaper',
   run(say) {
-    say('The child forks a grandchild and exits. The grandchild reports its parent pid before and after;\n' +
-      'to have no race it waits for a "go" that this process sends only once waitpid says the child is gone.\n');
+    say(
+      'The child forks a grandchild and exits. The grandchild reports its parent pid before and after;\n' +
+        'to have no race it waits for a "go" that this process sends only once waitpid says the child is gone.\n',
+    );
     const [reportR, reportW] = pipe();
     const [goR, goW] = pipe();
     const child = fork(() => {
@@ -50,12 +52,28 @@ export const orphan: Lesson = {
     close(goW);
     const parentAfter = Number(readLine(reportR));
     close(reportR);
-    const comm = fs.existsSync(`/proc/${parentAfter}/comm`) ? fs.readFileSync(`/proc/${parentAfter}/comm`, 'utf8').trim() : '?';
-    const adoptedBy = parentAfter === 1 ? 'init (pid 1)' : ancestors().includes(parentAfter) ? `a subreaper among our ancestors (${comm})` : comm;
-    say(`  grandchild ${grandchild}: parent ${parentBefore} (the child) before; the child exited ${childStatus.exitCode};\n` +
-      `  after: parent ${parentAfter}, ${adoptedBy}.\n`);
-    say('The fix, for a program that must know: a daemon double-forks on purpose; a supervisor calls\n' +
-      'prctl(PR_SET_CHILD_SUBREAPER) to adopt its orphans and wait for them; a child can watch getppid() change.\n');
-    return { childPid: child, parentBefore, parentAfter, adoptedByAncestor: parentAfter === 1 || ancestors().includes(parentAfter) };
+    const comm = fs.existsSync(`/proc/${parentAfter}/comm`)
+      ? fs.readFileSync(`/proc/${parentAfter}/comm`, 'utf8').trim()
+      : '?';
+    const adoptedBy =
+      parentAfter === 1
+        ? 'init (pid 1)'
+        : ancestors().includes(parentAfter)
+          ? `a subreaper among our ancestors (${comm})`
+          : comm;
+    say(
+      `  grandchild ${grandchild}: parent ${parentBefore} (the child) before; the child exited ${childStatus.exitCode};\n` +
+        `  after: parent ${parentAfter}, ${adoptedBy}.\n`,
+    );
+    say(
+      'The fix, for a program that must know: a daemon double-forks on purpose; a supervisor calls\n' +
+        'prctl(PR_SET_CHILD_SUBREAPER) to adopt its orphans and wait for them; a child can watch getppid() change.\n',
+    );
+    return {
+      childPid: child,
+      parentBefore,
+      parentAfter,
+      adoptedByAncestor: parentAfter === 1 || ancestors().includes(parentAfter),
+    };
   },
 };

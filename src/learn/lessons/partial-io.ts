@@ -19,17 +19,19 @@ export const partialIo: Lesson = {
     [r, w] = pipe();
     const writer = fork(() => {
       close(r);
-      for (let done = 0; done < MiB; ) done += write(w, message, done); // the write loop
+      for (let done = 0; done < MiB;) done += write(w, message, done); // the write loop
     });
     close(w);
     const buf = Buffer.alloc(MiB);
     const oneRead = read(r, buf);
     say(`  a single read() returned ${oneRead} bytes: what the pipe held at that moment.\n`);
-    say('The fix: loop until every byte is written, and read until the length you expect (or EOF).\n' +
-      '(A blocking write to a pipe on Linux returns short only when a signal interrupts it after some bytes\n' +
-      'went in; otherwise it waits until all are written. A non-blocking one, as above, returns what fits.)\n');
+    say(
+      'The fix: loop until every byte is written, and read until the length you expect (or EOF).\n' +
+        '(A blocking write to a pipe on Linux returns short only when a signal interrupts it after some bytes\n' +
+        'went in; otherwise it waits until all are written. A non-blocking one, as above, returns what fits.)\n',
+    );
     let total = oneRead;
-    for (let n; (n = read(r, buf, total)) > 0; ) total += n;
+    for (let n; (n = read(r, buf, total)) > 0;) total += n;
     close(r);
     const status = waitBounded(writer, 10_000);
     say(`  the write loop and the read loop moved all ${total} bytes; the writer exited ${status?.exitCode}.\n`);
@@ -43,7 +45,7 @@ export const partialIo: Lesson = {
     const naive: string[] = [];
     const streaming = new TextDecoder();
     let fixed = '';
-    for (let n; (n = read(r, chunk)) > 0; ) {
+    for (let n; (n = read(r, chunk)) > 0;) {
       naive.push(Buffer.from(chunk.subarray(0, n)).toString('utf8'));
       fixed += streaming.decode(chunk.subarray(0, n), { stream: true });
     }

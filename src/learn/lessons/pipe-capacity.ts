@@ -1,6 +1,23 @@
 // Both sides write more than the pipe holds before reading: deadlock.
 import * as fs from 'node:fs';
-import { close, F_GETPIPE_SZ, F_SETPIPE_SZ, fcntl, fork, kill, O_NONBLOCK, pipe, poll, POLLIN, POLLOUT, read, waitpid, write, WUNTRACED, type PollFd } from '../../index';
+import {
+  close,
+  F_GETPIPE_SZ,
+  F_SETPIPE_SZ,
+  fcntl,
+  fork,
+  kill,
+  O_NONBLOCK,
+  pipe,
+  poll,
+  POLLIN,
+  POLLOUT,
+  read,
+  waitpid,
+  write,
+  WUNTRACED,
+  type PollFd,
+} from '../../index';
 import { blockedIn, killAndReap, processState, waitBounded, type Lesson } from './common';
 
 /** Fills a non-blocking pipe (of `size` bytes, if given) until the kernel says EAGAIN: that is its capacity. */
@@ -81,23 +98,29 @@ export const pipeCapacity: Lesson = {
     close(w);
     const maxSize = Number(fs.readFileSync('/proc/sys/fs/pipe-max-size', 'utf8'));
     const raised = measureCapacity(maxSize);
-    say(`A new pipe holds ${reported} bytes (F_GETPIPE_SZ; 16 pages by default on Linux): filling a non-blocking\n` +
-      `one until EAGAIN gives ${capacity}. It is not fixed: F_SETPIPE_SZ raises it, without privileges up to\n` +
-      `/proc/sys/fs/pipe-max-size (${maxSize} here); raised so, the same pipe took ${raised} bytes. Any size can fill.\n`);
+    say(
+      `A new pipe holds ${reported} bytes (F_GETPIPE_SZ; 16 pages by default on Linux): filling a non-blocking\n` +
+        `one until EAGAIN gives ${capacity}. It is not fixed: F_SETPIPE_SZ raises it, without privileges up to\n` +
+        `/proc/sys/fs/pipe-max-size (${maxSize} here); raised so, the same pipe took ${raised} bytes. Any size can fill.\n`,
+    );
     say(`The mistake: two processes each write ${SIZE / 1024} KiB to the other, and only then read.\n`);
     let { pids } = exchange(false);
     const stuck = pids.map((pid) => waitBounded(pid, 700) === null);
     const states = pids.map((pid) => `${processState(pid)} in ${blockedIn(pid)}`);
-    say(`  after 700 ms both are still there: ${states.join(', ')}. Each waits in write() for the other\n` +
-      '  to read, and neither ever will: a deadlock.\n');
+    say(
+      `  after 700 ms both are still there: ${states.join(', ')}. Each waits in write() for the other\n` +
+        '  to read, and neither ever will: a deadlock.\n',
+    );
     // Stopped first, so that neither sees the other die (and an EPIPE) before its own end.
     // kill() returns before the stop takes effect: wait until both are stopped.
     pids.forEach((pid) => kill(pid, 'SIGSTOP'));
     pids.forEach((pid) => waitpid(pid, WUNTRACED));
     pids.forEach(killAndReap);
 
-    say('The fix: non-blocking descriptors and poll(): each side sleeps in poll() until it can read or write,\n' +
-      'then reads whatever has arrived and writes what fits.\n');
+    say(
+      'The fix: non-blocking descriptors and poll(): each side sleeps in poll() until it can read or write,\n' +
+        'then reads whatever has arrived and writes what fits.\n',
+    );
     ({ pids } = exchange(true));
     const statuses = pids.map((pid) => waitBounded(pid, 10_000));
     say(`  both sent and received ${SIZE / 1024} KiB and exited: ${statuses.map((s) => s?.exitCode).join(', ')}.\n`);

@@ -16,16 +16,30 @@ function spawnWith(redirects: [from: number, to: number][], ends: number[], argv
 function readAll(fd: number): string {
   const buf = Buffer.alloc(4096);
   let text = '';
-  for (let n; (n = read(fd, buf)) > 0; ) text += buf.toString('utf8', 0, n);
+  for (let n; (n = read(fd, buf)) > 0;) text += buf.toString('utf8', 0, n);
   return text;
 }
 
 /** Runs ls | wc -l; wc's output comes back through a third pipe. `keepWriteEnd`: the mistake. */
-function lsWc(keepWriteEnd: boolean): { count: string; lsPid: number; wcPid: number; result: number; out: number; w: number } {
+function lsWc(keepWriteEnd: boolean): {
+  count: string;
+  lsPid: number;
+  wcPid: number;
+  result: number;
+  out: number;
+  w: number;
+} {
   const [r, w] = pipe();
   const [out, outW] = pipe();
   const lsPid = spawnWith([[w, 1]], [r, w, out, outW], ['ls']);
-  const wcPid = spawnWith([[r, 0], [outW, 1]], [r, w, out, outW], ['wc', '-l']);
+  const wcPid = spawnWith(
+    [
+      [r, 0],
+      [outW, 1],
+    ],
+    [r, w, out, outW],
+    ['wc', '-l'],
+  );
   close(r);
   close(outW);
   if (!keepWriteEnd) close(w);
@@ -34,32 +48,46 @@ function lsWc(keepWriteEnd: boolean): { count: string; lsPid: number; wcPid: num
 
 export const pipeline: Lesson = {
   name: 'pipeline',
-  title: "ls | wc -l by hand (pipe, fork, dup2, close, execvp), and the hang when the parent keeps a write end",
+  title: 'ls | wc -l by hand (pipe, fork, dup2, close, execvp), and the hang when the parent keeps a write end',
   run(say) {
-    say('A shell runs `ls | wc -l` like this: one pipe; a child makes the write end its fd 1 (dup2) and\n' +
-      'execs ls; another makes the read end its fd 0 and execs wc; every process closes the ends it does\n' +
-      'not use, the parent all of them; then the parent waits for both.\n');
+    say(
+      'A shell runs `ls | wc -l` like this: one pipe; a child makes the write end its fd 1 (dup2) and\n' +
+        'execs ls; another makes the read end its fd 0 and execs wc; every process closes the ends it does\n' +
+        'not use, the parent all of them; then the parent waits for both.\n',
+    );
     const run = lsWc(false);
     const count = readAll(run.out).trim();
     close(run.out);
     const statuses = [waitpid(run.lsPid), waitpid(run.wcPid)].map((s) => s.exitCode);
     const shell = spawnSync('sh', ['-c', 'ls | wc -l'], { encoding: 'utf8' }).stdout.trim();
-    say(`  wc -l printed ${count}; sh -c 'ls | wc -l' in the same directory prints ${shell}. ls and wc exited ${statuses.join(' and ')}.\n`);
+    say(
+      `  wc -l printed ${count}; sh -c 'ls | wc -l' in the same directory prints ${shell}. ls and wc exited ${statuses.join(' and ')}.\n`,
+    );
 
     say('The mistake: the parent forgets to close its copy of the write end.\n');
     const stuck = lsWc(true);
     const lsDone = waitBounded(stuck.lsPid, 5000);
-    const blocked = waitUntil(() => processState(stuck.wcPid) === 'S' && /pipe_read/.test(blockedIn(stuck.wcPid)), 500) &&
+    const blocked =
+      waitUntil(() => processState(stuck.wcPid) === 'S' && /pipe_read/.test(blockedIn(stuck.wcPid)), 500) &&
       waitBounded(stuck.wcPid, 300) === null;
     const state = `${processState(stuck.wcPid)} in ${blockedIn(stuck.wcPid)}`;
-    say(`  ls has exited (${lsDone?.exitCode}), yet 300 ms later /proc/${stuck.wcPid}/stat shows wc in state ${state}:\n` +
-      '  it waits for more input, because a write end (the parent\'s) is still open. It would wait for ever.\n');
+    say(
+      `  ls has exited (${lsDone?.exitCode}), yet 300 ms later /proc/${stuck.wcPid}/stat shows wc in state ${state}:\n` +
+        "  it waits for more input, because a write end (the parent's) is still open. It would wait for ever.\n",
+    );
     say('The fix, here late: the parent closes its write end; wc sees end of file and prints its count.\n');
     close(stuck.w);
     const late = readAll(stuck.out).trim();
     close(stuck.out);
     const wcStatus = waitBounded(stuck.wcPid, 5000) ?? killAndReap(stuck.wcPid);
     say(`  wc -l printed ${late} and exited ${wcStatus.exitCode}.\n`);
-    return { count: Number(count), shellCount: Number(shell), exitCodes: statuses, hungState: blocked ? 'S' : state, lateCount: Number(late), lateExit: wcStatus.exitCode };
+    return {
+      count: Number(count),
+      shellCount: Number(shell),
+      exitCodes: statuses,
+      hungState: blocked ? 'S' : state,
+      lateCount: Number(late),
+      lateExit: wcStatus.exitCode,
+    };
   },
 };

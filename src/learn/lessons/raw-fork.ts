@@ -10,8 +10,10 @@ export const rawFork: Lesson = {
   run(say) {
     const smaps = fs.readFileSync('/proc/self/smaps', 'utf8');
     const marked = smaps.split('\n').filter((l) => l.startsWith('VmFlags:') && / dc( |$)/.test(l)).length;
-    say(`V8 marks its heap MADV_DONTFORK: ${marked} mappings of this process show "dc" in /proc/self/smaps VmFlags.\n` +
-      'fork(2) does not copy such mappings into the child.\n');
+    say(
+      `V8 marks its heap MADV_DONTFORK: ${marked} mappings of this process show "dc" in /proc/self/smaps VmFlags.\n` +
+        'fork(2) does not copy such mappings into the child.\n',
+    );
 
     say('The mistake: fork(2) alone, and the child goes on running JavaScript.\n');
     const bare = native.bareFork();
@@ -20,11 +22,15 @@ export const rawFork: Lesson = {
       _exit(sum);
     }
     const bareStatus = waitBounded(bare, 5000) ?? killAndReap(bare);
-    say(`  the child ${bareStatus.signaled ? `died by ${bareStatus.signal}` : `ended with ${bareStatus.exitCode}`}: ` +
-      'where its heap was, it has holes.\n');
+    say(
+      `  the child ${bareStatus.signaled ? `died by ${bareStatus.signal}` : `ended with ${bareStatus.exitCode}`}: ` +
+        'where its heap was, it has holes.\n',
+    );
 
-    say("The fix, this package's fork(): MADV_DOFORK over those mappings for the fork (and back after),\n" +
-      "V8's worker threads parked, the child's own event loop (uv_loop_fork), exit through _exit(2).\n");
+    say(
+      "The fix, this package's fork(): MADV_DOFORK over those mappings for the fork (and back after),\n" +
+        "V8's worker threads parked, the child's own event loop (uv_loop_fork), exit through _exit(2).\n",
+    );
     const pid = fork(() => {
       const sum = [1, 2, 3].reduce((a, b) => a + b, 0);
       process.exitCode = sum;

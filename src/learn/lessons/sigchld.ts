@@ -52,8 +52,10 @@ export const sigchld: Lesson = {
   name: 'sigchld',
   title: 'Three children exit, one SIGCHLD is pending: standard signals merge, so reap in a WNOHANG loop',
   run(say) {
-    say(`A process blocks SIGCHLD, forks ${CHILDREN} children that exit at once, and reads its pending signals\n` +
-      'in /proc/self/status. (It is itself a child of this one: one thread, so the mask covers it all.)\n');
+    say(
+      `A process blocks SIGCHLD, forks ${CHILDREN} children that exit at once, and reads its pending signals\n` +
+        'in /proc/self/status. (It is itself a child of this one: one thread, so the mask covers it all.)\n',
+    );
     const [r, w] = pipe();
     const pid = fork(() => {
       close(r);
@@ -62,14 +64,18 @@ export const sigchld: Lesson = {
     close(w);
     let text = '';
     const buf = Buffer.alloc(1024);
-    for (let n; (n = read(r, buf)) > 0; ) text += buf.toString('utf8', 0, n);
+    for (let n; (n = read(r, buf)) > 0;) text += buf.toString('utf8', 0, n);
     close(r);
     waitBounded(pid, 5000);
     const seen = JSON.parse(text) as Seen;
-    say(`  all ${CHILDREN} are zombies: ${seen.allZombies}; SIGCHLD pending: ${seen.pendingWhileBlocked}. The kernel keeps one bit per\n` +
-      '  standard signal, not a count: three exits, one pending SIGCHLD, one handler call when it is unblocked.\n');
+    say(
+      `  all ${CHILDREN} are zombies: ${seen.allZombies}; SIGCHLD pending: ${seen.pendingWhileBlocked}. The kernel keeps one bit per\n` +
+        '  standard signal, not a count: three exits, one pending SIGCHLD, one handler call when it is unblocked.\n',
+    );
     say('The mistake: a handler that calls waitpid once per signal.\n');
-    say(`  one waitpid reaped ${seen.reapedOnce}; ${seen.zombiesLeft} zombies are left, and no signal will come for them.\n`);
+    say(
+      `  one waitpid reaped ${seen.reapedOnce}; ${seen.zombiesLeft} zombies are left, and no signal will come for them.\n`,
+    );
     say('The fix: in the handler, loop waitpid(-1, WNOHANG) until it returns 0 (or ECHILD).\n');
     say(`  the loop reaped ${seen.reapedInLoop} more; ${seen.left} left.\n`);
     return { ...seen };

@@ -56,9 +56,11 @@ export const tutorialMyths: Lesson = {
     ]).flat();
     const inOrder = JSON.stringify(lines) === JSON.stringify(expected);
     const oneMessagePerRead = readSizes.every((n) => n === 16 || n === 31);
-    say(`  the same ${lines.length} lines in the same order: ${inOrder}; every read returned exactly one message: ${oneMessagePerRead}.\n` +
-      '  What keeps them in step is that each side blocks in read() until the other has written, and\n' +
-      '  the parent writes the next message only after the echo. The sleep only slows the demo down.\n');
+    say(
+      `  the same ${lines.length} lines in the same order: ${inOrder}; every read returned exactly one message: ${oneMessagePerRead}.\n` +
+        '  What keeps them in step is that each side blocks in read() until the other has written, and\n' +
+        '  the parent writes the next message only after the echo. The sleep only slows the demo down.\n',
+    );
 
     say('Claim 2: "a read with a small buffer loses the rest of the message". Read 4 bytes of 16:\n');
     const [r, w] = pipe();
@@ -71,8 +73,10 @@ export const tutorialMyths: Lesson = {
     while (bytesQueued(r) > 0) rest += small.toString('utf8', 0, read(r, small));
     close(r);
     close(w);
-    say(`  read() returned ${first} bytes ("${firstText}"); FIONREAD then says ${queued} bytes are still queued in the\n` +
-      `  pipe; more reads return them: "${rest}". Nothing is lost, but one read is no longer one message.\n`);
+    say(
+      `  read() returned ${first} bytes ("${firstText}"); FIONREAD then says ${queued} bytes are still queued in the\n` +
+        `  pipe; more reads return them: "${rest}". Nothing is lost, but one read is no longer one message.\n`,
+    );
     say('The fix for the real risk: frame messages (see no-framing) and loop on reads (see partial-io).\n');
     return { inOrder, oneMessagePerRead, firstRead: firstText, queuedAfter: queued, rest };
   },

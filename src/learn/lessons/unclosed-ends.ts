@@ -30,9 +30,13 @@ export const unclosedEnds: Lesson = {
         return false;
       }
     });
-    say(`  the parent wrote and closed its write end; 500 ms later the child is ${stuck ? 'still blocked in read()' : 'done'}.\n`);
-    say(`  /proc/${pid}/fd shows the child holding ${holders.length} descriptors of that pipe (fds ${holders.join(', ')}):\n` +
-      '  its read end, and the write end it never closed.\n');
+    say(
+      `  the parent wrote and closed its write end; 500 ms later the child is ${stuck ? 'still blocked in read()' : 'done'}.\n`,
+    );
+    say(
+      `  /proc/${pid}/fd shows the child holding ${holders.length} descriptors of that pipe (fds ${holders.join(', ')}):\n` +
+        '  its read end, and the write end it never closed.\n',
+    );
     say('  The kernel gives EOF only when no process holds a write end, and the child itself does.\n');
     killAndReap(pid);
 

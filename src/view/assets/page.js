@@ -24,7 +24,9 @@
   };
   // A quick call in a loop carries no snapshot: the last one before it holds.
   const snapshotAt = [];
-  events.forEach((e, i) => { snapshotAt.push(e.snapshot ? e.snapshot : i > 0 ? snapshotAt[i - 1] : null); });
+  events.forEach((e, i) => {
+    snapshotAt.push(e.snapshot ? e.snapshot : i > 0 ? snapshotAt[i - 1] : null);
+  });
   const indexOf = new Map(events.map((e, i) => [e, i]));
   const processesOf = (e) => {
     const snap = e.snapshot || snapshotAt[indexOf.get(e)];
@@ -51,17 +53,28 @@
   const order = [];
   for (const e of events) {
     for (const p of processesOf(e)) {
-      if (!parentOf.has(p.pid)) { parentOf.set(p.pid, p.ppid); order.push(p.pid); }
+      if (!parentOf.has(p.pid)) {
+        parentOf.set(p.pid, p.ppid);
+        order.push(p.pid);
+      }
       if (p.comm !== 'node') comms.set(p.pid, p.comm);
     }
-    if (!parentOf.has(e.pid)) { parentOf.set(e.pid, e.ppid); order.push(e.pid); }
+    if (!parentOf.has(e.pid)) {
+      parentOf.set(e.pid, e.ppid);
+      order.push(e.pid);
+    }
   }
   const roles = new Map([[rec.rootPid, 'parent']]);
   const childrenOf = (pid) => order.filter((c) => c !== pid && parentOf.get(c) === pid);
   const name = (pid, base) => {
     const kids = childrenOf(pid);
     kids.forEach((c, i) => {
-      const role = base === 'parent' ? (kids.length === 1 ? 'child' : `child ${i + 1}`) : `${base}'s child${kids.length === 1 ? '' : ` ${i + 1}`}`;
+      const role =
+        base === 'parent'
+          ? kids.length === 1
+            ? 'child'
+            : `child ${i + 1}`
+          : `${base}'s child${kids.length === 1 ? '' : ` ${i + 1}`}`;
       roles.set(c, role);
       name(c, role);
     });
@@ -88,7 +101,10 @@
     const n = pipeLabels.size;
     pipeLabels.set(inode, LETTERS[n % 26] + (n >= 26 ? String(Math.floor(n / 26)) : ''));
     const names = rec.pipeNames[n];
-    if (names) { endNames.set(`${inode}:read`, names[0]); endNames.set(`${inode}:write`, names[1]); }
+    if (names) {
+      endNames.set(`${inode}:read`, names[0]);
+      endNames.set(`${inode}:write`, names[1]);
+    }
   }
   const fdText = (e, fd) => {
     const inode = pipeOfFd(e, fd);
@@ -100,7 +116,9 @@
 
   // --- A call as text ---------------------------------------------------------
   const starts = new Map();
-  events.forEach((e, i) => { if (e.kind === 'start') starts.set(`${e.pid}:${e.id}`, i); });
+  events.forEach((e, i) => {
+    if (e.kind === 'start') starts.set(`${e.pid}:${e.id}`, i);
+  });
   const startOf = (e) => (e.kind === 'end' ? events[starts.get(`${e.pid}:${e.id}`)] : e) || e;
   /** Data shown in a call: at most this many characters of it. */
   const SHOWN = 40;
@@ -114,11 +132,22 @@
     const a = e.args || [];
     let args;
     switch (e.call) {
-      case 'read': args = `${fdText(s, a[0])}, ${e.kind === 'end' && e.result && e.result.text !== undefined ? bytesText(e.result) : 'buf'}, ${a[3]}`; break;
-      case 'write': args = `${fdText(s, a[0])}, ${bytesText(a[1])}, ${a[3]}`; break;
-      case 'close': case 'dup': case 'bytesQueued': args = fdText(s, a[0]); break;
-      case 'sleep': args = `${a[0]} ms`; break;
-      default: args = a.map((x) => (x && typeof x === 'object' ? bytesText(x) : String(x))).join(', ');
+      case 'read':
+        args = `${fdText(s, a[0])}, ${e.kind === 'end' && e.result && e.result.text !== undefined ? bytesText(e.result) : 'buf'}, ${a[3]}`;
+        break;
+      case 'write':
+        args = `${fdText(s, a[0])}, ${bytesText(a[1])}, ${a[3]}`;
+        break;
+      case 'close':
+      case 'dup':
+      case 'bytesQueued':
+        args = fdText(s, a[0]);
+        break;
+      case 'sleep':
+        args = `${a[0]} ms`;
+        break;
+      default:
+        args = a.map((x) => (x && typeof x === 'object' ? bytesText(x) : String(x))).join(', ');
     }
     return `${e.call}(${args})${e.repeat ? ` ×${e.repeat}` : ''}`;
   }
@@ -136,12 +165,20 @@
   function describe(e) {
     const who = `${roleOf(e.pid)} (pid ${e.pid})`;
     switch (e.kind) {
-      case 'start': return `${who} calls ${callText(e)}`;
-      case 'end': return e.repeat ? `${who}: ${callText(e)} return ${resultText(e)} in all (a loop: ${e.repeat} calls shown as one step)` : `${who}: ${callText(e)} returns ${resultText(e)}`;
-      case 'sample': return `${who} is about to wait: the recorder looks at its children (states from /proc)`;
-      case 'say': return `${who} prints: ${e.text.trim()}`;
-      case 'exit': return e.pid === rec.rootPid ? `${who} ends: the run is over, no process is left` : `${who} ends (${e.text})`;
-      default: return who;
+      case 'start':
+        return `${who} calls ${callText(e)}`;
+      case 'end':
+        return e.repeat
+          ? `${who}: ${callText(e)} return ${resultText(e)} in all (a loop: ${e.repeat} calls shown as one step)`
+          : `${who}: ${callText(e)} returns ${resultText(e)}`;
+      case 'sample':
+        return `${who} is about to wait: the recorder looks at its children (states from /proc)`;
+      case 'say':
+        return `${who} prints: ${e.text.trim()}`;
+      case 'exit':
+        return e.pid === rec.rootPid ? `${who} ends: the run is over, no process is left` : `${who} ends (${e.text})`;
+      default:
+        return who;
     }
   }
 
@@ -161,7 +198,14 @@
   const take = (q, n) => {
     while (n > 0 && q.chunks.length) {
       const c = q.chunks[0];
-      if (c.bytes <= n) { n -= c.bytes; q.chunks.shift(); } else { c.bytes -= n; c.text = c.text.slice(n); n = 0; }
+      if (c.bytes <= n) {
+        n -= c.bytes;
+        q.chunks.shift();
+      } else {
+        c.bytes -= n;
+        c.text = c.text.slice(n);
+        n = 0;
+      }
     }
     for (const w of q.pending.values()) {
       if (n <= 0) break;
@@ -175,10 +219,16 @@
     const q = e.pipe !== undefined ? queueOf(e.pipe) : null;
     if (e.kind === 'start') {
       open.set(key, i);
-      if (e.call === 'write' && q) q.pending.set(key, { text: (e.args[1] && e.args[1].text) || '', bytes: e.args[3], taken: 0 });
+      if (e.call === 'write' && q)
+        q.pending.set(key, { text: (e.args[1] && e.args[1].text) || '', bytes: e.args[3], taken: 0 });
     } else if (e.kind === 'end') {
       open.delete(key); // fork ends in the child too, under the parent's key: nothing to close there
-      const n = typeof e.result === 'number' ? e.result : e.result && typeof e.result === 'object' && 'bytes' in e.result ? e.result.bytes : 0;
+      const n =
+        typeof e.result === 'number'
+          ? e.result
+          : e.result && typeof e.result === 'object' && 'bytes' in e.result
+            ? e.result.bytes
+            : 0;
       if (q && e.call === 'write') {
         const w = q.pending.get(key) || { text: '', taken: 0 };
         q.pending.delete(key);
@@ -186,9 +236,15 @@
       } else if (q && e.call === 'read' && n > 0) take(q, n);
     } else if (e.kind === 'say') said.push({ i, text: e.text });
     // An exited process's calls in progress (a killed writer) end with it.
-    const alive = new Set(processesOf(e).filter((p) => p.state !== 'Z').map((p) => p.pid));
+    const alive = new Set(
+      processesOf(e)
+        .filter((p) => p.state !== 'Z')
+        .map((p) => p.pid),
+    );
     const snap = snapshotAt[i];
-    if (snap) for (const [k, j] of open) if (!alive.has(events[j].pid) && events[j].time < e.time && e.kind !== 'exit') open.delete(k);
+    if (snap)
+      for (const [k, j] of open)
+        if (!alive.has(events[j].pid) && events[j].time < e.time && e.kind !== 'exit') open.delete(k);
     if (e.kind === 'exit' && e.pid === rec.rootPid) open.clear();
     const pipes = {};
     for (const p of (snap && snap.pipes) || []) {
@@ -216,7 +272,8 @@
   const scrubber = $('scrubber');
   scrubber.max = String(Math.max(0, events.length - 1));
   $('title').textContent = rec.title;
-  $('subtitle').textContent = `bidirectional-ipc ${rec.command} · recorded on Linux ${rec.kernel.release}, Node ${rec.kernel.node} · ${events.length} steps over ${events.length ? ms(events[events.length - 1].time) : '0 ms'} · root pid ${rec.rootPid}`;
+  $('subtitle').textContent =
+    `bidirectional-ipc ${rec.command} · recorded on Linux ${rec.kernel.release}, Node ${rec.kernel.node} · ${events.length} steps over ${events.length ? ms(events[events.length - 1].time) : '0 ms'} · root pid ${rec.rootPid}`;
   let index = 0;
 
   function renderProcesses(e, step) {
@@ -224,13 +281,27 @@
     box.replaceChildren();
     const procs = processesOf(e);
     if (procs.length === 0) {
-      box.append(el('p', { class: 'none', id: 'no-processes', text: 'No process is left: every process of the run has exited (and been reaped).' }));
+      box.append(
+        el('p', {
+          class: 'none',
+          id: 'no-processes',
+          text: 'No process is left: every process of the run has exited (and been reaped).',
+        }),
+      );
       return;
     }
     for (const p of procs) {
       const cls = `proc ${roleClass(p.pid)}${p.state === 'Z' ? ' zombie' : ''}`;
-      const art = el('article', { class: cls, 'data-pid': p.pid, 'data-state': p.state, 'data-role': roleOf(p.pid), 'aria-label': `${roleOf(p.pid)}, pid ${p.pid}, state ${p.state}` });
-      art.append(el('h3', {}, `${roleOf(p.pid)} `, el('span', { class: 'who', text: `pid ${p.pid} · parent ${p.ppid}` })));
+      const art = el('article', {
+        class: cls,
+        'data-pid': p.pid,
+        'data-state': p.state,
+        'data-role': roleOf(p.pid),
+        'aria-label': `${roleOf(p.pid)}, pid ${p.pid}, state ${p.state}`,
+      });
+      art.append(
+        el('h3', {}, `${roleOf(p.pid)} `, el('span', { class: 'who', text: `pid ${p.pid} · parent ${p.ppid}` })),
+      );
       const acting = e.pid === p.pid && (e.kind === 'start' || e.kind === 'end');
       let stateText = STATES[p.state] || 'state';
       if (p.state === 'S' && p.wchan && p.wchan !== '0') stateText += ` (in the kernel's ${p.wchan})`;
@@ -240,18 +311,48 @@
         const s = events[j];
         if (s.pid !== p.pid) continue;
         const waited = e.time - s.time;
-        art.append(el('p', { class: 'incall', 'data-call': s.call }, `${callText(s)} in progress for ${waited.toFixed(1)} ms${s.call === 'read' || s.call === 'write' || s.call === 'waitpid' ? ` — ${p.state === 'S' ? 'blocked, waiting' : 'not returned yet'}` : ''}`));
+        art.append(
+          el(
+            'p',
+            { class: 'incall', 'data-call': s.call },
+            `${callText(s)} in progress for ${waited.toFixed(1)} ms${s.call === 'read' || s.call === 'write' || s.call === 'waitpid' ? ` — ${p.state === 'S' ? 'blocked, waiting' : 'not returned yet'}` : ''}`,
+          ),
+        );
       }
       if (p.state === 'Z') {
-        art.append(el('p', { class: 'others', text: 'A zombie holds no descriptors: the kernel closed them all when it exited.' }));
+        art.append(
+          el('p', {
+            class: 'others',
+            text: 'A zombie holds no descriptors: the kernel closed them all when it exited.',
+          }),
+        );
       } else {
-        const table = el('table', { class: 'fds' }, el('caption', { class: 'sr-only', text: `fd table of ${roleOf(p.pid)}` }),
-          el('colgroup', {}, el('col', { class: 'n' }), el('col', { class: 'nm' }), el('col')), el('tr', {}, el('th', { text: 'fd' }), el('th', { text: 'name' }), el('th', { text: 'refers to' })));
+        const table = el(
+          'table',
+          { class: 'fds' },
+          el('caption', { class: 'sr-only', text: `fd table of ${roleOf(p.pid)}` }),
+          el('colgroup', {}, el('col', { class: 'n' }), el('col', { class: 'nm' }), el('col')),
+          el('tr', {}, el('th', { text: 'fd' }), el('th', { text: 'name' }), el('th', { text: 'refers to' })),
+        );
         for (const f of p.fds) {
           const label = pipeLabels.get(f.pipe);
-          const nm = f.pipe !== undefined ? endNames.get(`${f.pipe}:${f.end}`) || '' : ['stdin', 'stdout', 'stderr'][f.fd] || '';
-          const what = label ? `pipe ${label}, ${f.end} end${f.cloexec ? ' · CLOEXEC' : ''}${f.nonblock ? ' · NONBLOCK' : ''}` : f.target;
-          const row = el('tr', { id: label ? `fd-${p.pid}-${f.fd}` : null, 'data-fd': f.fd, 'data-ofd': label ? `${f.pipe}-${f.end}` : null, class: acting && (e.args || [])[0] === f.fd ? 'acting' : null }, el('td', { text: f.fd }), el('td', { text: nm }), el('td', { text: what }));
+          const nm =
+            f.pipe !== undefined ? endNames.get(`${f.pipe}:${f.end}`) || '' : ['stdin', 'stdout', 'stderr'][f.fd] || '';
+          const what = label
+            ? `pipe ${label}, ${f.end} end${f.cloexec ? ' · CLOEXEC' : ''}${f.nonblock ? ' · NONBLOCK' : ''}`
+            : f.target;
+          const row = el(
+            'tr',
+            {
+              id: label ? `fd-${p.pid}-${f.fd}` : null,
+              'data-fd': f.fd,
+              'data-ofd': label ? `${f.pipe}-${f.end}` : null,
+              class: acting && (e.args || [])[0] === f.fd ? 'acting' : null,
+            },
+            el('td', { text: f.fd }),
+            el('td', { text: nm }),
+            el('td', { text: what }),
+          );
           table.append(row);
         }
         art.append(table);
@@ -263,7 +364,8 @@
 
   function holders(procs, inode, end) {
     const out = [];
-    for (const p of procs) for (const f of p.fds) if (f.pipe === inode && f.end === end) out.push(`${roleOf(p.pid)} fd ${f.fd}`);
+    for (const p of procs)
+      for (const f of p.fds) if (f.pipe === inode && f.end === end) out.push(`${roleOf(p.pid)} fd ${f.fd}`);
     return out;
   }
 
@@ -276,41 +378,101 @@
     for (const [inode, label] of pipeLabels) {
       const writers = holders(procs, inode, 'write');
       const readers = holders(procs, inode, 'read');
-      const created = events.findIndex((x) => x.kind === 'end' && x.call === 'pipe' && pipeOfFd(x, (x.result || [])[0]) === inode);
+      const created = events.findIndex(
+        (x) => x.kind === 'end' && x.call === 'pipe' && pipeOfFd(x, (x.result || [])[0]) === inode,
+      );
       if (created > index) continue; // not made yet
       const st = step.pipes[inode] || { queued: 0, text: '', partial: false, kernel: null };
       const cap = step.capacity.get(inode);
       const freed = writers.length === 0 && readers.length === 0;
       if (freed) {
-        pipes.append(el('article', { class: 'pipe freed', 'data-pipe': label, 'data-queued': 0 }, el('h3', { text: `pipe ${label}` }), el('p', { class: 'eof', text: 'freed: no descriptor refers to it any more' })));
+        pipes.append(
+          el(
+            'article',
+            { class: 'pipe freed', 'data-pipe': label, 'data-queued': 0 },
+            el('h3', { text: `pipe ${label}` }),
+            el('p', { class: 'eof', text: 'freed: no descriptor refers to it any more' }),
+          ),
+        );
         continue;
       }
       const wRoles = [...new Set(writers.map((w) => w.replace(/ fd \d+$/, '')))];
       const rRoles = [...new Set(readers.map((w) => w.replace(/ fd \d+$/, '')))];
       const direction = `${wRoles.join(' + ') || 'nobody'} → ${rRoles.join(' + ') || 'nobody'}`;
       const full = cap && st.queued >= cap;
-      const art = el('article', { class: `pipe${full ? ' full' : ''}`, id: `pipe-${label}`, 'data-pipe': label, 'data-inode': inode, 'data-queued': st.queued, 'data-capacity': cap || '', 'data-direction': direction });
+      const art = el('article', {
+        class: `pipe${full ? ' full' : ''}`,
+        id: `pipe-${label}`,
+        'data-pipe': label,
+        'data-inode': inode,
+        'data-queued': st.queued,
+        'data-capacity': cap || '',
+        'data-direction': direction,
+      });
       art.append(el('h3', {}, `pipe ${label} `, el('span', { text: direction })));
       const pct = cap ? Math.min(100, (st.queued / cap) * 100) : 0;
       const fill = el('div', { class: 'fill' });
       fill.style.width = `${st.queued > 0 ? Math.max(pct, 3) : 0}%`;
-      const shown = st.text ? `"${quote(st.text.slice(0, 60))}"${st.partial || st.text.length > 60 ? '…' : ''}` : st.queued > 0 ? `${st.queued} bytes` : 'empty';
-      art.append(el('div', { class: 'tube', role: 'img', 'aria-label': `${st.queued} bytes queued${cap ? ` of ${cap}` : ''}: ${shown}` }, fill, el('span', { class: 'bytes', text: shown })));
-      art.append(el('p', { class: 'queued', text: `${st.queued}${cap ? ` / ${cap}` : ''} bytes queued${full ? ' — full: a blocking write waits' : ''}` }));
-      art.append(el('p', { class: 'ends', text: `write ends open: ${writers.length}${writers.length ? ` (${writers.join(', ')})` : ''} · read ends open: ${readers.length}${readers.length ? ` (${readers.join(', ')})` : ''}` }));
-      art.append(el('p', { class: 'eof', text: writers.length === 0 ? 'No write end is open: a read gets what is queued, then 0 (end of file).' : readers.length === 0 ? 'No read end is open: a write fails with EPIPE.' : `EOF only when all ${writers.length} write end${writers.length > 1 ? 's are' : ' is'} closed.` }));
+      const shown = st.text
+        ? `"${quote(st.text.slice(0, 60))}"${st.partial || st.text.length > 60 ? '…' : ''}`
+        : st.queued > 0
+          ? `${st.queued} bytes`
+          : 'empty';
+      art.append(
+        el(
+          'div',
+          { class: 'tube', role: 'img', 'aria-label': `${st.queued} bytes queued${cap ? ` of ${cap}` : ''}: ${shown}` },
+          fill,
+          el('span', { class: 'bytes', text: shown }),
+        ),
+      );
+      art.append(
+        el('p', {
+          class: 'queued',
+          text: `${st.queued}${cap ? ` / ${cap}` : ''} bytes queued${full ? ' — full: a blocking write waits' : ''}`,
+        }),
+      );
+      art.append(
+        el('p', {
+          class: 'ends',
+          text: `write ends open: ${writers.length}${writers.length ? ` (${writers.join(', ')})` : ''} · read ends open: ${readers.length}${readers.length ? ` (${readers.join(', ')})` : ''}`,
+        }),
+      );
+      art.append(
+        el('p', {
+          class: 'eof',
+          text:
+            writers.length === 0
+              ? 'No write end is open: a read gets what is queued, then 0 (end of file).'
+              : readers.length === 0
+                ? 'No read end is open: a write fails with EPIPE.'
+                : `EOF only when all ${writers.length} write end${writers.length > 1 ? 's are' : ' is'} closed.`,
+        }),
+      );
       if (st.kernel !== null && st.kernel !== undefined && st.kernel !== st.queued) {
-        art.append(el('p', { class: 'eof', text: `(FIONREAD when this step was recorded: ${st.kernel}; the other process had moved on by then)` }));
+        art.append(
+          el('p', {
+            class: 'eof',
+            text: `(FIONREAD when this step was recorded: ${st.kernel}; the other process had moved on by then)`,
+          }),
+        );
       }
       pipes.append(art);
       for (const end of ['read', 'write']) {
         const refs = holders(procs, inode, end);
         if (refs.length === 0) continue;
         const nm = endNames.get(`${inode}:${end}`);
-        ofds.append(el('div', { class: 'ofd', id: `ofd-${inode}-${end}`, 'data-pipe': label, 'data-end': end },
-          el('b', { text: `pipe ${label} ${end} end` }), nm ? ` (${nm})` : '', el('br'),
-          el('span', { class: 'mode', text: end === 'read' ? 'O_RDONLY' : 'O_WRONLY' }),
-          ` · ${refs.length} fd${refs.length > 1 ? 's' : ''}`));
+        ofds.append(
+          el(
+            'div',
+            { class: 'ofd', id: `ofd-${inode}-${end}`, 'data-pipe': label, 'data-end': end },
+            el('b', { text: `pipe ${label} ${end} end` }),
+            nm ? ` (${nm})` : '',
+            el('br'),
+            el('span', { class: 'mode', text: end === 'read' ? 'O_RDONLY' : 'O_WRONLY' }),
+            ` · ${refs.length} fd${refs.length > 1 ? 's' : ''}`,
+          ),
+        );
       }
     }
     if (!pipes.childElementCount) pipes.append(el('p', { class: 'eof', text: 'No pipe yet.' }));
@@ -324,7 +486,15 @@
     const box = grid.getBoundingClientRect();
     layer.setAttribute('viewBox', `0 0 ${box.width} ${box.height}`);
     const defs = svg('defs');
-    const marker = svg('marker', { id: 'arrowhead', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+    const marker = svg('marker', {
+      id: 'arrowhead',
+      viewBox: '0 0 10 10',
+      refX: 9,
+      refY: 5,
+      markerWidth: 7,
+      markerHeight: 7,
+      orient: 'auto-start-reverse',
+    });
     const tip = svg('path', { d: 'M0,0 L10,5 L0,10 z' });
     tip.style.fill = 'var(--muted)';
     marker.append(tip);
@@ -339,7 +509,13 @@
       const x2 = b.left - box.left;
       const y2 = b.top + Math.min(b.height / 2, 14) - box.top;
       const mid = (x1 + x2) / 2;
-      layer.append(svg('path', { d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`, class: cls, 'marker-end': 'url(#arrowhead)' }));
+      layer.append(
+        svg('path', {
+          d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`,
+          class: cls,
+          'marker-end': 'url(#arrowhead)',
+        }),
+      );
     };
     for (const row of grid.querySelectorAll('tr[data-ofd]')) {
       const target = document.getElementById(`ofd-${row.dataset.ofd}`);
@@ -362,10 +538,20 @@
     if (endIndex < 0) {
       // never returned: the bar runs until the process was last seen
       for (let j = events.length - 1; j > i; j--) {
-        if (processesOf(events[j]).some((p) => p.pid === e.pid && p.state !== 'Z')) { last = events[j].time; break; }
+        if (processesOf(events[j]).some((p) => p.pid === e.pid && p.state !== 'Z')) {
+          last = events[j].time;
+          break;
+        }
       }
     }
-    bars.push({ start: i, end: endIndex, pid: e.pid, call: e.call, t1: e.time, t2: endIndex >= 0 ? events[endIndex].time : last });
+    bars.push({
+      start: i,
+      end: endIndex,
+      pid: e.pid,
+      call: e.call,
+      t1: e.time,
+      t2: endIndex >= 0 ? events[endIndex].time : last,
+    });
   });
   const LANE = 24;
   const LEFT = 104;
@@ -400,8 +586,14 @@
         const inProgress = started && (b.end < 0 || b.end > index);
         const tTo = inProgress ? Math.max(current.time, b.t1) : b.t2;
         if (!started) continue;
-        const rect = svg('rect', { x: x(b.t1), y: y + 4, width: Math.max(2, x(tTo) - x(b.t1)), height: LANE - 8, rx: 2,
-          class: `bar${b.call === 'sleep' ? ' sleep' : ''}${inProgress ? ' open' : ' past'}${current.pid === pid && (b.start === index || b.end === index) ? ' current' : ''}` });
+        const rect = svg('rect', {
+          x: x(b.t1),
+          y: y + 4,
+          width: Math.max(2, x(tTo) - x(b.t1)),
+          height: LANE - 8,
+          rx: 2,
+          class: `bar${b.call === 'sleep' ? ' sleep' : ''}${inProgress ? ' open' : ' past'}${current.pid === pid && (b.start === index || b.end === index) ? ' current' : ''}`,
+        });
         const title = svg('title');
         title.textContent = `${callText(events[b.start])}${b.end >= 0 ? ` = ${resultText(events[b.end])}` : ' (never returned)'}`;
         rect.append(title);
@@ -414,7 +606,9 @@
       const px = ((ev.clientX - r.left) / r.width) * width;
       const t = t0 + ((px - LEFT) / (width - LEFT - 10)) * span;
       let best = 0;
-      events.forEach((e, i) => { if (Math.abs(e.time - t) < Math.abs(events[best].time - t)) best = i; });
+      events.forEach((e, i) => {
+        if (Math.abs(e.time - t) < Math.abs(events[best].time - t)) best = i;
+      });
       go(best);
     };
   }
@@ -432,7 +626,12 @@
   function fillPane(pre, lines, here) {
     pre.replaceChildren();
     lines.forEach((line, n) => {
-      const row = el('span', { class: `ln${n + 1 === here ? ' here' : ''}`, 'aria-current': n + 1 === here ? 'true' : null }, el('i', { text: String(n + 1) }), line);
+      const row = el(
+        'span',
+        { class: `ln${n + 1 === here ? ' here' : ''}`, 'aria-current': n + 1 === here ? 'true' : null },
+        el('i', { text: String(n + 1) }),
+        line,
+      );
       pre.append(row);
     });
     const target = pre.querySelector('.here');
@@ -444,7 +643,8 @@
     if (key === frameAt) return;
     frameAt = key;
     const top = frames.find((f) => sources.has(f.file)) || { file: rec.sources[0] && rec.sources[0].path, line: 0 };
-    $('ts-title').textContent = `TypeScript: ${top.file || ''}${top.line ? `, line ${top.line}${top.fn ? ` (${top.fn})` : ''}` : ''}`;
+    $('ts-title').textContent =
+      `TypeScript: ${top.file || ''}${top.line ? `, line ${top.line}${top.fn ? ` (${top.fn})` : ''}` : ''}`;
     fillPane($('ts'), sources.get(top.file) || [], top.line);
     const rustPre = $('rust');
     if (!rec.rust) {
@@ -455,7 +655,8 @@
       return;
     }
     const mapped = frames.map((f) => rec.rustLines[`${f.file}:${f.line}`]).find((n) => n !== undefined);
-    $('rust-title').textContent = `Rust original: ${rec.rust.path}${mapped ? `, line ${mapped}` : ' (no matching line)'}`;
+    $('rust-title').textContent =
+      `Rust original: ${rec.rust.path}${mapped ? `, line ${mapped}` : ' (no matching line)'}`;
     fillPane(rustPre, rec.rust.text.split('\n'), mapped);
   }
 
@@ -463,8 +664,13 @@
     const pre = $('said');
     pre.replaceChildren();
     const all = events.filter((e) => e.kind === 'say');
-    if (all.length === 0) { $('narration').hidden = true; return; }
-    all.forEach((e, n) => pre.append(el('span', { class: n === step.said - 1 ? 'latest' : n >= step.said ? 'later' : null, text: e.text })));
+    if (all.length === 0) {
+      $('narration').hidden = true;
+      return;
+    }
+    all.forEach((e, n) =>
+      pre.append(el('span', { class: n === step.said - 1 ? 'latest' : n >= step.said ? 'later' : null, text: e.text })),
+    );
   }
 
   function render() {
@@ -498,41 +704,93 @@
     play.setAttribute('aria-pressed', 'false');
   }
   function tick() {
-    if (index >= events.length - 1) { stop(); return; }
+    if (index >= events.length - 1) {
+      stop();
+      return;
+    }
     const speed = $('speed').value;
     const gap = speed === 'step' ? 1000 : Math.min(3000, (events[index + 1].time - events[index].time) / Number(speed));
-    timer = setTimeout(() => { go(index + 1); tick(); }, gap);
+    timer = setTimeout(() => {
+      go(index + 1);
+      tick();
+    }, gap);
   }
   function toggle() {
-    if (timer !== null) { stop(); return; }
+    if (timer !== null) {
+      stop();
+      return;
+    }
     if (index >= events.length - 1) go(0);
     play.textContent = '⏸ Pause';
     play.setAttribute('aria-pressed', 'true');
     tick();
   }
   play.addEventListener('click', toggle);
-  $('first').addEventListener('click', () => { stop(); go(0); });
-  $('last').addEventListener('click', () => { stop(); go(events.length - 1); });
-  $('back').addEventListener('click', () => { stop(); go(index - 1); });
-  $('forward').addEventListener('click', () => { stop(); go(index + 1); });
-  scrubber.addEventListener('input', () => { stop(); go(Number(scrubber.value)); });
+  $('first').addEventListener('click', () => {
+    stop();
+    go(0);
+  });
+  $('last').addEventListener('click', () => {
+    stop();
+    go(events.length - 1);
+  });
+  $('back').addEventListener('click', () => {
+    stop();
+    go(index - 1);
+  });
+  $('forward').addEventListener('click', () => {
+    stop();
+    go(index + 1);
+  });
+  scrubber.addEventListener('input', () => {
+    stop();
+    go(Number(scrubber.value));
+  });
   document.addEventListener('keydown', (ev) => {
     const tag = ev.target && ev.target.tagName;
     if (tag === 'SELECT' || tag === 'INPUT' || ev.altKey || ev.ctrlKey || ev.metaKey) return; // their own keys
-    if (ev.key === 'ArrowRight') { stop(); go(index + 1); ev.preventDefault(); }
-    else if (ev.key === 'ArrowLeft') { stop(); go(index - 1); ev.preventDefault(); }
-    else if (ev.key === 'Home') { stop(); go(0); ev.preventDefault(); }
-    else if (ev.key === 'End') { stop(); go(events.length - 1); ev.preventDefault(); }
-    else if (ev.key === ' ' && tag !== 'BUTTON') { toggle(); ev.preventDefault(); }
+    if (ev.key === 'ArrowRight') {
+      stop();
+      go(index + 1);
+      ev.preventDefault();
+    } else if (ev.key === 'ArrowLeft') {
+      stop();
+      go(index - 1);
+      ev.preventDefault();
+    } else if (ev.key === 'Home') {
+      stop();
+      go(0);
+      ev.preventDefault();
+    } else if (ev.key === 'End') {
+      stop();
+      go(events.length - 1);
+      ev.preventDefault();
+    } else if (ev.key === ' ' && tag !== 'BUTTON') {
+      toggle();
+      ev.preventDefault();
+    }
   });
-  window.addEventListener('resize', () => { renderTimeline(); drawArrows(); });
+  window.addEventListener('resize', () => {
+    renderTimeline();
+    drawArrows();
+  });
 
   // For tests and the curious: the steps in brief, and a way to go to one.
   window.ipcView = {
     count: events.length,
-    steps: events.map((e) => ({ kind: e.kind, call: e.call, pid: e.pid, role: roleOf(e.pid), pipe: e.pipe === undefined ? null : pipeLabels.get(e.pipe) || null, result: e.result, text: e.text })),
+    steps: events.map((e) => ({
+      kind: e.kind,
+      call: e.call,
+      pid: e.pid,
+      role: roleOf(e.pid),
+      pipe: e.pipe === undefined ? null : pipeLabels.get(e.pipe) || null,
+      result: e.result,
+      text: e.text,
+    })),
     go,
-    get index() { return index; },
+    get index() {
+      return index;
+    },
   };
   if (events.length) go(0);
 })();
