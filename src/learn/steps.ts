@@ -52,7 +52,12 @@ export function fdTable(pid: number): FdTable {
     if (Number(entry) <= 2) stdio[Number(entry)] = target;
     const m = /^pipe:\[(\d+)\]$/.exec(target);
     if (!m) continue;
-    const info = fs.readFileSync(`/proc/${pid}/fdinfo/${entry}`, 'utf8');
+    let info: string;
+    try {
+      info = fs.readFileSync(`/proc/${pid}/fdinfo/${entry}`, 'utf8');
+    } catch {
+      continue; // closed meanwhile
+    }
     const flags = parseInt(/flags:\s+(\d+)/.exec(info)![1], 8);
     pipes.push({ fd: Number(entry), inode: Number(m[1]), end: (flags & 3) === 0 ? 'read' : 'write' });
   }
