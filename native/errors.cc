@@ -32,9 +32,14 @@ Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
   description[0] = std::tolower(static_cast<unsigned char>(description[0]));
   std::string message = code + ": " + description + ", " + syscall;
   Napi::FunctionReference* error_class = env.GetInstanceData<Napi::FunctionReference>();
-  Napi::Error error = error_class == nullptr
-                          ? Napi::Error::New(env, message)
-                          : Napi::Error(env, error_class->New({Napi::String::New(env, message)}));
+  if (error_class != nullptr) {
+    // SyscallError(message, code, errno, syscall): the class owns its fields.
+    return Napi::Error(
+        env, error_class->New({Napi::String::New(env, message), Napi::String::New(env, code),
+                               Napi::Number::New(env, -err), Napi::String::New(env, syscall)}));
+  }
+  Napi::Error error =
+      Napi::Error::New(env, message);  // before setErrorClass (never, in the package)
   error.Set("errno", Napi::Number::New(env, -err));
   error.Set("code", Napi::String::New(env, code));
   error.Set("syscall", Napi::String::New(env, syscall));

@@ -6,13 +6,25 @@
  * `errno` libuv's negative number (-9 for EBADF), `syscall` the call's name.
  */
 export class SyscallError extends Error {
-  declare code: string;
-  declare errno: number;
-  declare syscall: string;
-  constructor(message: string) {
+  /** The errno name: `'EBADF'`. */
+  readonly code: string;
+  /** libuv's number for it, negative: -9 for EBADF. */
+  readonly errno: number;
+  /** The system call that failed: `'read'`. */
+  readonly syscall: string;
+  /** The addon constructs these (setErrorClass hands it this class once); so may JavaScript. */
+  constructor(message: string, code: string, errno: number, syscall: string) {
     super(message);
     this.name = 'SyscallError';
+    this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
   }
+}
+
+/** Whether `error` is a SyscallError (with errno name `code`, if given): narrowing without casts. */
+export function isSyscallError(error: unknown, code?: string): error is SyscallError {
+  return error instanceof SyscallError && (code === undefined || error.code === code);
 }
 
 /** An Error with one of this package's own `ERR_*` codes (not a system call's, not an argument's). */

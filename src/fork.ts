@@ -4,7 +4,7 @@
 import type { Server, Socket } from 'node:net';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { checkBuiltForThisNode, native } from './native';
-import { invalidType } from './errors';
+import { invalidType, packageError } from './errors';
 import { getpid, getppid, traced, tracing } from './syscalls';
 
 /** Callbacks run around every {@link fork}, like Python's `os.register_at_fork`. */
@@ -64,7 +64,7 @@ function onChildIdle(phase: 'beforeExit' | 'exit'): void {
 
 /** The error of everything a forked child cannot do for want of threads. */
 function noThreads(message: string): Error & { code: string } {
-  return Object.assign(new Error(message), { code: 'ERR_FORKED_CHILD_NO_THREADS' });
+  return packageError('ERR_FORKED_CHILD_NO_THREADS', message);
 }
 
 function rejectInChild(): never {
@@ -208,10 +208,6 @@ function keptFds(options: ForkOptions | undefined): number[] {
   });
 }
 
-function forkError(code: string, message: string): Error & { code: string } {
-  return Object.assign(new Error(message), { code });
-}
-
 /**
  * Creates a child process, a copy of this one. See fork(2).
  *
@@ -272,15 +268,18 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
   const keep = keptFds(options);
   if (!isMainThread) {
     // The child would have this Worker's thread and no main thread at all.
-    throw forkError('ERR_FORK_NOT_MAIN_THREAD', 'fork() must be called from the main thread, not from a Worker');
+    throw packageError('ERR_FORK_NOT_MAIN_THREAD', 'fork() must be called from the main thread, not from a Worker');
   }
   if ((process as unknown as { _exiting?: boolean })._exiting) {
     // The child would go on into Node's teardown, which needs the threads it lacks.
-    throw forkError('ERR_FORK_EXITING', "fork() cannot be called once the process is exiting (in an 'exit' listener)");
+    throw packageError(
+      'ERR_FORK_EXITING',
+      "fork() cannot be called once the process is exiting (in an 'exit' listener)",
+    );
   }
   const pending = native.stdioPendingBytes(keep);
   if (pending > 0) {
-    throw forkError(
+    throw packageError(
       'ERR_FORK_PENDING_OUTPUT',
       `${pending} bytes written to stdout/stderr${keep.length ? ' or a kept socket' : ''} are still ` +
         "queued; forking now would make the child write them again. Wait for the stream's 'drain' event first.",

@@ -41,7 +41,7 @@ export {
 export type { WaitStatus, TraceEvent, Tracer, PollFd, PollResult } from './syscalls';
 export { fork, registerAtFork } from './fork';
 export type { ForkHooks, ForkKeepable, ForkOptions } from './fork';
-export { SyscallError } from './errors';
+export { SyscallError, isSyscallError } from './errors';
 export type { ArgumentError } from './errors';
 export { OwnedFd, PipeReader, PipeWriter, waitExit } from './io';
 export type { PipeStreamOptions } from './io';

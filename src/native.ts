@@ -23,7 +23,7 @@ export interface NativeModule {
   poll(entries: Int32Array, timeoutMs: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
   bytesQueued(fd: number): number;
-  setErrorClass(errorClass: new (message: string) => Error): void;
+  setErrorClass(errorClass: new (message: string, code: string, errno: number, syscall: string) => Error): void;
   /** pthread_sigmask(3) for one signal, for the sigchld lesson: blocks it (true) or unblocks it. */
   lessonBlockSignal(signal: number, block: boolean): void;
   /** fork(2) alone, for the raw-fork lesson: the child cannot run JavaScript. */

@@ -7,6 +7,7 @@ import {
   _exit,
   close,
   fork,
+  isSyscallError,
   O_NONBLOCK,
   pipe,
   read,
@@ -44,7 +45,7 @@ export function inChild(body: (report: (text: string) => void) => void, deadline
         try {
           done += write(writeFd, bytes, done);
         } catch (error) {
-          if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+          if (!isSyscallError(error, 'EAGAIN')) throw error;
           sleep(1);
         }
       }
@@ -75,7 +76,7 @@ export function inChild(body: (report: (text: string) => void) => void, deadline
         else chunks.push(Buffer.from(buffer.subarray(0, n)));
         continue;
       } catch (error) {
-        if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+        if (!isSyscallError(error, 'EAGAIN')) throw error;
       }
     }
     if (!status) {

@@ -21,7 +21,7 @@
 // are not the child's to reap.
 //
 // Man pages: pidfd_open(2), waitpid(2), signal(7) (SIGCHLD), epoll(7).
-import { checkInt } from '../errors';
+import { checkInt, isSyscallError } from '../errors';
 import { registerAtFork } from '../fork';
 import { native } from '../native';
 import { waitpid, WNOHANG, type WaitStatus } from '../syscalls';
@@ -127,7 +127,7 @@ function watch(pid: number, waiter: Waiter, how: ExitWatch): void {
         if (!waiter.check()) setTimeout(() => waiter.check() || watch(pid, waiter, how), retryMs);
       });
     } catch (error) {
-      if ((error as { code?: string }).code !== 'ENOSYS') throw error;
+      if (!isSyscallError(error, 'ENOSYS')) throw error;
       pidfdMissing = true; // Linux < 5.3: SIGCHLD from now on
     }
   }

@@ -7,7 +7,7 @@
 //
 // Man pages: close(2), pipe(2), read(2), write(2), fcntl(2) (F_DUPFD_CLOEXEC).
 import type { Server } from 'node:net';
-import { checkFd, invalidType, SyscallError } from '../errors';
+import { checkFd, invalidType, packageError, SyscallError } from '../errors';
 import { native } from '../native';
 import { close, pipe, read, write } from '../syscalls';
 
@@ -15,11 +15,8 @@ const EBADF = 9; // errno.h; SyscallError's errno is libuv's negative form
 
 /** The error for any use of an OwnedFd after close() or release(). */
 function closedError(fd: number, call: string, how: 'closed' | 'released'): SyscallError {
-  const error = new SyscallError(`EBADF: bad file descriptor, ${call} (descriptor ${fd} was ${how} by its OwnedFd)`);
-  error.code = 'EBADF';
-  error.errno = -EBADF;
-  error.syscall = call;
-  return error;
+  const message = `EBADF: bad file descriptor, ${call} (descriptor ${fd} was ${how} by its OwnedFd)`;
+  return new SyscallError(message, 'EBADF', -EBADF, call);
 }
 
 /** A file descriptor owned by this object: closed once, never used after. */
@@ -54,9 +51,7 @@ export class OwnedFd implements Disposable {
     // uv_fileno() (net.js reads it the same way). Only a listening server has one.
     const handle = (server as unknown as { _handle?: { fd?: unknown } | null })._handle;
     if (!server.listening || typeof handle?.fd !== 'number' || handle.fd < 0) {
-      throw Object.assign(new Error('the server is not listening on a socket of its own'), {
-        code: 'ERR_SERVER_NOT_RUNNING',
-      });
+      throw packageError('ERR_SERVER_NOT_RUNNING', 'the server is not listening on a socket of its own');
     }
     const copy = native.duplicateListener(handle.fd);
     server.close();

@@ -20,7 +20,7 @@
 import { openSync, constants as fsConstants, fstatSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { checkFd, checkInt, invalidType } from '../errors';
+import { checkFd, checkInt, invalidType, packageError } from '../errors';
 import { OwnedFd } from './owned';
 
 /** Options of {@link PipeReader} and {@link PipeWriter}. */
@@ -98,7 +98,7 @@ function nextEvent(stream: Readable | Writable, events: string[]): Promise<strin
 }
 
 function prematureClose(): Error {
-  return Object.assign(new Error('the pipe stream was closed'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+  return packageError('ERR_STREAM_PREMATURE_CLOSE', 'the pipe stream was closed');
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   F_SETPIPE_SZ,
   fcntl,
   fork,
+  isSyscallError,
   kill,
   O_NONBLOCK,
   pipe,
@@ -29,7 +30,7 @@ function measureCapacity(size?: number): number {
   try {
     for (;;) total += write(w, chunk);
   } catch (error) {
-    if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+    if (!isSyscallError(error, 'EAGAIN')) throw error;
   }
   close(r);
   close(w);
@@ -55,7 +56,7 @@ function exchange(polite: boolean): { pids: number[] } {
     }
     // Sleep in poll() until one of the two can move, then move what it can.
     const again = (error: unknown) => {
-      if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+      if (!isSyscallError(error, 'EAGAIN')) throw error;
     };
     while (sent < SIZE || received < SIZE) {
       const wanted: PollFd[] = [];

@@ -1,7 +1,7 @@
 // Three children exit while SIGCHLD is blocked: one signal is left pending, not three.
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
-import { close, fork, pipe, read, waitpid, WNOHANG, write } from '../../index';
+import { close, fork, isSyscallError, pipe, read, waitpid, WNOHANG, write } from '../../index';
 import { native } from '../../native';
 import { processState, waitBounded, waitUntil, type Lesson } from './common';
 
@@ -42,7 +42,7 @@ function observe(): Seen {
   try {
     while (waitpid(-1, WNOHANG).pid !== 0) reapedInLoop++;
   } catch (error) {
-    if ((error as { code?: string }).code !== 'ECHILD') throw error;
+    if (!isSyscallError(error, 'ECHILD')) throw error;
   }
   const left = pids.filter((pid) => fs.existsSync(`/proc/${pid}`)).length;
   return { allZombies, pendingWhileBlocked, reapedOnce, zombiesLeft, reapedInLoop, left };
