@@ -149,5 +149,5 @@ export function fdFlags(fd: number, pid: number | 'self' = 'self'): number {
  */
 export function skipUnless(missing: string[]): string | false {
   if (missing.length === 0 || process.env.CI === 'true') return false;
-  return `needs ${missing.join('; ')}`;
+  return missing.join('; ');
 }
