@@ -26,6 +26,9 @@ import {
 } from '../index';
 import type { FdEntry, ProcessSnapshot, RawEvent, Snapshot, SourceFrame } from './types';
 
+/** This process's name in /proc, which a forked child shares until it execs. */
+const NODE_COMM = fs.readFileSync('/proc/self/comm', 'utf8').trim();
+
 /** How much of the data of one read or write is kept: enough for the tutorial's messages. */
 export const DATA_KEPT = 96;
 /** At most this long, a blocking waitpid's start watches for its child to become a zombie. */
@@ -94,7 +97,11 @@ function readProcess(pid: number): ProcessSnapshot | null {
   }
   // "pid (comm) S ppid ...": comm may hold spaces and parentheses, so split at the last ')'.
   const close = stat.lastIndexOf(')');
-  const comm = stat.slice(stat.indexOf('(') + 1, close);
+  const name = stat.slice(stat.indexOf('(') + 1, close);
+  // A process still running this Node has the recorder's own name ('node', or
+  // 'MainThread' from Node 24 on, which names its main thread); recorded as
+  // 'node' so that only an exec'd program shows its name.
+  const comm = name === NODE_COMM ? 'node' : name;
   const [state, ppid] = stat.slice(close + 2).split(' ');
   let wchan = '';
   try {
