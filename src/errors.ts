@@ -44,6 +44,11 @@ function argumentError(Kind: typeof TypeError | typeof RangeError, code: string,
   return error;
 }
 
+/** A TypeError with a Node `ERR_*` code, for a bad argument no helper below describes. */
+export function invalidArgument(code: string, message: string): ArgumentError {
+  return argumentError(TypeError, code, message);
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;

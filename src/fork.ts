@@ -4,7 +4,7 @@
 import type { Server, Socket } from 'node:net';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { checkBuiltForThisNode, native } from './native';
-import { invalidType, packageError } from './errors';
+import { invalidArgument, invalidType, packageError } from './errors';
 import { getpid, getppid, traced, tracing } from './syscalls';
 
 /** Callbacks run around every {@link fork}, like Python's `os.register_at_fork`. */
@@ -196,12 +196,10 @@ function keptFds(options: ForkOptions | undefined): number[] {
   return keep.map((entry: unknown, i) => {
     const fd = typeof entry === 'number' ? entry : (entry as { _handle?: { fd?: unknown } | null } | null)?._handle?.fd;
     if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
-      throw Object.assign(
-        new TypeError(
-          `The "options.keep[${i}]" argument must be a listening net.Server, a connected ` +
-            `net.Socket or a descriptor number; it has no open descriptor`,
-        ),
-        { code: 'ERR_INVALID_ARG_VALUE' },
+      throw invalidArgument(
+        'ERR_INVALID_ARG_VALUE',
+        `The "options.keep[${i}]" argument must be a listening net.Server, a connected ` +
+          `net.Socket or a descriptor number; it has no open descriptor`,
       );
     }
     return fd;

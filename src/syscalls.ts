@@ -12,7 +12,7 @@
 // former). Pass O_CLOEXEC to keep them out of programs that a child_process
 // spawns (Python's PEP 446 default); fork() copies every descriptor either way.
 import { constants as osConstants } from 'node:os';
-import { checkFd, checkInt, invalidType, outOfRange, SyscallError } from './errors';
+import { checkFd, checkInt, invalidArgument, invalidType, outOfRange, SyscallError } from './errors';
 import { native } from './native';
 
 native.setErrorClass(SyscallError);
@@ -418,9 +418,9 @@ export function execvp(file: string, args: readonly string[]): never {
   });
   for (const [name, value] of [['file', file], ...args.map((a, i) => [`args[${i}]`, a])]) {
     if (value.includes('\0')) {
-      throw Object.assign(
-        new TypeError(`The "${name}" argument must be a string without null bytes. Received '${value}'`),
-        { code: 'ERR_INVALID_ARG_VALUE' },
+      throw invalidArgument(
+        'ERR_INVALID_ARG_VALUE',
+        `The "${name}" argument must be a string without null bytes. Received '${value}'`,
       );
     }
   }
@@ -434,7 +434,7 @@ function signalNumber(signal: unknown): number {
   if (typeof signal === 'string') {
     const n = (osConstants.signals as Record<string, number>)[signal];
     if (n === undefined) {
-      throw Object.assign(new TypeError(`Unknown signal: ${signal}`), { code: 'ERR_UNKNOWN_SIGNAL' });
+      throw invalidArgument('ERR_UNKNOWN_SIGNAL', `Unknown signal: ${signal}`);
     }
     return n;
   }

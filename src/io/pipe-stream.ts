@@ -20,7 +20,7 @@
 import { openSync, constants as fsConstants, fstatSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { checkFd, checkInt, invalidType, packageError } from '../errors';
+import { checkFd, checkInt, invalidArgument, invalidType, packageError } from '../errors';
 import { OwnedFd } from './owned';
 
 /** Options of {@link PipeReader} and {@link PipeWriter}. */
@@ -47,17 +47,13 @@ function openPrivate(source: number | OwnedFd, direction: Direction): number {
   }
   const fd = typeof source === 'number' ? checkFd(source) : source.fd;
   if (!fstatSync(fd).isFIFO()) {
-    throw Object.assign(new TypeError(`descriptor ${fd} is not a pipe; use net.Socket for sockets`), {
-      code: 'ERR_INVALID_FD_TYPE',
-    });
+    throw invalidArgument('ERR_INVALID_FD_TYPE', `descriptor ${fd} is not a pipe; use net.Socket for sockets`);
   }
   const mode = accessMode(fd);
   const wanted = direction === 'read' ? fsConstants.O_RDONLY : fsConstants.O_WRONLY;
   if (mode !== wanted && mode !== fsConstants.O_RDWR) {
     const end = direction === 'read' ? 'read' : 'write';
-    throw Object.assign(new TypeError(`descriptor ${fd} is not the ${end} end of a pipe`), {
-      code: 'ERR_INVALID_FD_TYPE',
-    });
+    throw invalidArgument('ERR_INVALID_FD_TYPE', `descriptor ${fd} is not the ${end} end of a pipe`);
   }
   // O_NONBLOCK: opening a pipe for reading would otherwise wait for a writer;
   // for writing with no reader left it fails at once with ENXIO. libuv adds
