@@ -88,7 +88,8 @@ export function parseStrace(text: string): TracedCall[] {
         calls.push({
           tid,
           name: head.slice(0, head.indexOf('(')),
-          args: splitArgs(head.slice(head.indexOf('(') + 1, -1)),
+          // Cut short, the call has no closing parenthesis: `exit_group(0 <unfinished ...>`.
+          args: splitArgs(head.slice(head.indexOf('(') + 1).replace(/\)$/, '')),
           result: 0,
           error: null,
           returned: '?',
