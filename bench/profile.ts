@@ -11,7 +11,7 @@ import { inflate } from './inflate';
 
 const REPEAT = 15;
 const phases = require('../../bench/build/Release/bench_fork_phases.node') as {
-  phasedFork(onChildIdle: (phase: string) => void, ...rest: unknown[]): number | Record<string, number>;
+  phasedFork(keepFds?: number[]): number | Record<string, number>;
   mark(slot: number): void;
   reap(pid: number): Record<string, number> & { childJs: number[] };
   smapsSeconds(): { seconds: number; regions: number };
@@ -26,7 +26,7 @@ function profile(mb: number): [string, number][] {
   const rows: Record<string, number[]> = {};
   const add = (name: string, value: number) => (rows[name] ??= []).push(value);
   for (let i = 0; i < REPEAT; i++) {
-    const p = phases.phasedFork(() => process.exit(0));
+    const p = phases.phasedFork();
     if (typeof p === 'number') {
       // The child: its first JavaScript after the native call, a line, the exit.
       phases.mark(0);

@@ -65,11 +65,9 @@ constexpr int kSetupFailed = 70;
 constexpr int kNoSuchPid = INT_MAX;
 
 struct Child {
-  napi_env env;
+  node::Environment* node_env;
   v8::Isolate* isolate;
   node::MultiIsolatePlatform* platform;
-  Napi::FunctionReference on_idle;
-  Napi::AsyncContext* async_context;
   uv_prepare_t idle_check;
   // Requests counted in loop->active_reqs at the fork that never finish in
   // the child (thread-pool work of the parent, writes on detached handles).
@@ -103,18 +101,6 @@ bool LoopIdle(uv_loop_t* loop) {
          loop->closing_handles == nullptr && QueueEmpty(&loop->pending_queue);
 }
 
-// Calls the TypeScript side with "beforeExit" or "exit", the way Node would.
-void CallOnIdle(const char* phase) {
-  Napi::Env env(child->env);
-  Napi::HandleScope scope(env);
-  try {
-    child->on_idle.MakeCallback(env.Global(), {Napi::String::New(env, phase)},
-                                *child->async_context);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
-  }
-}
-
 void OnPrepare(uv_prepare_t* handle) {
   uv_loop_t* loop = handle->loop;
   // A kept handle's request can still finish here; never count below it.
@@ -129,9 +115,16 @@ void OnPrepare(uv_prepare_t* handle) {
     if (!child->platform->FlushForegroundTasks(child->isolate)) break;
   }
   if (!LoopIdle(loop)) return;
-  CallOnIdle("beforeExit");
-  if (!LoopIdle(loop)) return;  // a beforeExit listener scheduled more work
-  CallOnIdle("exit");           // ends the process
+  // From here on, Node's own natural end (node.h, SpinEventLoop's steps 4 and
+  // 6): 'beforeExit'; if it scheduled nothing, 'exit', in which Node 22 and
+  // later also give status 13 to an unsettled top-level await
+  // (src/api/hooks.cc EmitProcessExitInternal). A listener that throws ends
+  // the process as an uncaught exception, through the exit handler below.
+  if (node::EmitProcessBeforeExit(child->node_env).IsNothing()) return;
+  if (!LoopIdle(loop)) return;
+  int code = node::EmitProcessExit(child->node_env).FromMaybe(kSetupFailed);
+  fflush(nullptr);
+  _exit(code);
 }
 
 // Gives the child a file description of its own for a pipe on `fd`, so that
@@ -270,7 +263,7 @@ void DetachInherited(uv_loop_t* loop, const std::vector<int>& keep_fds) {
 }  // namespace
 
 void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePlatform* platform,
-                Napi::Function on_idle, const std::vector<int>& keep_fds) {
+                const std::vector<int>& keep_fds) {
   uv_loop_t* loop;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) Die("napi_get_uv_event_loop", EINVAL);
   // fork.cc held this mutex across fork(2) so that no pool thread was half-way
@@ -294,15 +287,13 @@ void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePla
 
   if (child == nullptr) {
     child = new Child();
-    child->env = env;
+    child->node_env = node_env;
     child->isolate = v8::Isolate::GetCurrent();
     child->platform = platform;
-    child->async_context = new Napi::AsyncContext(Napi::Env(env), "bidirectional-ipc:child");
     uv_prepare_init(loop, &child->idle_check);
     uv_prepare_start(&child->idle_check, OnPrepare);
   }
   // A child of a child keeps the prepare handle it inherited.
-  child->on_idle = Napi::Persistent(on_idle);
   child->inherited_reqs = loop->active_reqs.count;
 }
 

@@ -13,7 +13,7 @@ namespace ipc {
 // with every signal blocked; `keep_fds` are the descriptors whose handles stay
 // live in the child (a prefork server's listening socket).
 void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePlatform* platform,
-                Napi::Function on_idle, const std::vector<int>& keep_fds);
+                const std::vector<int>& keep_fds);
 
 // Bytes queued on the stream handles whose descriptor is one of `fds`.
 size_t QueuedWriteBytes(uv_loop_t* loop, const std::vector<int>& fds);

@@ -83,16 +83,13 @@ uv_loop_t* LoopOf(Napi::Env env) {
 
 }  // namespace
 
-// fork(onChildIdle, keepFds = []): the child's pid in the parent, 0 in the child.
-// onChildIdle("beforeExit" | "exit") is called in the child when its loop runs
-// dry; the handles on keepFds stay live in the child, every other inherited
-// I/O handle is detached there (child.cc).
+// fork(keepFds = []): the child's pid in the parent, 0 in the child. The
+// handles on keepFds stay live in the child, every other inherited I/O handle
+// is detached there; when the child's loop runs dry it ends as Node would
+// (child.cc).
 Napi::Value Fork(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsFunction()) {
-    throw Napi::TypeError::New(env, "onChildIdle must be a function");
-  }
-  std::vector<int> keep_fds = FdListArg(info, 1, "keepFds");
+  std::vector<int> keep_fds = FdListArg(info, 0, "keepFds");
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   node::Environment* node_env = node::GetCurrentEnvironment(isolate->GetCurrentContext());
   node::MultiIsolatePlatform* platform = node::GetMultiIsolatePlatform(node_env);
@@ -121,7 +118,7 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
 
   if (pid == 0) {
     parked.Abandon();
-    SetUpChild(env, node_env, platform, info[0].As<Napi::Function>(), keep_fds);
+    SetUpChild(env, node_env, platform, keep_fds);
     FORK_PHASE("set_up");
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     return Napi::Number::New(env, 0);

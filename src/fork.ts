@@ -48,20 +48,6 @@ function handleOf(stream: NodeJS.WriteStream): StreamHandle | undefined {
   return (stream as unknown as { _handle?: StreamHandle })._handle;
 }
 
-/** Called by the addon in the child when its event loop has nothing left. */
-function onChildIdle(phase: 'beforeExit' | 'exit'): void {
-  if (phase === 'beforeExit') {
-    process.emit('beforeExit', Number(process.exitCode ?? 0));
-  } else {
-    // Node's own natural end (EmitProcessExitInternal), not process.exit():
-    // process.exit() removes the listener with which an ES module's unsettled
-    // top-level await sets exit code 13 (lib/internal/modules/run_main.js).
-    (process as unknown as { _exiting: boolean })._exiting = true;
-    process.emit('exit', Number(process.exitCode ?? 0));
-    native._exit(Number(process.exitCode ?? 0) | 0);
-  }
-}
-
 /** The error of everything a forked child cannot do for want of threads. */
 function noThreads(message: string): Error & { code: string } {
   return packageError('ERR_FORKED_CHILD_NO_THREADS', message);
@@ -284,7 +270,7 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
     );
   }
   for (let i = hooks.length - 1; i >= 0; i--) hooks[i].before?.();
-  const pid = tracing() ? traced('fork', [], () => native.fork(onChildIdle, keep)) : native.fork(onChildIdle, keep);
+  const pid = tracing() ? traced('fork', [], () => native.fork(keep)) : native.fork(keep);
   if (pid === 0) {
     setUpChild();
     for (const hook of [...hooks]) hook.afterInChild?.();

@@ -6,7 +6,7 @@ import { packageError } from './errors';
 /** The addon as built from native/, before any argument validation. */
 export interface NativeModule {
   pipe(flags: number): [number, number];
-  fork(onChildIdle: (phase: 'beforeExit' | 'exit') => void, keepFds?: number[]): number;
+  fork(keepFds?: number[]): number;
   read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   write(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   close(fd: number): void;

@@ -168,13 +168,7 @@ describe('a missing /proc', () => {
 });
 
 describe('an ES-module child', () => {
-  // Node 20 sets status 13 from an 'exit' listener (lib/internal/modules/run_main.js),
-  // which the child's natural end now emits; Node 22 and later decide it after their own
-  // loop ends, which a forked child never reaches. Not handled yet there (docs/fork.md, Limits).
-  const major = Number(process.versions.node.split('.')[0]);
-  const skip =
-    major >= 22 ? 'Node 22+ decides status 13 after its own loop: not handled yet (docs/fork.md, Limits)' : false;
-  it('with an unsettled top-level await ends with status 13, as Node does', { skip }, () => {
+  it('with an unsettled top-level await ends with status 13, as Node does', () => {
     const program = path.join(__dirname, '..', '..', 'test', 'fixtures', 'tla.mjs');
     const run = spawnSync(process.execPath, [program, require.resolve('../src/index')], {
       encoding: 'utf8',

@@ -62,7 +62,7 @@ void ipc::ForkPhase(const char* name) {
 
 namespace {
 
-// phasedFork(onChildIdle): the package's own Fork (native/fork.cc), with its
+// phasedFork(keepFds): the package's own Fork (native/fork.cc), with its
 // phase marks; in the parent {pid, marks...} in seconds (CLOCK_MONOTONIC) and
 // counts, in the child 0.
 Napi::Value PhasedFork(const Napi::CallbackInfo& info) {
