@@ -1,7 +1,8 @@
 // fork() inside Node: each point of the child's viability, bounded in time.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as ipc from '../src/index';
 import { native } from '../src/native';
 import { inChild, runFixture, runFixturePiped } from './helpers';
@@ -37,13 +38,18 @@ describe('the forked child runs JavaScript', () => {
         allocated += 2 ** 16 * 8;
         if (kept.length > 32) kept = [];
       }
-      report(JSON.stringify({ allocated, used: getHeapStatistics().used_heap_size }));
+      // When V8 runs its next full collection is its own choice (it may leave
+      // hundreds of MB of garbage); a full collection asked for now must finish
+      // in the child, on its one thread, and leave only what is still kept.
+      setFlagsFromString('--expose-gc');
+      (runInNewContext('gc') as () => void)();
+      report(JSON.stringify({ allocated, used: getHeapStatistics().used_heap_size, kept: kept.length }));
     }, 60_000);
     assert.equal(child.timedOut, false, 'the child finished');
     assert.equal(child.status.exitCode, 0, child.report);
     const { allocated, used } = JSON.parse(child.report);
     assert.ok(allocated >= 512 * 2 ** 20);
-    assert.ok(used < 200 * 2 ** 20, `heap in use after the churn: ${used} bytes`);
+    assert.ok(used < 128 * 2 ** 20, `heap in use after a full collection: ${used} bytes`);
   });
 
   it('timers, immediates, promises, async fs (the thread pool) and console.log work', () => {

@@ -633,7 +633,8 @@ describe('bad arguments never reach the kernel', () => {
     assert.throws(() => native.read(0, Buffer.alloc(1), 0, 2), RangeError);
     assert.throws(() => native.write(-1, Buffer.alloc(1), 0, 1), RangeError);
     assert.throws(() => native.pipe(), TypeError);
-    assert.throws(() => native.fork(), TypeError);
+    assert.throws(() => native.fork('x'), TypeError);
+    assert.throws(() => native.fork([-1]), TypeError);
     assert.throws(() => native.waitpid(0.5, 0), RangeError);
   });
 });
