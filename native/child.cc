@@ -254,6 +254,26 @@ int InertSocket() {
   return ends[0];
 }
 
+// What a Pipe's setBlocking(true) does (Node's stream_wrap.cc), for the
+// stdout/stderr streams the parent had already created. Their descriptor now
+// names a blocking file description (ReopenPipe), so a write finishes in the
+// kernel; the flag also makes libuv finish a write that a signal cut short
+// instead of queuing the rest for a loop turn that _exit(2) may not give. A
+// stream first created in the child gets the same from fork.ts.
+void BlockStdioStreams(uv_loop_t* loop) {
+  uv_walk(
+      loop,
+      [](uv_handle_t* h, void*) {
+        if (h->type != UV_NAMED_PIPE) return;
+        uv_os_fd_t fd;
+        if (uv_fileno(h, &fd) != 0) return;
+        if (std::find(reopened_stdio.begin(), reopened_stdio.end(), fd) == reopened_stdio.end())
+          return;
+        uv_stream_set_blocking(reinterpret_cast<uv_stream_t*>(h), 1);
+      },
+      nullptr);
+}
+
 void DetachInherited(uv_loop_t* loop, const std::vector<int>& keep_fds) {
   Detach detach{&keep_fds, InertSocket()};
   uv_walk(loop, DetachHandle, &detach);
@@ -279,6 +299,7 @@ void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePla
   for (int fd : {1, 2}) {
     if (ReopenPipe(fd)) reopened_stdio.push_back(fd);
   }
+  BlockStdioStreams(loop);
 
   node::SetProcessExitHandler(node_env, [](node::Environment*, int code) {
     fflush(nullptr);

@@ -102,6 +102,25 @@ function setUpChildWorkers(): void {
   }
 }
 
+/** Wraps process[name]'s lazy getter so that the stream, once made, writes blocking. */
+function blockWhenCreated(name: 'stdout' | 'stderr'): void {
+  const lazy = Object.getOwnPropertyDescriptor(process, name);
+  if (lazy?.get === undefined || !lazy.configurable) return;
+  const get = lazy.get;
+  let blocked = false;
+  Object.defineProperty(process, name, {
+    ...lazy,
+    get() {
+      const stream = get.call(process) as NodeJS.WriteStream;
+      if (!blocked) {
+        blocked = true;
+        handleOf(stream)?.setBlocking?.(true);
+      }
+      return stream;
+    },
+  });
+}
+
 function setUpChild(): void {
   Object.defineProperty(process, 'pid', { value: getpid(), enumerable: true, configurable: true });
   Object.defineProperty(process, 'ppid', {
@@ -115,10 +134,10 @@ function setUpChild(): void {
   (process as unknown as { reallyExit: (code: number) => void }).reallyExit = (code) => native._exit(Number(code) | 0);
   // The addon gave these pipes a file description of the child's own, so
   // blocking writes here leave the parent's non-blocking one as it was, and
-  // nothing is left queued when the child calls _exit.
-  for (const fd of native.childStdioReopened()) {
-    handleOf(fd === 1 ? process.stdout : process.stderr)?.setBlocking?.(true);
-  }
+  // nothing is left queued when the child calls _exit. It made the streams
+  // the parent had created blocking; one the child creates is made blocking
+  // when first used (creating it now would cost every child ~2 ms).
+  for (const fd of native.childStdioReopened()) blockWhenCreated(fd === 1 ? 'stdout' : 'stderr');
   const wasm = (globalThis as unknown as { WebAssembly: Record<string, unknown> }).WebAssembly;
   const { instantiate, Module } = wasm as {
     instantiate: (module: unknown, imports?: unknown) => Promise<unknown>;

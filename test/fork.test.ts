@@ -108,8 +108,13 @@ describe('leaving the child', () => {
   for (const [mode, code] of [
     ['big', 0],
     ['bigexit', 3],
+    ['big-opened', 0],
+    ['bigexit-opened', 3],
   ] as const) {
-    it(`1 MiB printed into a slow pipe arrives whole (${mode === 'big' ? 'natural end' : 'process.exit'})`, () => {
+    const how = `${mode.startsWith('bigexit') ? 'process.exit' : 'natural end'}, stdout ${
+      mode.endsWith('-opened') ? 'created by the parent' : 'created in the child'
+    }`;
+    it(`1 MiB printed into a slow pipe arrives whole (${how})`, () => {
       const run = runFixturePiped('child', mode, '(sleep 1; wc -c)');
       assert.equal(run.stdout.trim(), String(2 ** 20));
       assert.equal(childStatus(run.stderr).exitCode, code);
