@@ -9,7 +9,8 @@ import { CLI, skipUnless } from './helpers';
 
 // A trace as `strace -f -qq -s 256` prints it, trimmed: a runtime thread (101),
 // calls cut in two by other processes' lines, a descriptor number reused after
-// the tutorial closed it, an exit_group cut short by another process's line.
+// the tutorial closed it, an exit_group cut short by another process's line, a runtime's sleep after the
+// child is reaped.
 const RECORDED = `100 execve("/bin/demo", ["demo"], 0x7ffc /* 3 vars */) = 0
 100 pipe2([3, 4], O_CLOEXEC)          = 0
 100 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, child_tid=0x7f, parent_tid=0x7f, exit_signal=0, stack=0x7f, stack_size=0x7ff, tls=0x7f} => {parent_tid=[101]}, 88) = 101
@@ -45,6 +46,7 @@ const RECORDED = `100 execve("/bin/demo", ["demo"], 0x7ffc /* 3 vars */) = 0
 100 close(8)                          = 0
 100 wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 102
 100 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=102, si_uid=0, si_status=0, si_utime=0, si_stime=0} ---
+100 clock_nanosleep(CLOCK_REALTIME, 0, {tv_sec=0, tv_nsec=1000000}, NULL) = 0
 100 exit_group(0)                     = ?
 `;
 
@@ -107,10 +109,10 @@ describe('the strace normaliser', () => {
     );
   });
 
-  it("counts everything else as the runtime's: other threads, O_CLOEXEC pipes, reused descriptor numbers", () => {
+  it("counts everything else as the runtime's: other threads, O_CLOEXEC pipes, reused descriptor numbers, a sleep after the wait", () => {
     const trace = tutorialCalls(parseStrace(RECORDED), 100);
     const parent = Object.fromEntries(trace.runtime.parent);
-    assert.deepEqual(parent, { execve: 1, pipe2: 1, clone3: 1, futex: 1, read: 1 });
+    assert.deepEqual(parent, { execve: 1, pipe2: 1, clone3: 1, futex: 1, read: 1, clock_nanosleep: 1 });
     const child = Object.fromEntries(trace.runtime.child);
     assert.deepEqual(child, { madvise: 1, openat: 1, read: 1 });
   });

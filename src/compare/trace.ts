@@ -177,9 +177,10 @@ function sleepText(call: TracedCall): string {
  * Picks the tutorial's calls out of a whole-program trace: from the first
  * `pipe`/`pipe2(…, 0)` of the main thread on, the pipes, the fork, sleeps,
  * waits and the exit, and the reads, writes and closes on the tutorial's four
- * descriptors and on stdout. Calls of other threads, and calls on other
- * descriptors (even ones that reuse a closed tutorial number), are the
- * runtime's.
+ * descriptors and on stdout. Calls of other threads, calls on other
+ * descriptors (even ones that reuse a closed tutorial number), and the
+ * parent's calls between reaping the child and exit_group (Node 26 sleeps
+ * 1 and 2 ms there while its platform shuts down) are the runtime's.
  */
 export function tutorialCalls(calls: TracedCall[], rootPid: number): TutorialTrace {
   const owner = processOf(calls, rootPid);
@@ -192,6 +193,7 @@ export function tutorialCalls(calls: TracedCall[], rootPid: number): TutorialTra
   };
   const roles = { parent: new Map<number, string>(), child: new Map<number, string>() };
   let started = false;
+  let reaped = false; // the parent has waited for the child: its part is over but for the exit
   let pipes = 0;
   const name = (pid: number | null) => (pid === rootPid ? 'parent' : pid === trace.childPid ? 'child' : String(pid));
 
@@ -207,7 +209,7 @@ export function tutorialCalls(calls: TracedCall[], rootPid: number): TutorialTra
     if (!started && side === 'parent' && mainThread && /^pipe2?$/.test(call.name)) {
       started = call.name === 'pipe' || call.args[1] === '0';
     }
-    if (started && mainThread) {
+    if (started && mainThread && (!reaped || side !== 'parent' || call.name === 'exit_group')) {
       if (/^pipe2?$/.test(call.name) && side === 'parent' && pipes < 2 && call.result === 0) {
         const fds = /\[(\d+), (\d+)\]/.exec(call.args[0]);
         if (fds) {
@@ -233,6 +235,7 @@ export function tutorialCalls(calls: TracedCall[], rootPid: number): TutorialTra
         text = sleepText(call);
       } else if (WAIT_CALLS.has(call.name)) {
         text = `wait4(-1) = ${call.error ?? name(call.result)}`;
+        reaped ||= side === 'parent' && call.result === trace.childPid;
       } else if (call.name === 'exit_group') {
         text = `exit_group(${call.args[0]})`;
       }
