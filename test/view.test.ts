@@ -11,10 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
 import { loadRecording } from '../src/view/recording';
 import type { Recording } from '../src/view/types';
-import { runCli } from './helpers';
+import { runCli, skipUnless } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
-const NEEDS_CHROMIUM = fs.existsSync(CHROMIUM) ? false : 'needs chromium (apt-get install chromium)';
+const NEEDS_CHROMIUM = skipUnless(fs.existsSync(CHROMIUM) ? [] : ['chromium is not installed: `apt-get install chromium`']);
 /** The flags without which Chromium here tries (and fails) to reach the network on its own. */
 const CHROMIUM_ARGS = [
   '--headless',
