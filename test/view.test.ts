@@ -14,7 +14,9 @@ import type { Recording } from '../src/view/types';
 import { runCli, skipUnless } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
-const NEEDS_CHROMIUM = skipUnless(fs.existsSync(CHROMIUM) ? [] : ['chromium is not installed: `apt-get install chromium`']);
+const NEEDS_CHROMIUM = skipUnless(
+  fs.existsSync(CHROMIUM) ? [] : ['chromium is not installed: `apt-get install chromium`'],
+);
 /** The flags without which Chromium here tries (and fails) to reach the network on its own. */
 const CHROMIUM_ARGS = [
   '--headless',
