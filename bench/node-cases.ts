@@ -7,6 +7,7 @@
 import { fork as cpFork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { _exit, close, fork, pipe, read, waitpid, write } from '../src/index';
+import { readFull, writeAll } from '../src/internal/io-loops';
 import { inflate } from './inflate';
 
 const [kind, sizeArg, repeatArg] = process.argv.slice(2);
@@ -25,20 +26,6 @@ const fsIo: Io = {
   write: (fd, buf, offset = 0) => fs.writeSync(fd, buf, offset, buf.length - offset),
 };
 
-function readExact(io: Io, fd: number, buf: Uint8Array): number {
-  let got = 0;
-  while (got < buf.length) {
-    const n = io.read(fd, buf, got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got;
-}
-
-function writeAll(io: Io, fd: number, buf: Uint8Array): void {
-  for (let done = 0; done < buf.length;) done += io.write(fd, buf, done);
-}
-
 /** A message (16 bytes unless told) there and back, `size` times, between this process and a forked child. */
 function pingpong(io: Io): void {
   const [downR, downW] = pipe();
@@ -46,15 +33,15 @@ function pingpong(io: Io): void {
   const buf = Buffer.alloc(repeatArg === undefined ? 16 : repeat, 0x70);
   const pid = fork(() => {
     for (let i = 0; i < size; i++) {
-      readExact(io, downR, buf);
-      writeAll(io, upW, buf);
+      readFull(downR, buf, io.read);
+      writeAll(upW, buf, io.write);
     }
     _exit(0);
   });
   const start = now();
   for (let i = 0; i < size; i++) {
-    writeAll(io, downW, buf);
-    readExact(io, upR, buf);
+    writeAll(downW, buf, io.write);
+    readFull(upR, buf, io.read);
   }
   const seconds = now() - start;
   waitpid(pid);
@@ -70,7 +57,7 @@ function bulk(io: Io): void {
   const pid = fork(() => {
     close(w);
     for (let i = 0; i < chunks; i++) {
-      if (readExact(io, r, buf) !== CHUNK || buf.readUInt32LE(0) !== i) _exit(3);
+      if (readFull(r, buf, io.read) !== CHUNK || buf.readUInt32LE(0) !== i) _exit(3);
     }
     _exit(0);
   });
@@ -78,7 +65,7 @@ function bulk(io: Io): void {
   const start = now();
   for (let i = 0; i < chunks; i++) {
     buf.writeUInt32LE(i, 0);
-    writeAll(io, w, buf);
+    writeAll(w, buf, io.write);
   }
   close(w);
   const status = waitpid(pid);

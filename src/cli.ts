@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { waitpid, WNOHANG } from './index';
+import { untracedWrite, writeAll } from './internal/io-loops';
 import { main } from './tutorial/main';
 
 // The companions are loaded when their command runs: the demo's start-up time
@@ -113,15 +114,11 @@ const parentPid = process.pid;
 
 /** Writes straight to fd 1, synchronously: nothing is left queued when a lesson forks. */
 function say(text: string): void {
-  const bytes = Buffer.from(text);
-  for (let done = 0; done < bytes.length;) {
-    try {
-      done += fs.writeSync(1, bytes, done);
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'EPIPE') process.exit(0); // the reader has gone (| head): stop quietly
-      if (code !== 'EAGAIN') throw error;
-    }
+  try {
+    writeAll(1, text, untracedWrite);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EPIPE') process.exit(0); // the reader has gone (| head): stop quietly
+    throw error;
   }
 }
 

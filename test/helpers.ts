@@ -17,6 +17,7 @@ import {
   write,
   type WaitStatus,
 } from '../src/index';
+import { writeAll } from '../src/internal/io-loops';
 
 export interface ChildResult {
   /** Everything the child passed to `report`, in order. */
@@ -39,17 +40,17 @@ export function inChild(body: (report: (text: string) => void) => void, deadline
   const pid = fork();
   if (pid === 0) {
     close(readFd);
-    const report = (text: string): void => {
-      const bytes = Buffer.from(text);
-      for (let done = 0; done < bytes.length;) {
+    // The pipe is non-blocking: a full one (EAGAIN) waits 1 ms and tries again.
+    const report = (text: string): void =>
+      writeAll(writeFd, text, (fd, bytes, offset) => {
         try {
-          done += write(writeFd, bytes, done);
+          return write(fd, bytes, offset);
         } catch (error) {
           if (!isSyscallError(error, 'EAGAIN')) throw error;
           sleep(1);
+          return 0;
         }
-      }
-    };
+      });
     try {
       body(report);
     } catch (error) {

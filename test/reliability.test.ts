@@ -6,25 +6,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as ipc from '../src/index';
+import { readFull, writeAll } from '../src/internal/io-loops';
 import { processState } from '../src/learn/lessons/common';
 import { CLI, fixture, inChild, runFixture } from './helpers';
 
 const { pipe, fork, read, write, close, waitpid, _exit } = ipc;
-
-/** Reads exactly buf.length bytes, or fewer at end of file. */
-function readFull(fd: number, buf: Uint8Array): number {
-  let got = 0;
-  while (got < buf.length) {
-    const n = read(fd, buf, got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got;
-}
-
-function writeFull(fd: number, data: Uint8Array): void {
-  for (let done = 0; done < data.length;) done += write(fd, data, done);
-}
 
 function openFdCount(): number {
   return readdirSync('/proc/self/fd').length;
@@ -144,7 +130,7 @@ describe('signals', () => {
       const buf = Buffer.alloc(size);
       for (let i = 0; i < count; i++) {
         if (readFull(childRead, buf) !== size) throw new Error('short message');
-        writeFull(childWrite, buf);
+        writeAll(childWrite, buf);
       }
       interrupter.stop();
     });
@@ -158,7 +144,7 @@ describe('signals', () => {
     for (let i = 0; i < count; i++) {
       message.write(`message ${String(i).padStart(8, '0')} `.padEnd(size, '.'));
       sent.update(message);
-      writeFull(parentWrite, message);
+      writeAll(parentWrite, message);
       if (readFull(parentRead, echo) !== size) lost++;
       received.update(echo);
     }

@@ -9,6 +9,7 @@
 // ignores the results of write and read), and parentProcess returns the status
 // that wait() reports (the Rust program drops it).
 import { close, fork, pipe, read, sleep, wait, write, type WaitStatus } from '../index';
+import { writeAll } from '../internal/io-loops';
 
 /** `const ITERATIONS: usize = 10;` */
 export const ITERATIONS = 10;
@@ -17,8 +18,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true }); // from_utf8(..).unwrap(
 
 /** `println!`: the line and its newline in one write(2) to fd 1, retried until whole. */
 function println(line: string): void {
-  const bytes = Buffer.from(`${line}\n`, 'utf8');
-  for (let done = 0; done < bytes.length;) done += write(1, bytes, done);
+  writeAll(1, `${line}\n`);
 }
 
 /** What main() did in this process: the parent also learns how the child ended. */

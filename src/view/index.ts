@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { untracedWrite, writeAll } from '../internal/io-loops';
 import { TUTORIAL_PIPES } from '../learn/trace';
 import { buildRecording, loadRecording, packageRoot, readEvents } from './recording';
 import { startRecording } from './record';
@@ -89,7 +90,7 @@ function record(command: string, lessonName: string | undefined, iterations: num
       title = `${lesson.name}: ${lesson.title}`;
       sources = [`${LESSON_SOURCES}/${lesson.name}.ts`];
       lesson.run((text) => {
-        fs.writeSync(1, text);
+        writeAll(1, text, untracedWrite);
         recorder.note('say', text);
       });
     }

@@ -236,7 +236,8 @@ function callerFrames(packageRoot: string): SourceFrame[] {
     const where = originalPosition(m[2], Number(m[3]), Number(m[4]));
     const file = path.relative(packageRoot, where.file);
     if (!file.startsWith('src/')) continue;
-    if (/^src\/(view\/|syscalls\.ts|fork\.ts|learn\/trace\.ts|learn\/lessons\/common\.ts)/.test(file)) continue;
+    if (/^src\/(view\/|internal\/|syscalls\.ts|fork\.ts|learn\/trace\.ts|learn\/lessons\/common\.ts)/.test(file))
+      continue;
     frames.push({ file, line: where.line, fn: (m[1] ?? '').replace(/^Object\./, '') });
     if (frames.length === FRAMES_KEPT) break;
   }

@@ -1,5 +1,6 @@
 // Several writers on one pipe: records up to PIPE_BUF bytes arrive whole, longer ones can be torn.
-import { close, fork, pipe, read, write } from '../../index';
+import { close, fork, pipe, read } from '../../index';
+import { writeAll } from '../../internal/io-loops';
 import { waitBounded, type Lesson } from './common';
 
 /** POSIX: writes of at most PIPE_BUF bytes to a pipe are atomic; Linux's PIPE_BUF is 4096. */
@@ -17,7 +18,7 @@ function count(size: number): { records: number; torn: number } {
         close(r);
         const record = Buffer.alloc(size, 0x41 + k); // AAAA..., BBBB...
         for (let i = 0; i < RECORDS; i++) {
-          for (let done = 0; done < size;) done += write(w, record, done);
+          writeAll(w, record);
         }
       }),
     );

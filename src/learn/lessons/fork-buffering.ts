@@ -1,5 +1,6 @@
 // Output held in a user-space buffer at fork is written by both processes.
-import { close, fork, pipe, read, waitpid, write } from '../../index';
+import { close, fork, pipe, read, waitpid } from '../../index';
+import { writeAll } from '../../internal/io-loops';
 import { type Lesson } from './common';
 
 /** A write buffer like C's stdio when stdout is a pipe or file: bytes go out when it is flushed. */
@@ -10,8 +11,7 @@ class BufferedWriter {
     this.held += text;
   }
   flush(): void {
-    const bytes = Buffer.from(this.held);
-    for (let done = 0; done < bytes.length;) done += write(this.fd, bytes, done);
+    writeAll(this.fd, this.held);
     this.held = '';
   }
 }

@@ -1,5 +1,6 @@
 // Two writes arrive in one read: a pipe is a byte stream, not a message queue.
 import { close, pipe, read, write } from '../../index';
+import { readFull, writeAll } from '../../internal/io-loops';
 import type { Lesson } from './common';
 
 /** Writes a frame: a 4-byte big-endian length, then the bytes. */
@@ -8,16 +9,12 @@ function writeFrame(fd: number, text: string): void {
   const frame = Buffer.alloc(4 + body.length);
   frame.writeUInt32BE(body.length, 0);
   body.copy(frame, 4);
-  for (let done = 0; done < frame.length;) done += write(fd, frame, done);
+  writeAll(fd, frame);
 }
 
 function readExactly(fd: number, n: number): Buffer {
   const buf = Buffer.alloc(n);
-  for (let got = 0; got < n;) {
-    const k = read(fd, buf, got);
-    if (k === 0) throw new Error('end of file inside a frame');
-    got += k;
-  }
+  if (readFull(fd, buf) < n) throw new Error('end of file inside a frame');
   return buf;
 }
 

@@ -1,5 +1,6 @@
 // A large message needs a write loop and a read loop; a UTF-8 character can be cut in two.
 import { close, fork, O_NONBLOCK, pipe, read, write } from '../../index';
+import { writeAll } from '../../internal/io-loops';
 import { waitBounded, type Lesson } from './common';
 
 const MiB = 1 << 20;
@@ -19,7 +20,7 @@ export const partialIo: Lesson = {
     [r, w] = pipe();
     const writer = fork(() => {
       close(r);
-      for (let done = 0; done < MiB;) done += write(w, message, done); // the write loop
+      writeAll(w, message); // the write loop
     });
     close(w);
     const buf = Buffer.alloc(MiB);

@@ -1,0 +1,35 @@
+// The write loop and the read loop: one write(2) or read(2) may move fewer
+// bytes than asked for (pipe(7)), so moving a whole buffer takes a loop. The
+// one step is the package's own call unless another is given (fs.writeSync
+// for output the tracer must not see, a benchmark's variant, a retry policy).
+import * as fs from 'node:fs';
+import { read, write } from '../syscalls';
+
+/** One write of `bytes` from `offset` on: returns how many it wrote (0 to try again). */
+export type WriteStep = (fd: number, bytes: Uint8Array, offset: number) => number;
+
+/** One read into `buffer` at `offset`: returns how many it read, 0 at end of file. */
+export type ReadStep = (fd: number, buffer: Uint8Array, offset: number) => number;
+
+/** Writes every byte of `data` (a string as UTF-8) to `fd`, one `step` after another. */
+export function writeAll(fd: number, data: Uint8Array | string, step: WriteStep = write): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  for (let done = 0; done < bytes.length;) done += step(fd, bytes, done);
+}
+
+/** One fs.writeSync, which the tracer does not see (a tool's own output); a full non-blocking pipe is 0 written. */
+export function untracedWrite(fd: number, bytes: Uint8Array, offset: number): number {
+  try {
+    return fs.writeSync(fd, bytes, offset);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EAGAIN') return 0;
+    throw error;
+  }
+}
+
+/** Reads into `buffer` until it is full or the end of file; returns how many bytes it holds. */
+export function readFull(fd: number, buffer: Uint8Array, step: ReadStep = read): number {
+  let got = 0;
+  for (let n; got < buffer.length && (n = step(fd, buffer, got)) > 0;) got += n;
+  return got;
+}
