@@ -1,7 +1,6 @@
 // Shared by the tests: run code in a forked child, bounded in time, and
 // collect what it reports; run a fixture script as its own Node process.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   _exit,
@@ -134,12 +133,6 @@ export function tutorialOutput(): string {
     out += `Parent received: Child echoing: ${message}\n`;
   }
   return out;
-}
-
-/** The file status flags of descriptor `fd` of process `pid`, from /proc/<pid>/fdinfo. */
-export function fdFlags(fd: number, pid: number | 'self' = 'self'): number {
-  const info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
-  return parseInt(/flags:\s+(\d+)/.exec(info)![1], 8);
 }
 
 /**

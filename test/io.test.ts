@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as ipc from '../src/index';
 import { waitExitWith } from '../src/io/child';
-import { fdFlags } from './helpers';
+import { fdFlags } from '../src/internal/proc';
 
 const DEADLINE_MS = 10_000;
 

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as ipc from '../src/index';
 import { readFull, writeAll } from '../src/internal/io-loops';
-import { processState } from '../src/learn/lessons/common';
+import { childrenOf, processState } from '../src/internal/proc';
 import { CLI, fixture, inChild, runFixture } from './helpers';
 
 const { pipe, fork, read, write, close, waitpid, _exit } = ipc;
@@ -17,8 +17,7 @@ function openFdCount(): number {
 }
 
 function childCount(): number {
-  const file = `/proc/${process.pid}/task/${process.pid}/children`;
-  return readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean).length;
+  return childrenOf(process.pid).length;
 }
 
 describe('peer death', () => {
@@ -60,8 +59,7 @@ describe('peer death', () => {
         stdout += d;
         if (stdout.includes('Parent message 2\n') && !stdout.includes('killed')) {
           stdout += '(killed)';
-          const children = readFileSync(`/proc/${demo.pid}/task/${demo.pid}/children`, 'utf8');
-          process.kill(Number(children.trim().split(/\s+/)[0]), 'SIGKILL');
+          process.kill(childrenOf(demo.pid!)[0], 'SIGKILL');
           resolve();
         }
       });
@@ -84,8 +82,7 @@ describe('peer death', () => {
       demo.stdout.on('data', (d) => {
         seen += d;
         if (seen.includes('Child received: Parent message 1\n')) {
-          const children = readFileSync(`/proc/${demo.pid}/task/${demo.pid}/children`, 'utf8');
-          const child = Number(children.trim().split(/\s+/)[0]);
+          const child = childrenOf(demo.pid!)[0];
           demo.kill('SIGKILL');
           resolve(child);
         }

@@ -5,7 +5,8 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as ipc from '../src/index';
-import { fdFlags, inChild } from './helpers';
+import { fdFlags } from '../src/internal/proc';
+import { inChild } from './helpers';
 
 const { pipe, read, write, close, waitpid, wait, getpid, getppid, fork, _exit } = ipc;
 

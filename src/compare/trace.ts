@@ -1,5 +1,6 @@
 // Reading `strace -f` output: lines into calls, calls into processes, and the
 // tutorial's calls picked out of everything a runtime does around them.
+import { TUTORIAL_PIPES } from '../internal/pipe-names';
 
 /** One system call as strace printed it, with unfinished/resumed halves joined. */
 export interface TracedCall {
@@ -157,12 +158,6 @@ export interface TutorialTrace {
   childPid: number | null;
 }
 
-/** The tutorial's pipes name their ends in this order (`create_pipe` twice). */
-const PIPE_ROLES = [
-  ['parent_read', 'child_write'],
-  ['child_read', 'parent_write'],
-];
-
 const SLEEP_CALLS = new Set(['nanosleep', 'clock_nanosleep']);
 const WAIT_CALLS = new Set(['wait4', 'waitid', 'waitpid']);
 
@@ -213,7 +208,7 @@ export function tutorialCalls(calls: TracedCall[], rootPid: number): TutorialTra
       if (/^pipe2?$/.test(call.name) && side === 'parent' && pipes < 2 && call.result === 0) {
         const fds = /\[(\d+), (\d+)\]/.exec(call.args[0]);
         if (fds) {
-          const [readRole, writeRole] = PIPE_ROLES[pipes++];
+          const [readRole, writeRole] = TUTORIAL_PIPES[pipes++];
           fdRoles.set(Number(fds[1]), readRole);
           fdRoles.set(Number(fds[2]), writeRole);
           text = `pipe() = [${readRole}, ${writeRole}]`;

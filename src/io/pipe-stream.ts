@@ -17,10 +17,11 @@
 //
 // Man pages: pipe(7), open(2) (O_NONBLOCK), proc(5) (/proc/self/fd, fdinfo),
 // epoll(7); libuv: uv_pipe_open, uv_read_start, uv_write.
-import { openSync, constants as fsConstants, fstatSync, readFileSync } from 'node:fs';
+import { openSync, constants as fsConstants, fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { checkFd, checkInt, invalidArgument, invalidType, packageError } from '../errors';
+import { fdFlags, O_ACCMODE } from '../internal/proc';
 import { OwnedFd } from './owned';
 
 /** Options of {@link PipeReader} and {@link PipeWriter}. */
@@ -31,15 +32,6 @@ export interface PipeStreamOptions {
 
 type Direction = 'read' | 'write';
 
-/** fcntl.h's mask of the access mode bits (fs.constants lacks it). */
-const O_ACCMODE = 0o3;
-
-/** The access mode of `fd` (O_RDONLY 0, O_WRONLY 1, O_RDWR 2), from /proc/self/fdinfo. */
-function accessMode(fd: number): number {
-  const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
-  return parseInt(/flags:\s+(\d+)/.exec(info)![1], 8) & O_ACCMODE;
-}
-
 /** Opens this process's own descriptor for the pipe end `source`, non-blocking. */
 function openPrivate(source: number | OwnedFd, direction: Direction): number {
   if (!(typeof source === 'number' || source instanceof OwnedFd)) {
@@ -49,7 +41,7 @@ function openPrivate(source: number | OwnedFd, direction: Direction): number {
   if (!fstatSync(fd).isFIFO()) {
     throw invalidArgument('ERR_INVALID_FD_TYPE', `descriptor ${fd} is not a pipe; use net.Socket for sockets`);
   }
-  const mode = accessMode(fd);
+  const mode = fdFlags(fd) & O_ACCMODE; // O_RDONLY, O_WRONLY or O_RDWR
   const wanted = direction === 'read' ? fsConstants.O_RDONLY : fsConstants.O_WRONLY;
   if (mode !== wanted && mode !== fsConstants.O_RDWR) {
     const end = direction === 'read' ? 'read' : 'write';

@@ -28,7 +28,8 @@ import {
   WUNTRACED,
   type WaitStatus,
 } from '../index';
-import { processState } from './lessons/common';
+import { TUTORIAL_PIPES } from '../internal/pipe-names';
+import { fdFlags, openFds, pipeEnd, processState } from '../internal/proc';
 
 /** One process's descriptors that refer to pipes, from /proc/<pid>/fd. */
 export interface FdTable {
@@ -40,28 +41,11 @@ export interface FdTable {
 
 /** Reads /proc/<pid>/fd and /proc/<pid>/fdinfo: which descriptors are pipes, which pipe, which end. */
 export function fdTable(pid: number): FdTable {
-  const pipes: FdTable['pipes'] = [];
+  const fds = openFds(pid);
   const stdio: string[] = [];
-  for (const entry of fs.readdirSync(`/proc/${pid}/fd`)) {
-    let target: string;
-    try {
-      target = fs.readlinkSync(`/proc/${pid}/fd/${entry}`);
-    } catch {
-      continue; // closed meanwhile
-    }
-    if (Number(entry) <= 2) stdio[Number(entry)] = target;
-    const m = /^pipe:\[(\d+)\]$/.exec(target);
-    if (!m) continue;
-    let info: string;
-    try {
-      info = fs.readFileSync(`/proc/${pid}/fdinfo/${entry}`, 'utf8');
-    } catch {
-      continue; // closed meanwhile
-    }
-    const flags = parseInt(/flags:\s+(\d+)/.exec(info)![1], 8);
-    pipes.push({ fd: Number(entry), inode: Number(m[1]), end: (flags & 3) === 0 ? 'read' : 'write' });
-  }
-  return { pid, pipes: pipes.sort((a, b) => a.fd - b.fd), stdio };
+  for (const { fd, target } of fds.filter((f) => f.fd <= 2)) stdio[fd] = target;
+  const pipes = fds.flatMap((f) => (f.pipe === undefined ? [] : [{ fd: f.fd, inode: f.pipe, end: pipeEnd(f.flags!) }]));
+  return { pid, pipes, stdio };
 }
 
 interface KnownPipe {
@@ -221,14 +205,14 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
       label: 1,
       direction: 'child -> parent',
       inode: fs.fstatSync(parentRead).ino,
-      names: { read: 'parent_read', write: 'child_write' },
+      names: { read: TUTORIAL_PIPES[0][0], write: TUTORIAL_PIPES[0][1] },
       written: '',
     },
     {
       label: 2,
       direction: 'parent -> child',
       inode: fs.fstatSync(childRead).ino,
-      names: { read: 'child_read', write: 'parent_write' },
+      names: { read: TUTORIAL_PIPES[1][0], write: TUTORIAL_PIPES[1][1] },
       written: '',
     },
   );
@@ -271,10 +255,7 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
   show('fork');
   // One open file description per end: a flag set in the parent shows in the child's fdinfo.
   fcntl(parentWrite, F_SETFL, fcntl(parentWrite, F_GETFL) | O_NONBLOCK);
-  const flagsInChild = parseInt(
-    /flags:\s+(\d+)/.exec(fs.readFileSync(`/proc/${childPid}/fdinfo/${parentWrite}`, 'utf8'))![1],
-    8,
-  );
+  const flagsInChild = fdFlags(parentWrite, childPid);
   fcntl(parentWrite, F_SETFL, fcntl(parentWrite, F_GETFL) & ~O_NONBLOCK);
   out(
     `  Shared, not copied: the parent set O_NONBLOCK on its fd ${parentWrite} (parent_write); /proc/${childPid}/fdinfo/${parentWrite}\n` +

@@ -45,16 +45,9 @@ import {
   type TraceEvent,
   type WaitStatus,
 } from '../index';
+import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
+import { childrenOf, processState } from '../internal/proc';
 import { native } from '../native';
-
-/** Names for the ends of the pipes, in the order the program creates them. */
-export type PipeNames = [readEnd: string, writeEnd: string][];
-
-/** The tutorial's: `let (parent_read, child_write) = create_pipe()?;` and the reverse. */
-export const TUTORIAL_PIPES: PipeNames = [
-  ['parent_read', 'child_write'],
-  ['child_read', 'parent_write'],
-];
 
 export interface TraceOptions {
   pipes?: PipeNames;
@@ -192,17 +185,11 @@ function isBlocking(fd: number): boolean {
 
 /** The pids of this process's children that waitpid(pid, options) could report now. */
 function childReady(pid: number, options: number): boolean {
-  let children: string[];
-  try {
-    children = fs.readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  } catch {
-    return true; // cannot tell: do not claim it blocks
-  }
-  const wanted = children.filter((c) => pid <= 0 || Number(c) === pid);
-  if (wanted.length === 0) return true; // ECHILD at once
+  const wanted = childrenOf(process.pid).filter((c) => pid <= 0 || c === pid);
+  if (wanted.length === 0) return true; // ECHILD at once (or cannot tell: do not claim it blocks)
   return wanted.some((c) => {
     try {
-      const state = fs.readFileSync(`/proc/${c}/stat`, 'utf8').split(') ')[1][0];
+      const state = processState(c);
       return state === 'Z' || ((options & WUNTRACED) !== 0 && state === 'T');
     } catch {
       return true;

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { untracedWrite, writeAll } from '../internal/io-loops';
-import { TUTORIAL_PIPES } from '../learn/trace';
+import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
 import { buildRecording, loadRecording, packageRoot, readEvents } from './recording';
 import { startRecording } from './record';
 import { renderPage } from './render';
@@ -73,7 +73,7 @@ function record(command: string, lessonName: string | undefined, iterations: num
   let title: string;
   let sources: string[];
   let rust: string | undefined;
-  let pipeNames: [string, string][] = [];
+  let pipeNames: PipeNames = [];
   try {
     if (command === 'demo') {
       title = 'The Rust pipes tutorial, on real pipe(), fork(), read(), write()';

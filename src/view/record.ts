@@ -24,10 +24,11 @@ import {
   WNOHANG,
   type TraceEvent,
 } from '../index';
+import { childrenOf, openFds, pipeEnd, readStat, wchan, type ProcStat } from '../internal/proc';
 import type { FdEntry, ProcessSnapshot, RawEvent, Snapshot, SourceFrame } from './types';
 
 /** This process's name in /proc, which a forked child shares until it execs. */
-const NODE_COMM = fs.readFileSync('/proc/self/comm', 'utf8').trim();
+const NODE_COMM = readStat('self').comm;
 
 /** How much of the data of one read or write is kept: enough for the tutorial's messages. */
 export const DATA_KEPT = 96;
@@ -55,24 +56,11 @@ const ALWAYS_SNAPSHOT = new Set([
 const ZOMBIE_POLL_MS = 2;
 /** Frames of user code kept per event (the call's line and its callers'). */
 const FRAMES_KEPT = 3;
-const PIPE_LINK = /^pipe:\[(\d+)\]$/;
-/** fdinfo flags are octal; the access mode is the low two bits (O_RDONLY 0, O_WRONLY 1). */
-const O_ACCMODE = 3;
-const O_WRONLY = 1;
 const FDINFO_O_NONBLOCK = fs.constants.O_NONBLOCK;
 const FDINFO_O_CLOEXEC = 0o2000000;
 
 function now(): number {
   return performance.timeOrigin + performance.now();
-}
-
-/** The children of `pid`'s main thread (proc(5): /proc/PID/task/TID/children). */
-function childrenOf(pid: number): number[] {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 /** The process and its descendants, parents first. */
@@ -89,60 +77,30 @@ function processTree(root: number): number[] {
 }
 
 function readProcess(pid: number): ProcessSnapshot | null {
-  let stat: string;
+  let stat: ProcStat;
   try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    stat = readStat(pid);
   } catch {
     return null; // reaped meanwhile
   }
-  // "pid (comm) S ppid ...": comm may hold spaces and parentheses, so split at the last ')'.
-  const close = stat.lastIndexOf(')');
-  const name = stat.slice(stat.indexOf('(') + 1, close);
   // A process still running this Node has the recorder's own name ('node', or
   // 'MainThread' from Node 24 on, which names its main thread); recorded as
   // 'node' so that only an exec'd program shows its name.
-  const comm = name === NODE_COMM ? 'node' : name;
-  const [state, ppid] = stat.slice(close + 2).split(' ');
-  let wchan = '';
-  try {
-    wchan = fs.readFileSync(`/proc/${pid}/wchan`, 'utf8').trim();
-  } catch {
-    // not readable: left empty
-  }
+  const comm = stat.comm === NODE_COMM ? 'node' : stat.comm;
+  const blockedIn = wchan(pid);
   const fds: FdEntry[] = [];
-  let entries: string[] = [];
-  try {
-    entries = fs.readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    // a zombie has no descriptor table
-  }
-  for (const entry of entries) {
-    const fd = Number(entry);
-    let target: string;
-    try {
-      target = fs.readlinkSync(`/proc/${pid}/fd/${entry}`);
-    } catch {
-      continue; // closed meanwhile
-    }
+  for (const { fd, target, pipe, flags } of openFds(pid)) {
     if (target.startsWith('/proc/')) continue; // a recorder's own reading of /proc
     const item: FdEntry = { fd, target };
-    const m = PIPE_LINK.exec(target);
-    if (m) {
-      item.pipe = Number(m[1]);
-      try {
-        const info = fs.readFileSync(`/proc/${pid}/fdinfo/${entry}`, 'utf8');
-        const flags = parseInt(/flags:\s+(\d+)/.exec(info)![1], 8);
-        item.end = (flags & O_ACCMODE) === O_WRONLY ? 'write' : 'read';
-        if (flags & FDINFO_O_NONBLOCK) item.nonblock = true;
-        if (flags & FDINFO_O_CLOEXEC) item.cloexec = true;
-      } catch {
-        continue;
-      }
+    if (pipe !== undefined && flags !== undefined) {
+      item.pipe = pipe;
+      item.end = pipeEnd(flags);
+      if (flags & FDINFO_O_NONBLOCK) item.nonblock = true;
+      if (flags & FDINFO_O_CLOEXEC) item.cloexec = true;
     }
     fds.push(item);
   }
-  fds.sort((a, b) => a.fd - b.fd);
-  return { pid, ppid: Number(ppid), comm, state, wchan, fds };
+  return { pid, ppid: stat.ppid, comm, state: stat.state, wchan: blockedIn, fds };
 }
 
 /**

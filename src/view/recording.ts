@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { PipeNames } from '../internal/pipe-names';
 import { DATA_KEPT } from './record';
 import { RECORDING_FORMAT, type RawEvent, type Recording, type SourceFile } from './types';
 
@@ -261,7 +262,7 @@ export interface BuildOptions {
   title: string;
   rootPid: number;
   startTime: number;
-  pipeNames: [string, string][];
+  pipeNames: PipeNames;
   /** Sources always shown (the program's own file), besides those the calls came from. */
   sources: string[];
   /** The Rust original's path, for the tutorial. */

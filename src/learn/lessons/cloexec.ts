@@ -1,20 +1,14 @@
 // A descriptor leaked into an exec'd program keeps a pipe's write end open.
 import * as fs from 'node:fs';
 import { close, execvp, fork, kill, O_CLOEXEC, pipe, poll, POLLIN, read, waitpid, write } from '../../index';
+import { openFds, readStat } from '../../internal/proc';
 import { waitUntil, type Lesson } from './common';
 
 /** The descriptors of `pid` that refer to pipe `inode`, from /proc. */
 function holding(pid: number, inode: number): number[] {
-  return fs
-    .readdirSync(`/proc/${pid}/fd`)
-    .filter((fd) => {
-      try {
-        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === `pipe:[${inode}]`;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  return openFds(pid)
+    .filter((f) => f.pipe === inode)
+    .map((f) => f.fd);
 }
 
 /** A pipe; a child that execs `sleep 30`; the parent writes, closes its write end, and looks for EOF. */
@@ -23,7 +17,7 @@ function tryIt(flags: number): { eof: boolean; held: number[]; pid: number } {
   const inode = fs.fstatSync(r).ino;
   const pid = fork(() => execvp('sleep', ['sleep', '30']));
   // Until exec, the child is a copy of us holding every descriptor: wait for the exec.
-  waitUntil(() => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep', 5000);
+  waitUntil(() => readStat(pid).comm === 'sleep', 5000);
   write(w, 'the whole message');
   close(w);
   read(r, Buffer.alloc(64));

@@ -1,6 +1,6 @@
 // What the lessons share: how a lesson is described, and bounded waiting.
-import * as fs from 'node:fs';
 import { kill, sleep, waitpid, WNOHANG, type WaitStatus } from '../../index';
+import { wchan } from '../../internal/proc';
 import { quietly } from '../trace';
 
 export type Say = (text: string) => void;
@@ -43,16 +43,7 @@ export function killAndReap(pid: number): WaitStatus {
   return waitpid(pid);
 }
 
-/** The process state letter from /proc/<pid>/stat: R, S, D, Z, T... */
-export function processState(pid: number): string {
-  return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0];
-}
-
-/** What the kernel says a process is blocked in, from /proc/<pid>/wchan. */
+/** What the kernel says a process is blocked in, from /proc/<pid>/wchan; '?' when it does not say. */
 export function blockedIn(pid: number): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/wchan`, 'utf8').trim() || '?';
-  } catch {
-    return '?';
-  }
+  return wchan(pid) || '?';
 }

@@ -1,13 +1,14 @@
 // A process whose parent exits is adopted by init (pid 1) or the nearest subreaper.
 import * as fs from 'node:fs';
 import { close, fork, getppid, pipe, read, waitpid, write } from '../../index';
+import { readStat } from '../../internal/proc';
 import { type Lesson } from './common';
 
 /** This process's ancestors, from /proc/<pid>/stat: the candidates for a subreaper. */
 function ancestors(): number[] {
   const chain: number[] = [];
   for (let pid = process.pid; pid > 1;) {
-    pid = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+    pid = readStat(pid).ppid;
     chain.push(pid);
   }
   return chain;
@@ -52,9 +53,7 @@ export const orphan: Lesson = {
     close(goW);
     const parentAfter = Number(readLine(reportR));
     close(reportR);
-    const comm = fs.existsSync(`/proc/${parentAfter}/comm`)
-      ? fs.readFileSync(`/proc/${parentAfter}/comm`, 'utf8').trim()
-      : '?';
+    const comm = fs.existsSync(`/proc/${parentAfter}`) ? readStat(parentAfter).comm : '?';
     const adoptedBy =
       parentAfter === 1
         ? 'init (pid 1)'

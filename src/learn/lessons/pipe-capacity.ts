@@ -19,7 +19,8 @@ import {
   WUNTRACED,
   type PollFd,
 } from '../../index';
-import { blockedIn, killAndReap, processState, waitBounded, type Lesson } from './common';
+import { processState } from '../../internal/proc';
+import { blockedIn, killAndReap, waitBounded, type Lesson } from './common';
 
 /** Fills a non-blocking pipe (of `size` bytes, if given) until the kernel says EAGAIN: that is its capacity. */
 function measureCapacity(size?: number): number {

@@ -2,7 +2,8 @@
 // the hang when the parent keeps its write end (TLPI 44.4, xv6's sh.c).
 import { spawnSync } from 'node:child_process';
 import { close, dup2, execvp, fork, pipe, read, waitpid } from '../../index';
-import { blockedIn, killAndReap, processState, waitBounded, waitUntil, type Lesson } from './common';
+import { processState } from '../../internal/proc';
+import { blockedIn, killAndReap, waitBounded, waitUntil, type Lesson } from './common';
 
 /** Forks a child that makes `from` its descriptor `to`, closes every pipe end it was given, and runs `argv`. */
 function spawnWith(redirects: [from: number, to: number][], ends: number[], argv: string[]): number {

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import { constants } from 'node:os';
 import { close, fork, isSyscallError, pipe, read, waitpid, WNOHANG, write } from '../../index';
 import { native } from '../../native';
-import { processState, waitBounded, waitUntil, type Lesson } from './common';
+import { processState } from '../../internal/proc';
+import { waitBounded, waitUntil, type Lesson } from './common';
 
 const CHILDREN = 3;
 

@@ -1,6 +1,7 @@
 // The reader never sees end of file while its own process still holds the write end.
 import * as fs from 'node:fs';
 import { close, fork, pipe, read, write } from '../../index';
+import { openFds } from '../../internal/proc';
 import { killAndReap, waitBounded, type Lesson } from './common';
 
 function reader(readEnd: number, writeEnd: number, closeOwnWriteEnd: boolean): number {
@@ -17,19 +18,15 @@ export const unclosedEnds: Lesson = {
   run(say) {
     say('The mistake: the child reads until end of file but keeps its copy of the write end.\n');
     let [r, w] = pipe();
-    const pipeLink = `pipe:[${fs.fstatSync(r).ino}]`;
+    const inode = fs.fstatSync(r).ino;
     let pid = reader(r, w, false);
     write(w, 'all the data there is');
     close(w);
     close(r);
     const stuck = waitBounded(pid, 500) === null;
-    const holders = fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => {
-      try {
-        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === pipeLink;
-      } catch {
-        return false;
-      }
-    });
+    const holders = openFds(pid)
+      .filter((f) => f.pipe === inode)
+      .map((f) => f.fd);
     say(
       `  the parent wrote and closed its write end; 500 ms later the child is ${stuck ? 'still blocked in read()' : 'done'}.\n`,
     );

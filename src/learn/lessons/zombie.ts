@@ -1,7 +1,8 @@
 // An exited child that nobody waited for stays in the process table as a zombie.
 import * as fs from 'node:fs';
 import { fork, sleep, waitpid } from '../../index';
-import { processState, type Lesson } from './common';
+import { processState } from '../../internal/proc';
+import { type Lesson } from './common';
 
 export const zombie: Lesson = {
   name: 'zombie',
