@@ -7,18 +7,18 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { PACKAGE_ROOT } from '../src/internal/paths';
+import { median } from './statistics';
 
 const SIZES_MB = [50, 100, 200, 300, 500, 1024];
 const REPEAT = 9;
 const NODE_CASES = path.join(__dirname, 'node-cases.js');
-const BENCH = path.resolve(__dirname, '..', '..', 'bench');
+const BENCH = path.join(PACKAGE_ROOT, 'bench');
 const { values } = parseArgs({ options: { out: { type: 'string' }, update: { type: 'boolean' } } });
 const OUT = values.update ? BENCH : path.resolve(values.out ?? path.join(BENCH, 'out'));
 
 // Vega and Vega-Lite are ES modules; this file is compiled to CommonJS.
 const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<any>;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function main(): Promise<void> {
   const points: { rssMb: number; series: string; ms: number }[] = [];

@@ -6,8 +6,11 @@
 // part only, like the C, Rust and Python baselines.
 import { fork as cpFork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { _exit, close, fork, pipe, read, waitpid, write } from '../src/index';
 import { readFull, writeAll } from '../src/internal/io-loops';
+import { PACKAGE_ROOT } from '../src/internal/paths';
+import { privateKiB } from '../examples/memory';
 import { inflate } from './inflate';
 
 const [kind, sizeArg, repeatArg] = process.argv.slice(2);
@@ -121,16 +124,10 @@ async function spawnBulk(): Promise<void> {
   report({ seconds });
 }
 
-function privateKb(): number {
-  const rollup = fs.readFileSync('/proc/self/smaps_rollup', 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)![1]);
-  return field('Private_Clean') + field('Private_Dirty');
-}
-
 /** fork() of a process of about `size` MB RSS: the package's fork, the floor, and child_process.fork. */
 async function forkCost(): Promise<void> {
   const held = inflate(size);
-  const floor = require('../../bench/build/Release/bench_fork_floor.node') as {
+  const floor = require(path.join(PACKAGE_ROOT, 'bench', 'build', 'Release', 'bench_fork_floor.node')) as {
     forkExitWait(times: number, wholeHeap: boolean): number[];
   };
   const addon: number[] = [];
@@ -149,7 +146,7 @@ async function forkCost(): Promise<void> {
   const [r, w] = pipe();
   const pid = fork(() => {
     const sum = [1, 2, 3].reduce((a, b) => a + b, 0);
-    write(w, `${privateKb()} ${sum}`);
+    write(w, `${privateKiB()} ${sum}`);
     _exit(0);
   });
   const buf = Buffer.alloc(64);

@@ -5,12 +5,15 @@
 // native/fork.cc's Fork with a timestamp after each, and the package's own
 // fork() with marks in JavaScript. Prints a Markdown table (medians, ms) for
 // bench/RESULTS.md.
+import * as path from 'node:path';
 import { _exit, fork, pipe, read, write } from '../src/index';
+import { PACKAGE_ROOT } from '../src/internal/paths';
 import { native } from '../src/native';
 import { inflate } from './inflate';
+import { median } from './statistics';
 
 const REPEAT = 15;
-const phases = require('../../bench/build/Release/bench_fork_phases.node') as {
+const phases = require(path.join(PACKAGE_ROOT, 'bench', 'build', 'Release', 'bench_fork_phases.node')) as {
   phasedFork(keepFds?: number[]): number | Record<string, number>;
   mark(slot: number): void;
   reap(pid: number): Record<string, number> & { childJs: number[] };
@@ -18,7 +21,6 @@ const phases = require('../../bench/build/Release/bench_fork_phases.node') as {
 };
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 function profile(mb: number): [string, number][] {
   const held = inflate(mb);
@@ -75,7 +77,7 @@ function profile(mb: number): [string, number][] {
   return [[`RSS MB`, rssMb], ...Object.entries(rows).map(([k, xs]): [string, number] => [k, median(xs)])];
 }
 
-const parts = require('../../bench/build/Release/bench_percall_parts.node') as {
+const parts = require(path.join(PACKAGE_ROOT, 'bench', 'build', 'Release', 'bench_percall_parts.node')) as {
   rawNoop(): void;
   addonApiNoop(): void;
   argsOnly(fd: number, buf: Uint8Array, offset: number, length: number): number;

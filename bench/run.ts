@@ -7,12 +7,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildReference, MissingToolError } from '../src/compare/compare';
+import { buildReference, MissingToolError } from '../src/compare/reference';
+import { CLI, PACKAGE_ROOT } from '../src/internal/paths';
+import { median, summary } from './statistics';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const NODE_CASES = path.join(__dirname, 'node-cases.js');
 const PROFILE = path.join(__dirname, 'profile.js');
-const BASELINES = path.join(ROOT, 'bench', 'baselines');
+const BASELINES = path.join(PACKAGE_ROOT, 'bench', 'baselines');
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' } } });
 const quick = values.quick === true;
 const REPS = quick ? 1 : 5;
@@ -76,11 +77,6 @@ function wall(command: string[]): number {
 function available(tool: string): boolean {
   return spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 interface Row {
   case: string;
@@ -163,9 +159,7 @@ function addRows(
       case: name,
       variant,
       unit,
-      median: median(xs),
-      min: Math.min(...xs),
-      max: Math.max(...xs),
+      ...summary(xs),
       ratio,
       baseline: variant === baseline ? null : baseline,
       ...judge(targets[variant], ratio, ratioOf),
@@ -338,9 +332,7 @@ function main(): void {
       case: caseName,
       variant: 'child_process.fork until first message',
       unit: 'ms',
-      median: median(cp),
-      min: Math.min(...cp),
-      max: Math.max(...cp),
+      ...summary(cp),
       ratio: null,
       baseline: null,
       target: `addon ≥ 20 × faster (${faster.toFixed(0)} ×)`,
@@ -352,9 +344,7 @@ function main(): void {
       case: `child memory after fork, ${rss} MB RSS`,
       variant: 'private memory the child adds',
       unit: 'MB',
-      median: median(kb),
-      min: Math.min(...kb),
-      max: Math.max(...kb),
+      ...summary(kb),
       ratio: null,
       baseline: null,
       target: '≤ 5 MB',
@@ -410,7 +400,7 @@ function main(): void {
   };
   for (let i = 0; i < SIZES.demoRuns; i++) {
     demo['Rust original'].push(wall([rustDemo]) * 1e3);
-    demo['TypeScript demo (npm start)'].push(wall([process.execPath, path.join(ROOT, 'dist', 'src', 'cli.js')]) * 1e3);
+    demo['TypeScript demo (npm start)'].push(wall([process.execPath, CLI]) * 1e3);
     demo['node -e 0 (Node start and exit)'].push(wall([process.execPath, '-e', '0']) * 1e3);
   }
   const demoBudget = median(demo['Rust original']) + median(demo['node -e 0 (Node start and exit)']) + 30;
@@ -421,9 +411,7 @@ function main(): void {
       case: 'demo: the whole tutorial program, wall time',
       variant,
       unit: 'ms',
-      median: median(xs),
-      min: Math.min(...xs),
-      max: Math.max(...xs),
+      ...summary(xs),
       ratio: variant === 'Rust original' ? null : median(xs) / median(demo['Rust original']),
       baseline: variant === 'Rust original' ? null : 'Rust original',
       target: isTs ? `≤ Rust + node -e 0 + 30 ms (${demoBudget.toFixed(0)} ms)` : '',
@@ -470,7 +458,7 @@ function main(): void {
     const percallProfile = profile('percall');
     const forkProfile = profile('fork', ...SIZES.forkMb.map(String));
     fs.writeFileSync(
-      path.join(ROOT, 'bench', 'RESULTS.md'),
+      path.join(PACKAGE_ROOT, 'bench', 'RESULTS.md'),
       `# Benchmark results\n\nProduced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}. ${loadNote}\n` +
         `${REPS} repetitions per figure after the build; each figure is the median, with its spread; ratios are the medians of ratios taken pair by pair in the same repetition, so that machine noise cancels. ` +
         `A missed target says by how much; docs/benchmarks.md says what the profile below shows about it.${skippedNote}\n\n${table}\n\n` +

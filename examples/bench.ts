@@ -18,6 +18,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from '../bench/statistics';
 import { PipeReader, pipe } from '../src/index';
 import { privateKiB } from './memory';
 import { childProcessJob, forkJob, loadCatalog, workerThreadJob, type Job, type JobResult } from './warm-pool';
@@ -41,10 +42,6 @@ const LOAD = { connections: 32, seconds: quick ? 1 : 3, maxRequests: 200_000 };
 const IDLE_PIPES = 16;
 const STARVED_MS = 3_000;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const log = (text: string) => process.stdout.write(`${text}\n`);
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 

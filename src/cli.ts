@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { waitpid, WNOHANG } from './index';
 import { untracedWrite, writeAll } from './internal/io-loops';
+import { PACKAGE_ROOT } from './internal/paths';
 import { main } from './tutorial/main';
 
 // The companions are loaded when their command runs: the demo's start-up time
@@ -186,7 +187,7 @@ function traceChoice(value: string): TraceChoice {
 }
 
 function version(): string {
-  return (require('../../package.json') as { version: string }).version;
+  return (require(path.join(PACKAGE_ROOT, 'package.json')) as { version: string }).version;
 }
 
 function run(argv: string[]): void {

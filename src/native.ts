@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import bindings from 'bindings';
 import { packageError } from './errors';
+import { PACKAGE_ROOT } from './internal/paths';
 
 /** The addon as built from native/, before any argument validation. */
 export interface NativeModule {
@@ -61,7 +62,7 @@ export interface NativeModule {
 }
 
 /** Where node-gyp puts the addon in this package. */
-const BUILT = path.join(__dirname, '..', '..', 'build', 'Release', 'bidirectional_ipc.node');
+const BUILT = path.join(PACKAGE_ROOT, 'build', 'Release', 'bidirectional_ipc.node');
 
 const REBUILD =
   'Rebuild it for this Node with `npm rebuild bidirectional-ipc` (in this repository: `npm install`); ' +

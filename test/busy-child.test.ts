@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { fork as nodeFork, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { PACKAGE_ROOT } from '../src/internal/paths';
 import { fixture, runFixture } from './helpers';
 
 /** The fixture's stdout lines. */
@@ -169,7 +170,7 @@ describe('a missing /proc', () => {
 
 describe('an ES-module child', () => {
   it('with an unsettled top-level await ends with status 13, as Node does', () => {
-    const program = path.join(__dirname, '..', '..', 'test', 'fixtures', 'tla.mjs');
+    const program = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'tla.mjs');
     const run = spawnSync(process.execPath, [program, require.resolve('../src/index')], {
       encoding: 'utf8',
       timeout: 20_000,

@@ -6,11 +6,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { PACKAGE_ROOT } from '../src/internal/paths';
 import { CLI, runCli, tutorialOutput } from './helpers';
 
-const VERSION = (
-  JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }
-).version;
+const VERSION = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string })
+  .version;
 
 /** A usage error: one line on stderr naming the problem, nothing on stdout, status 2. */
 function assertUsageError(args: string[], line: string): void {

@@ -17,6 +17,7 @@ import {
   type WaitStatus,
 } from '../src/index';
 import { writeAll } from '../src/internal/io-loops';
+import { CLI } from '../src/internal/paths';
 
 export interface ChildResult {
   /** Everything the child passed to `report`, in order. */
@@ -117,7 +118,7 @@ export function runFixturePiped(name: string, args: string, pipeline: string): S
 }
 
 /** The package's command line, as `npm start` runs it. */
-export const CLI = path.join(__dirname, '..', 'src', 'cli.js');
+export { CLI };
 
 /** Runs the command line with `args`, bounded in time. */
 export function runCli(args: string[]): SpawnSyncReturns<string> {

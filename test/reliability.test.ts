@@ -5,8 +5,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import * as path from 'node:path';
 import * as ipc from '../src/index';
 import { readFull, writeAll } from '../src/internal/io-loops';
+import { PACKAGE_ROOT } from '../src/internal/paths';
 import { childrenOf, processState } from '../src/internal/proc';
 import { CLI, fixture, inChild, runFixture } from './helpers';
 
@@ -111,7 +113,7 @@ describe('signals', () => {
   const interrupter = (
     process.env.BIDIRECTIONAL_IPC_TEST_SIGNALS
       ? require(process.env.BIDIRECTIONAL_IPC_TEST_SIGNALS)
-      : require('../../test/build/Release/test_signals.node')
+      : require(path.join(PACKAGE_ROOT, 'test', 'build', 'Release', 'test_signals.node'))
   ) as { start(us: number): void; stop(): number };
 
   it('10,000 messages and their echoes under a signal every 1 ms: no error, no byte lost or duplicated', (t) => {

@@ -5,6 +5,7 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as ipc from '../src/index';
+import { PACKAGE_ROOT } from '../src/internal/paths';
 import { fdFlags } from '../src/internal/proc';
 import { inChild } from './helpers';
 
@@ -642,19 +643,18 @@ describe('bad arguments never reach the kernel', () => {
 
 describe('the package entry', () => {
   it('works through require() and through import', () => {
-    const root = path.resolve(__dirname, '../..');
     const esm = `import { pipe, fork, waitpid, SyscallError, WNOHANG } from 'bidirectional-ipc';
       console.log(typeof pipe, typeof fork, typeof waitpid, typeof SyscallError, typeof WNOHANG);`;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', esm], {
       encoding: 'utf8',
-      cwd: root,
+      cwd: PACKAGE_ROOT,
     });
     assert.equal(run.stderr, '');
     assert.equal(run.stdout, 'function function function function number\n');
     const cjs = spawnSync(
       process.execPath,
       ['-e', `const m = require('bidirectional-ipc'); console.log(typeof m.read, typeof m.write)`],
-      { encoding: 'utf8', cwd: root },
+      { encoding: 'utf8', cwd: PACKAGE_ROOT },
     );
     assert.equal(cjs.stdout, 'function function\n');
   });

@@ -4,21 +4,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CLI } from '../internal/paths';
+import { buildReference, MissingToolError } from './reference';
 import { parseStrace, tutorialCalls, type TutorialCall, type TutorialTrace } from './trace';
 
-/** A tool the comparison needs is missing or not allowed to run. */
-export class MissingToolError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MissingToolError';
-  }
-}
-
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const REFERENCE = path.join(ROOT, 'reference');
-const DEMO = path.join(ROOT, 'dist', 'src', 'cli.js');
-/** Where Debian's librust-libc-dev puts the `libc` crate. */
-const DEBIAN_REGISTRY = '/usr/share/cargo/registry';
+export { MissingToolError };
 
 function has(command: string, args: string[]): boolean {
   const run = spawnSync(command, args, { encoding: 'utf8' });
@@ -49,38 +39,6 @@ export function missingTools(): string[] {
 function checkTools(): void {
   const problems = missingTools();
   if (problems.length > 0) throw new MissingToolError(problems.join('\n'));
-}
-
-/** Cargo's flags: offline from Debian's registry where librust-libc-dev is installed. */
-function cargoSource(): string[] {
-  const debian =
-    fs.existsSync(DEBIAN_REGISTRY) && fs.readdirSync(DEBIAN_REGISTRY).some((d) => d.startsWith('libc-0.2'));
-  if (!debian) return [];
-  return [
-    '--offline',
-    '--config',
-    'source.crates-io.replace-with="debian"',
-    '--config',
-    `source.debian.directory="${DEBIAN_REGISTRY}"`,
-  ];
-}
-
-/** Builds reference/ (cargo skips the work when nothing changed); returns the tutorial program's
- * path. The benchmark's Rust baseline, `bench`, is built beside it. */
-export function buildReference(): string {
-  const targetDir = path.join(REFERENCE, 'target');
-  const build = spawnSync(
-    'cargo',
-    ['build', '--release', '--quiet', '--manifest-path', path.join(REFERENCE, 'Cargo.toml'), ...cargoSource()],
-    { encoding: 'utf8', env: { ...process.env, CARGO_TARGET_DIR: targetDir } },
-  );
-  if (build.error || build.status !== 0) {
-    throw new MissingToolError(
-      `building the Rust original failed:\n${build.stderr || build.error?.message}\n` +
-        `(offline builds need Debian's librust-libc-dev; elsewhere cargo fetches libc from crates.io)`,
-    );
-  }
-  return path.join(targetDir, 'release', 'bidirectional_ipc');
 }
 
 export interface ProgramRun {
@@ -147,7 +105,7 @@ const sleeps = (t: TutorialTrace) => [
 export function compare(): Comparison {
   checkTools();
   const rust = runProgram([buildReference()]);
-  const typescript = runProgram([process.execPath, DEMO, 'demo']);
+  const typescript = runProgram([process.execPath, CLI, 'demo']);
   return {
     rust,
     typescript,

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { untracedWrite, writeAll } from '../internal/io-loops';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
-import { buildRecording, loadRecording, packageRoot, readEvents } from './recording';
+import { buildRecording, loadRecording, readEvents } from './recording';
 import { startRecording } from './record';
 import { renderPage } from './render';
 import type { Recording } from './types';
@@ -69,7 +69,7 @@ function record(command: string, lessonName: string | undefined, iterations: num
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-view-'));
   const file = path.join(dir, 'events.jsonl');
   const startTime = performance.timeOrigin + performance.now();
-  const recorder = startRecording({ file, packageRoot: packageRoot() });
+  const recorder = startRecording({ file });
   let title: string;
   let sources: string[];
   let rust: string | undefined;

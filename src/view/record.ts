@@ -24,6 +24,7 @@ import {
   WNOHANG,
   type TraceEvent,
 } from '../index';
+import { PACKAGE_ROOT } from '../internal/paths';
 import { childrenOf, openFds, pipeEnd, readStat, wchan, type ProcStat } from '../internal/proc';
 import type { FdEntry, ProcessSnapshot, RawEvent, Snapshot, SourceFrame } from './types';
 
@@ -182,7 +183,7 @@ function originalPosition(file: string, line: number, column: number): { file: s
 }
 
 /** Where a call was made from: the first frames outside the package's own layers, in its TypeScript sources. */
-function callerFrames(packageRoot: string): SourceFrame[] {
+function callerFrames(): SourceFrame[] {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 40;
   const stack = new Error().stack ?? '';
@@ -192,7 +193,7 @@ function callerFrames(packageRoot: string): SourceFrame[] {
     const m = /at (?:(\S+) \()?(\/.+?):(\d+):(\d+)\)?$/.exec(text.trim());
     if (!m) continue;
     const where = originalPosition(m[2], Number(m[3]), Number(m[4]));
-    const file = path.relative(packageRoot, where.file);
+    const file = path.relative(PACKAGE_ROOT, where.file);
     if (!file.startsWith('src/')) continue;
     if (/^src\/(view\/|internal\/|syscalls\.ts|fork\.ts|learn\/trace\.ts|learn\/lessons\/common\.ts)/.test(file))
       continue;
@@ -232,8 +233,6 @@ function plainResult(e: TraceEvent): unknown {
 export interface RecorderOptions {
   /** The JSON-lines file every process appends to. */
   file: string;
-  /** The package's root directory (for source paths relative to it). */
-  packageRoot: string;
 }
 
 /** Installs the recording tracer in this process (and so in every process it forks). */
@@ -288,7 +287,7 @@ export function startRecording(options: RecorderOptions): {
         args: plainArgs(e.call, e.args),
       };
       // Where the call was made: at its start (the end's is the same line).
-      if (e.phase === 'start') raw.frames = callerFrames(options.packageRoot);
+      if (e.phase === 'start') raw.frames = callerFrames();
       if (e.phase === 'end') {
         if (e.error instanceof SyscallError) raw.error = { code: e.error.code, message: e.error.message };
         else raw.result = plainResult(e);

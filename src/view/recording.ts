@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PACKAGE_ROOT } from '../internal/paths';
 import type { PipeNames } from '../internal/pipe-names';
 import { DATA_KEPT } from './record';
 import { RECORDING_FORMAT, type RawEvent, type Recording, type SourceFile } from './types';
@@ -191,17 +192,6 @@ export function foldRepeats(events: RawEvent[]): RawEvent[] {
   return events.filter((e) => !dropped.has(e));
 }
 
-/** Where the package is installed: src/view/ is two levels down from dist/src/view/ and src/view/. */
-export function packageRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('bidirectional-ipc: package.json not found above ' + __dirname);
-    dir = up;
-  }
-  return dir;
-}
-
 const CALLS = ['pipe', 'fork', 'close', 'write', 'read', 'sleep', 'wait', 'waitpid', 'println'];
 
 /** Line numbers (1-based) of each function's body, by name. */
@@ -302,7 +292,7 @@ function compactSnapshots(events: RawEvent[]): void {
 
 /** The recording of a finished run. */
 export function buildRecording(events: RawEvent[], options: BuildOptions): Recording {
-  const root = packageRoot();
+  const root = PACKAGE_ROOT;
   const files = new Set(options.sources);
   for (const e of events) for (const f of e.frames ?? []) files.add(f.file);
   const sources: SourceFile[] = [...files]

@@ -2,7 +2,7 @@
 // request leaves it) that replays a recording.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot } from './recording';
+import { PACKAGE_ROOT } from '../internal/paths';
 import type { Recording } from './types';
 
 /** The page's own files, kept as plain CSS and browser JavaScript beside this module's source. */
@@ -40,7 +40,7 @@ function compact(recording: Recording): Recording & { processTables: unknown[] }
 
 /** The HTML page replaying `recording`. */
 export function renderPage(recording: Recording): string {
-  const dir = path.join(packageRoot(), ASSETS);
+  const dir = path.join(PACKAGE_ROOT, ASSETS);
   const css = fs.readFileSync(path.join(dir, 'page.css'), 'utf8');
   const script = fs.readFileSync(path.join(dir, 'page.js'), 'utf8');
   const template = fs.readFileSync(path.join(dir, 'page.html'), 'utf8');
