@@ -16,7 +16,7 @@ const load = {
   diagram: () => require('./learn/diagram') as typeof import('./learn/diagram'),
   lessons: () => (require('./learn/lessons/index') as typeof import('./learn/lessons/index')).LESSONS,
   steps: () => require('./learn/steps') as typeof import('./learn/steps'),
-  trace: () => require('./learn/trace') as typeof import('./learn/trace'),
+  tracePrinter: () => require('./learn/trace-printer') as typeof import('./learn/trace-printer'),
   view: () => require('./view/index') as typeof import('./view/index'),
 };
 
@@ -266,7 +266,7 @@ function run(argv: string[]): void {
   }
   if (values.trace !== undefined || recording) {
     const choice = values.trace !== undefined ? traceChoice(values.trace) : { internal: false };
-    load.trace().startTracing({
+    load.tracePrinter().startTracing({
       print: values.trace !== undefined,
       only: choice.only,
       internal: choice.internal,

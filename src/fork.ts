@@ -5,7 +5,8 @@ import type { Server, Socket } from 'node:net';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { checkBuiltForThisNode, native } from './native';
 import { invalidArgument, invalidType, packageError } from './errors';
-import { getpid, getppid, traced, tracing } from './syscalls';
+import { getpid, getppid } from './syscalls';
+import { traced, tracing } from './tracer';
 
 /** Callbacks run around every {@link fork}, like Python's `os.register_at_fork`. */
 export interface ForkHooks {

@@ -19,7 +19,6 @@ export {
   bytesQueued,
   decodeWaitStatus,
   signalName,
-  setTracer,
   O_CLOEXEC,
   O_NONBLOCK,
   WNOHANG,
@@ -38,7 +37,9 @@ export {
   POLLHUP,
   POLLNVAL,
 } from './syscalls';
-export type { WaitStatus, TraceEvent, Tracer, PollFd, PollResult } from './syscalls';
+export type { WaitStatus, PollFd, PollResult } from './syscalls';
+export { setTracer } from './tracer';
+export type { TraceEvent, Tracer } from './tracer';
 export { fork, registerAtFork } from './fork';
 export type { ForkHooks, ForkKeepable, ForkOptions } from './fork';
 export { SyscallError, isSyscallError } from './errors';

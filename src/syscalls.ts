@@ -14,82 +14,9 @@
 import { constants as osConstants } from 'node:os';
 import { checkFd, checkInt, invalidArgument, invalidType, outOfRange, SyscallError } from './errors';
 import { native } from './native';
+import { announce, traced, tracer } from './tracer';
 
 native.setErrorClass(SyscallError);
-
-/**
- * One call through this module, as a tracer sees it: once when it starts
- * (`phase: 'start'`) and once when it returns or throws (`phase: 'end'`).
- *
- * A call that never returns (`_exit`, a successful `execvp`) has only its
- * start. `fork` has its start in the parent and an end in both processes (the
- * child's with result 0); the child inherits the numbering, so both ends carry
- * the start's `id`.
- */
-export interface TraceEvent {
-  phase: 'start' | 'end';
-  /** Numbers the calls of one process; the start and end of a call share it. */
-  id: number;
-  call: string;
-  args: readonly unknown[];
-  /** The process that made (or, for fork's end, returned from) the call. */
-  pid: number;
-  /** Milliseconds since the epoch, `performance.timeOrigin + performance.now()`. */
-  time: number;
-  /** What the call returned (end only, when it did not throw). */
-  result?: unknown;
-  /** The errno error it threw (end only). */
-  error?: SyscallError;
-}
-
-/** Receives every call made through the public functions, in the process that made it. */
-export type Tracer = (event: TraceEvent) => void;
-
-let tracer: Tracer | null = null;
-let lastCallId = 0;
-
-/**
- * Installs (or, with null, removes) the tracer that `--trace` and the lessons
- * use. This is the one place calls are observed; with no tracer the cost is a
- * null check per call.
- */
-export function setTracer(next: Tracer | null): void {
-  tracer = next;
-}
-
-function now(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-/** Reports the start of a call; returns its id. Only called while a tracer is set. */
-function announce(observe: Tracer, call: string, args: readonly unknown[]): number {
-  const id = ++lastCallId;
-  observe({ phase: 'start', id, call, args, pid: native.getpid(), time: now() });
-  return id;
-}
-
-/** Runs `call` and reports its start and its end to the tracer (only called when one is set). */
-export function traced<T>(name: string, args: readonly unknown[], call: () => T): T {
-  const observe = tracer!;
-  const id = announce(observe, name, args);
-  let result: T;
-  try {
-    result = call();
-  } catch (error) {
-    const end: TraceEvent = { phase: 'end', id, call: name, args, pid: native.getpid(), time: now() };
-    if (error instanceof SyscallError) end.error = error;
-    observe(end);
-    throw error;
-  }
-  // After fork this runs in both processes, each with its own pid.
-  observe({ phase: 'end', id, call: name, args, pid: native.getpid(), time: now(), result });
-  return result;
-}
-
-/** Whether a tracer is installed (fork.ts traces its own call). */
-export function tracing(): boolean {
-  return tracer !== null;
-}
 
 /** pipe2(2) flag: close the descriptor on exec. */
 export const O_CLOEXEC: number = native.constants.O_CLOEXEC;
@@ -140,6 +67,27 @@ function checkLength(size: number, start: number, length: unknown): number {
 }
 
 /**
+ * Whether a read or write goes straight to the addon: the call of every read
+ * and write loop, `(fd, bytes[, offset])` untraced with valid arguments, takes
+ * the checks below written inline (x === (x | 0): an int32). Anything else
+ * takes the checks that say what is wrong.
+ */
+function isDirect(fd: unknown, bytes: unknown, offset: unknown, length: unknown): boolean {
+  return (
+    tracer === null &&
+    length === undefined &&
+    bytes instanceof Uint8Array &&
+    typeof fd === 'number' &&
+    fd === (fd | 0) &&
+    fd >= 0 &&
+    typeof offset === 'number' &&
+    offset === (offset | 0) &&
+    offset >= 0 &&
+    offset <= bytes.byteLength
+  );
+}
+
+/**
  * Reads up to `length` bytes from `fd` into `buffer` at `offset`. See read(2).
  *
  * Reads straight into the caller's memory, with no copy. Returns the number of
@@ -148,23 +96,7 @@ function checkLength(size: number, start: number, length: unknown): number {
  * closed. Blocks the thread until data arrives, unless `fd` is non-blocking.
  */
 export function read(fd: number, buffer: Uint8Array, offset: number = 0, length?: number): number {
-  // The call of every read loop, read(fd, buffer[, offset]) untraced with valid
-  // arguments, goes straight to the addon after the same checks written inline
-  // (x === (x | 0): an int32). Anything else takes the checks below, which say what is wrong.
-  if (
-    tracer === null &&
-    length === undefined &&
-    buffer instanceof Uint8Array &&
-    typeof fd === 'number' &&
-    fd === (fd | 0) &&
-    fd >= 0 &&
-    typeof offset === 'number' &&
-    offset === (offset | 0) &&
-    offset >= 0 &&
-    offset <= buffer.byteLength
-  ) {
-    return native.read(fd, buffer, offset, buffer.byteLength - offset);
-  }
+  if (isDirect(fd, buffer, offset, length)) return native.read(fd, buffer, offset, buffer.byteLength - offset);
   checkFd(fd);
   checkBuffer(buffer);
   const start = checkOffset(buffer.byteLength, offset);
@@ -184,20 +116,9 @@ export function read(fd: number, buffer: Uint8Array, offset: number = 0, length?
  * ends are all closed fails with EPIPE: Node ignores SIGPIPE.
  */
 export function write(fd: number, data: Uint8Array | string, offset: number = 0, length?: number): number {
-  // As in read(): the common untraced call with valid arguments goes straight to the addon.
-  if (
-    tracer === null &&
-    length === undefined &&
-    data instanceof Uint8Array &&
-    typeof fd === 'number' &&
-    fd === (fd | 0) &&
-    fd >= 0 &&
-    typeof offset === 'number' &&
-    offset === (offset | 0) &&
-    offset >= 0 &&
-    offset <= data.byteLength
-  ) {
-    return native.write(fd, data, offset, data.byteLength - offset);
+  if (isDirect(fd, data, offset, length)) {
+    const bytes = data as Uint8Array; // isDirect checked it
+    return native.write(fd, bytes, offset, bytes.byteLength - offset);
   }
   checkFd(fd);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { missingTools } from '../src/compare/compare';
-import { parseStrace, splitArgs, tutorialCalls } from '../src/compare/trace';
+import { parseStrace, splitArgs, tutorialCalls } from '../src/compare/strace';
 import { CLI, skipUnless } from './helpers';
 
 // A trace as `strace -f -qq -s 256` prints it, trimmed: a runtime thread (101),

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI } from '../internal/paths';
 import { buildReference, MissingToolError } from './reference';
-import { parseStrace, tutorialCalls, type TutorialCall, type TutorialTrace } from './trace';
+import { parseStrace, tutorialCalls, type TutorialCall, type TutorialTrace } from './strace';
 
 export { MissingToolError };
 

@@ -1,5 +1,5 @@
 // `--diagram FILE`: a Mermaid sequence diagram of a real run, built from the
-// event log that every traced process appended to (see trace.ts).
+// event log that every traced process appended to (see trace-printer.ts).
 //
 // Drawn in happens-before order, not in the order the calls returned: a
 // process's own calls keep their order; the child starts at the fork; a read
@@ -8,7 +8,7 @@
 // waitpid that reports a child comes after that child's last call. Among
 // calls that none of these rules orders, the earlier one goes first.
 import * as fs from 'node:fs';
-import type { RecordedCall } from './trace';
+import type { RecordedCall } from './trace-printer';
 
 function clean(text: string): string {
   return text.replace(/[;#"]/g, (c) => ({ ';': ',', '#': 'no. ', '"': "'" })[c]!).replace(/\n/g, '\\n');

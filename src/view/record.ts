@@ -7,7 +7,7 @@
 //
 // Every process of the run appends to one JSON-lines file (O_APPEND, one
 // write(2) per line, so lines from parent and child never interleave), as
-// src/learn/trace.ts does for the diagram; the process that started the run
+// src/learn/trace-printer.ts does for the diagram; the process that started the run
 // reads it back at the end (see ./recording.ts).
 import * as fs from 'node:fs';
 import { SourceMap } from 'node:module';
@@ -195,7 +195,11 @@ function callerFrames(): SourceFrame[] {
     const where = originalPosition(m[2], Number(m[3]), Number(m[4]));
     const file = path.relative(PACKAGE_ROOT, where.file);
     if (!file.startsWith('src/')) continue;
-    if (/^src\/(view\/|internal\/|syscalls\.ts|fork\.ts|learn\/trace\.ts|learn\/lessons\/common\.ts)/.test(file))
+    if (
+      /^src\/(view\/|internal\/|syscalls\.ts|tracer\.ts|fork\.ts|learn\/trace-printer\.ts|learn\/lessons\/common\.ts)/.test(
+        file,
+      )
+    )
       continue;
     frames.push({ file, line: where.line, fn: (m[1] ?? '').replace(/^Object\./, '') });
     if (frames.length === FRAMES_KEPT) break;

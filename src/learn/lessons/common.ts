@@ -1,7 +1,7 @@
 // What the lessons share: how a lesson is described, and bounded waiting.
 import { kill, sleep, waitpid, WNOHANG, type WaitStatus } from '../../index';
 import { wchan } from '../../internal/proc';
-import { quietly } from '../trace';
+import { quietly } from '../trace-printer';
 
 export type Say = (text: string) => void;
 
