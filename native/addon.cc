@@ -1,5 +1,6 @@
 // The addon's export table: one entry per system call, plus the constants
-// that their flags and options take.
+// that their flags and options take; under `internal`, the calls that only the
+// lessons and the tests make.
 #include <fcntl.h>
 #include <napi.h>
 #include <node_version.h>
@@ -16,38 +17,44 @@
 
 using namespace ipc;
 
+using Call = Napi::Value (*)(const Napi::CallbackInfo&);
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
-  exports.Set("fork", Napi::Function::New(env, Fork, "fork"));
-  exports.Set("read", Napi::Function::New(env, Read, "read"));
-  exports.Set("write", Napi::Function::New(env, Write, "write"));
-  exports.Set("close", Napi::Function::New(env, Close, "close"));
-  exports.Set("waitpid", Napi::Function::New(env, Waitpid, "waitpid"));
-  exports.Set("_exit", Napi::Function::New(env, Exit, "_exit"));
-  exports.Set("getpid", Napi::Function::New(env, Getpid, "getpid"));
-  exports.Set("getppid", Napi::Function::New(env, Getppid, "getppid"));
-  exports.Set("sleep", Napi::Function::New(env, Sleep, "sleep"));
-  exports.Set("dup", Napi::Function::New(env, Dup, "dup"));
-  exports.Set("dup2", Napi::Function::New(env, Dup2, "dup2"));
-  exports.Set("execvp", Napi::Function::New(env, Execvp, "execvp"));
-  exports.Set("kill", Napi::Function::New(env, Kill, "kill"));
-  exports.Set("poll", Napi::Function::New(env, Poll, "poll"));
-  exports.Set("fcntl", Napi::Function::New(env, Fcntl, "fcntl"));
-  exports.Set("bytesQueued", Napi::Function::New(env, BytesQueued, "bytesQueued"));
-  exports.Set("lessonBlockSignal",
-              Napi::Function::New(env, LessonBlockSignal, "lessonBlockSignal"));
-  exports.Set("bareFork", Napi::Function::New(env, BareFork, "bareFork"));
-  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
-  exports.Set("childStdioReopened",
-              Napi::Function::New(env, ChildStdioReopened, "childStdioReopened"));
-  exports.Set("stdioPendingBytes",
-              Napi::Function::New(env, StdioPendingBytes, "stdioPendingBytes"));
-  exports.Set("dontforkRegionCount",
-              Napi::Function::New(env, DontforkRegionCount, "dontforkRegionCount"));
-  exports.Set("watchPidExit", Napi::Function::New(env, WatchPidExit, "watchPidExit"));
-  exports.Set("childProcessOwns", Napi::Function::New(env, ChildProcessOwns, "childProcessOwns"));
-  exports.Set("duplicateListener",
-              Napi::Function::New(env, DuplicateListener, "duplicateListener"));
+  // One function per call, named as JavaScript sees it.
+  auto export_call = [env](Napi::Object target, const char* name, Call call) {
+    target.Set(name, Napi::Function::New(env, call, name));
+  };
+  export_call(exports, "pipe", Pipe);
+  export_call(exports, "fork", Fork);
+  export_call(exports, "read", Read);
+  export_call(exports, "write", Write);
+  export_call(exports, "close", Close);
+  export_call(exports, "waitpid", Waitpid);
+  export_call(exports, "_exit", Exit);
+  export_call(exports, "getpid", Getpid);
+  export_call(exports, "getppid", Getppid);
+  export_call(exports, "sleep", Sleep);
+  export_call(exports, "dup", Dup);
+  export_call(exports, "dup2", Dup2);
+  export_call(exports, "execvp", Execvp);
+  export_call(exports, "kill", Kill);
+  export_call(exports, "poll", Poll);
+  export_call(exports, "fcntl", Fcntl);
+  export_call(exports, "bytesQueued", BytesQueued);
+  export_call(exports, "setErrorClass", SetErrorClass);
+  export_call(exports, "childStdioReopened", ChildStdioReopened);
+  export_call(exports, "stdioPendingBytes", StdioPendingBytes);
+  export_call(exports, "watchPidExit", WatchPidExit);
+  export_call(exports, "childProcessOwns", ChildProcessOwns);
+  export_call(exports, "duplicateListener", DuplicateListener);
+
+  // What only the lessons and the tests call, apart from what the package's
+  // own functions need (src/native.ts types the two separately).
+  Napi::Object internal = Napi::Object::New(env);
+  export_call(internal, "lessonBlockSignal", LessonBlockSignal);
+  export_call(internal, "bareFork", BareFork);
+  export_call(internal, "dontforkRegionCount", DontforkRegionCount);
+  exports.Set("internal", internal);
 
   // The Node this was compiled for: fork() relies on its internals (native.ts checks).
   Napi::Object built_for = Napi::Object::New(env);

@@ -25,13 +25,10 @@ export interface NativeModule {
   fcntl(fd: number, cmd: number, arg: number): number;
   bytesQueued(fd: number): number;
   setErrorClass(errorClass: new (message: string, code: string, errno: number, syscall: string) => Error): void;
-  /** pthread_sigmask(3) for one signal, for the sigchld lesson: blocks it (true) or unblocks it. */
-  lessonBlockSignal(signal: number, block: boolean): void;
-  /** fork(2) alone, for the raw-fork lesson: the child cannot run JavaScript. */
-  bareFork(): number;
+  /** In a forked child: the stdio descriptors given a file description of the child's own. */
   childStdioReopened(): number[];
+  /** Bytes Node still has queued for stdout, stderr and `moreFds`: fork() refuses while any are. */
   stdioPendingBytes(moreFds?: number[]): number;
-  dontforkRegionCount(): number;
   /** pidfd_open(2) + a uv_poll_t: onExit() once the process has ended; returns a stop function. */
   watchPidExit(pid: number, onExit: () => void): () => void;
   /** Whether a child_process ChildProcess of this loop owns `pid`. */
@@ -61,6 +58,16 @@ export interface NativeModule {
   };
 }
 
+/** The addon's `internal` object: what only the lessons and the tests call. */
+export interface NativeInternals {
+  /** pthread_sigmask(3) for one signal, for the sigchld lesson: blocks it (true) or unblocks it. */
+  lessonBlockSignal(signal: number, block: boolean): void;
+  /** fork(2) alone, for the raw-fork lesson: the child cannot run JavaScript. */
+  bareFork(): number;
+  /** How many mappings are now marked MADV_DONTFORK. */
+  dontforkRegionCount(): number;
+}
+
 /** Where node-gyp puts the addon in this package. */
 const BUILT = path.join(PACKAGE_ROOT, 'build', 'Release', 'bidirectional_ipc.node');
 
@@ -68,7 +75,7 @@ const REBUILD =
   'Rebuild it for this Node with `npm rebuild bidirectional-ipc` (in this repository: `npm install`); ' +
   'that needs a C++ compiler, make and python3 (Debian/Ubuntu: apt-get install build-essential python3).';
 
-function load(): NativeModule {
+function load(): NativeModule & { internal: NativeInternals } {
   if (process.platform !== 'linux') {
     throw packageError(
       'ERR_UNSUPPORTED_PLATFORM',
@@ -79,9 +86,9 @@ function load(): NativeModule {
   // BIDIRECTIONAL_IPC_ADDON names another build of the addon, such as the
   // sanitizer build that `npm run test:sanitize` loads.
   const override = process.env.BIDIRECTIONAL_IPC_ADDON;
-  if (override) return require(override) as NativeModule;
+  if (override) return require(override);
   try {
-    return require(BUILT) as NativeModule;
+    return require(BUILT);
   } catch (error) {
     if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') {
       throw packageError(
@@ -102,10 +109,13 @@ function load(): NativeModule {
   }
 }
 
-// A copy by spread: the object the addon fills is in V8's dictionary mode (too
-// many properties added one by one), whose property loads stay out of
-// optimized code; a literal's are inlined. Every read and write loads one.
-export const native: NativeModule = { ...load() };
+// A copy by rest (as a spread would): the object the addon fills is in V8's
+// dictionary mode (too many properties added one by one), whose property loads
+// stay out of optimized code; a literal's are inlined. Every read and write loads one.
+const { internal, ...calls } = load();
+export const native: NativeModule = calls;
+/** For the lessons and the tests only. */
+export const nativeInternals: NativeInternals = internal;
 
 /**
  * Throws unless the addon was compiled for the running Node. Its fork() uses

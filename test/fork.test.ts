@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as ipc from '../src/index';
-import { native } from '../src/native';
+import { nativeInternals } from '../src/native';
 import { inChild, runFixture, runFixturePiped } from './helpers';
 
 /** The child's wait status that the fixture's parent printed on stderr. */
@@ -178,11 +178,11 @@ describe('the parent is unchanged by the fork', () => {
   });
 
   it("Node's MADV_DONTFORK marks are back on V8's heap after the fork", () => {
-    const before = native.dontforkRegionCount();
+    const before = nativeInternals.dontforkRegionCount();
     assert.ok(before > 0, 'V8 marks its heap MADV_DONTFORK');
     const pid = ipc.fork();
     if (pid === 0) ipc._exit(0);
-    const after = native.dontforkRegionCount();
+    const after = nativeInternals.dontforkRegionCount();
     assert.equal(ipc.waitpid(pid).exitCode, 0);
     assert.equal(after, before);
   });

@@ -1,7 +1,7 @@
 // What a bare fork() does to a Node process, next to the package's fork().
 import * as fs from 'node:fs';
 import { _exit, fork } from '../../index';
-import { native } from '../../native';
+import { nativeInternals } from '../../native';
 import { killAndReap, waitBounded, type Lesson } from './common';
 
 export const rawFork: Lesson = {
@@ -16,7 +16,7 @@ export const rawFork: Lesson = {
     );
 
     say('The mistake: fork(2) alone, and the child goes on running JavaScript.\n');
-    const bare = native.bareFork();
+    const bare = nativeInternals.bareFork();
     if (bare === 0) {
       const sum = [1, 2, 3].reduce((a, b) => a + b, 0); // touches the heap that is not there
       _exit(sum);

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
 import { close, fork, isSyscallError, pipe, read, waitpid, WNOHANG, write } from '../../index';
-import { native } from '../../native';
+import { nativeInternals } from '../../native';
 import { processState } from '../../internal/proc';
 import { waitBounded, waitUntil, type Lesson } from './common';
 
@@ -31,12 +31,12 @@ interface Seen {
  */
 function observe(): Seen {
   process.on('SIGCHLD', () => {}); // a handler, as a program that reaps in one would have
-  native.lessonBlockSignal(constants.signals.SIGCHLD, true);
+  nativeInternals.lessonBlockSignal(constants.signals.SIGCHLD, true);
   const pids: number[] = [];
   for (let i = 0; i < CHILDREN; i++) pids.push(fork(() => {}));
   const allZombies = waitUntil(() => pids.every((pid) => processState(pid) === 'Z'), 5000);
   const pendingWhileBlocked = sigchldPending();
-  native.lessonBlockSignal(constants.signals.SIGCHLD, false);
+  nativeInternals.lessonBlockSignal(constants.signals.SIGCHLD, false);
   const reapedOnce = waitpid(-1, WNOHANG).pid !== 0 ? 1 : 0; // the handler that reaps one per signal
   const zombiesLeft = pids.filter((pid) => fs.existsSync(`/proc/${pid}`) && processState(pid) === 'Z').length;
   let reapedInLoop = 0;
