@@ -8,6 +8,7 @@
       "sources": [
         "native/addon.cc",
         "native/errors.cc",
+        "native/args.cc",
         "native/syscalls.cc",
         "native/fork.cc",
         "native/workers.cc",

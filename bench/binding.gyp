@@ -24,7 +24,7 @@
     {
       # One read/write call taken apart (bench/profile.ts).
       "target_name": "bench_percall_parts",
-      "sources": ["native/percall_parts.cc", "../native/errors.cc"],
+      "sources": ["native/percall_parts.cc", "../native/args.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9"],
       "cflags!": ["-fno-exceptions"],

@@ -27,6 +27,7 @@
 
 #include <memory>
 
+#include "args.h"
 #include "errors.h"
 
 // uv_process_get_pid() appeared in libuv 1.19; every supported Node has more.

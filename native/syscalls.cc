@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
 #include "errors.h"
 
 namespace ipc {
@@ -46,7 +47,7 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
 // Node-API call per argument (no napi_is_typedarray: napi_get_typedarray_info
 // refuses anything else itself). This is on the path of every read and write.
 // Returns false when any argument is wrong; the caller then runs the general
-// checks of errors.h, which throw the precise error.
+// checks of args.h, which throw the precise error.
 static bool IoSpan(const Napi::CallbackInfo& info, int* fd, uint8_t** span, size_t* length) {
   napi_env env = info.Env();
   double numbers[3];  // fd, offset, length

@@ -7,7 +7,7 @@
 #include <napi.h>
 #include <unistd.h>
 
-#include "../../native/errors.h"
+#include "../../native/args.h"
 
 namespace {
 
