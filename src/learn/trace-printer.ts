@@ -48,6 +48,7 @@ import {
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
 import { childrenOf, processState } from '../internal/proc';
 import { native } from '../native';
+import { now } from '../tracer';
 
 export interface TraceOptions {
   pipes?: PipeNames;
@@ -251,7 +252,7 @@ export function startTracing(options: TraceOptions = {}): () => void {
   const color = options.color ?? (process.stderr.isTTY === true && !process.env.NO_COLOR);
   const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
   const only = options.only ? new Set(options.only) : null;
-  const origin = performance.timeOrigin + performance.now();
+  const origin = now();
   const temporary = options.recordTo === undefined;
   const logPath =
     options.recordTo ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-trace-')), 'calls.jsonl');

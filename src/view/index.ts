@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { untracedWrite, writeAll } from '../internal/io-loops';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
 import { buildRecording, loadRecording, readEvents } from './recording';
+import { now } from '../tracer';
 import { startRecording } from './record';
 import { renderPage } from './render';
 import type { Recording } from './types';
@@ -68,7 +69,7 @@ function record(command: string, lessonName: string | undefined, iterations: num
   const root = process.pid;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-view-'));
   const file = path.join(dir, 'events.jsonl');
-  const startTime = performance.timeOrigin + performance.now();
+  const startTime = now();
   const recorder = startRecording({ file });
   let title: string;
   let sources: string[];

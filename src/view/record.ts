@@ -26,6 +26,7 @@ import {
 } from '../index';
 import { PACKAGE_ROOT } from '../internal/paths';
 import { childrenOf, openFds, pipeEnd, readStat, wchan, type ProcStat } from '../internal/proc';
+import { now } from '../tracer';
 import type { FdEntry, ProcessSnapshot, RawEvent, Snapshot, SourceFrame } from './types';
 
 /** This process's name in /proc, which a forked child shares until it execs. */
@@ -59,10 +60,6 @@ const ZOMBIE_POLL_MS = 2;
 const FRAMES_KEPT = 3;
 const FDINFO_O_NONBLOCK = fs.constants.O_NONBLOCK;
 const FDINFO_O_CLOEXEC = 0o2000000;
-
-function now(): number {
-  return performance.timeOrigin + performance.now();
-}
 
 /** The process and its descendants, parents first. */
 function processTree(root: number): number[] {
