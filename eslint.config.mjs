@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', '**/build/', 'node_modules/', 'reference/target/'] },
+  { ignores: ['dist/', 'dist-dev/', 'build/', '**/build/', 'node_modules/', 'reference/target/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,4 +1,4 @@
-// `node dist/bench/profile.js percall | fork [MB...]`: where the time goes.
+// `node dist-dev/bench/profile.js percall | fork [MB...]`: where the time goes.
 // percall: one read/write call taken apart (bench/native/percall_parts.cc).
 // fork: the package's fork phase by phase, in a parent grown to MB megabytes
 // of RSS (default 50 and 300). Uses bench/native/fork_phases.cc, which runs the steps of

@@ -463,7 +463,7 @@ function main(): void {
         `${REPS} repetitions per figure after the build; each figure is the median, with its spread; ratios are the medians of ratios taken pair by pair in the same repetition, so that machine noise cancels. ` +
         `A missed target says by how much; docs/benchmarks.md says what the profile below shows about it.${skippedNote}\n\n${table}\n\n` +
         '## Where the time goes\n\n' +
-        'Produced in the same run by `node dist/bench/profile.js percall` and `node dist/bench/profile.js fork 50 300` (bench/profile.ts).\n\n' +
+        'Produced in the same run by `node dist-dev/bench/profile.js percall` and `node dist-dev/bench/profile.js fork 50 300` (bench/profile.ts).\n\n' +
         '### One call\n\n' +
         'Each piece of a 1-byte `write` + `read` timed alone (bench/native/percall_parts.cc): the Node-API crossing, ' +
         "the argument checks, a syscall. The syscalls' share grows with the memory the process touches between two of them " +

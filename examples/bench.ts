@@ -2,7 +2,7 @@
 // the same run, as medians and ratios. Figures from a shared, busy machine
 // vary from run to run; compare the ratios, not the absolute numbers.
 //
-//   node dist/examples/bench.js [--quick] [--workers N] [--reps R] [--records N] [--jobs J]
+//   node dist-dev/examples/bench.js [--quick] [--workers N] [--reps R] [--records N] [--jobs J]
 //
 //  1. Thread pool: fs.readFile of a small file while 16 pipes are being read
 //     and idle, with PipeReader vs fs.createReadStream (vs no readers).

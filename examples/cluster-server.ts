@@ -2,7 +2,7 @@
 // same handler, same N, same output lines, same supervision (restart a worker
 // that dies; on SIGTERM stop all, then exit).
 //
-//   node dist/examples/cluster-server.js [--workers N] [--port P]
+//   node dist-dev/examples/cluster-server.js [--workers N] [--port P]
 //
 // cluster starts each worker as a new Node process (spawn + boot + load);
 // by default on Linux the primary accepts the connections and passes them to

@@ -1,6 +1,6 @@
 // A prefork HTTP server on this package's fork().
 //
-//   node dist/examples/prefork-server.js [--workers N] [--port P]
+//   node dist-dev/examples/prefork-server.js [--workers N] [--port P]
 //
 // The parent listens on 127.0.0.1, takes the listening socket out of its own
 // event loop (OwnedFd.fromServer: the parent never accepts), and forks N

@@ -2,7 +2,7 @@
 // worker per job, and the worker starts with the data already in memory
 // (shared copy-on-write), instead of booting Node and loading it again.
 //
-//   node dist/examples/warm-pool.js [--records N] [--jobs J]
+//   node dist-dev/examples/warm-pool.js [--records N] [--jobs J]
 //
 // Each job runs in a child of fork(childMain): the child computes, writes its
 // result as JSON to a pipe and exits; the parent reads the pipe with a

@@ -129,7 +129,7 @@ describe('other inherited channels', () => {
 });
 
 describe('a busy parent that forks again and again', () => {
-  // 40 in npm test; BUSY_STRESS_FORKS=200 node --test dist/test/busy-child.test.js for the full run.
+  // 40 in npm test; BUSY_STRESS_FORKS=200 node --test dist-dev/test/busy-child.test.js for the full run.
   const forks = Number(process.env.BUSY_STRESS_FORKS ?? 40);
   it(`${forks} children of an HTTP server under load with pool work, a process and a Worker alive`, (t) => {
     const run = runFixture('stress', [String(forks)], 60_000 + forks * 3_000);

@@ -39,8 +39,8 @@ node -e '
   }'
 
 status=0
-node --test "$root"/dist/test/syscalls.test.js "$root"/dist/test/fork.test.js \
-  "$root"/dist/test/reliability.test.js || status=$?
+node --test "$root"/dist-dev/test/syscalls.test.js "$root"/dist-dev/test/fork.test.js \
+  "$root"/dist-dev/test/reliability.test.js || status=$?
 if compgen -G "$logs/*" >/dev/null; then
   echo "sanitize: reports found:"
   cat "$logs"/*
