@@ -28,6 +28,7 @@ import {
   WUNTRACED,
   type WaitStatus,
 } from '../index';
+import { untracedSleep } from '../internal/untraced-sleep';
 import { TUTORIAL_PIPES } from '../internal/pipe-names';
 import { fdFlags, openFds, pipeEnd, processState } from '../internal/proc';
 
@@ -313,8 +314,7 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
   close(parentWrite);
   resumeChild();
   const deadline = Date.now() + 5000;
-  while (processState(childPid) !== 'Z' && Date.now() < deadline)
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+  while (processState(childPid) !== 'Z' && Date.now() < deadline) untracedSleep(5);
   show('exited, not waited for');
   const status = waitpid(childPid);
   childPid = 0;

@@ -45,6 +45,7 @@ import {
   type TraceEvent,
   type WaitStatus,
 } from '../index';
+import { untracedSleep } from '../internal/untraced-sleep';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
 import { childrenOf, processState } from '../internal/proc';
 import { native } from '../native';
@@ -162,11 +163,6 @@ export function quietly<T>(fn: () => T): T {
   }
 }
 
-/** Sleeps without a traced call (the wait of a read for its writer's line). */
-function pause(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 function pipeInode(fd: number): number | undefined {
   try {
     const stat = fs.fstatSync(fd);
@@ -222,7 +218,7 @@ function wouldBlock(e: TraceEvent): boolean {
       if ((options & WNOHANG) !== 0) return false;
       const deadline = Date.now() + SHORT_MS;
       do if (childReady(pid, options)) return false;
-      while ((pause(1), Date.now() < deadline));
+      while ((untracedSleep(1), Date.now() < deadline));
       return true;
     }
     case 'sleep':
@@ -303,7 +299,7 @@ export function startTracing(options: TraceOptions = {}): () => void {
       catchUp();
       const waiting = [...pending].some(([key, pipe]) => pipe === inode && !key.startsWith(`${pid}:`));
       if (!waiting || Date.now() >= deadline) return;
-      pause(1);
+      untracedSleep(1);
     }
   };
 
