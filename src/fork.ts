@@ -63,6 +63,31 @@ function rejectInChild(): never {
 
 let workersPatched = false;
 
+/** The Workers started in this process since the package was loaded, weakly: a forked child unrefs its copies. */
+const started = new Set<WeakRef<Worker>>();
+let startedPurgeAt = 64;
+
+/**
+ * Records each new Worker. Its constructor assigns `this.performance` just
+ * before it starts the thread (lib/internal/worker.js, Node 20 to 26), so a
+ * setter on the prototype sees it; the value becomes the Worker's own property.
+ */
+function recordWorkers(): void {
+  Object.defineProperty(Worker.prototype, 'performance', {
+    configurable: true,
+    get: () => undefined,
+    set(this: Worker, value: unknown) {
+      Object.defineProperty(this, 'performance', { value, writable: true, enumerable: true, configurable: true });
+      if (started.size >= startedPurgeAt) {
+        for (const ref of started) if ((ref.deref()?.threadId ?? -1) === -1) started.delete(ref); // ended
+        startedPurgeAt = Math.max(64, started.size * 2);
+      }
+      started.add(new WeakRef(this));
+    },
+  });
+}
+recordWorkers();
+
 /**
  * Makes Workers fail at once in the child rather than hang. Inherited ones:
  * their threads do not exist here, and their C++ side belongs to the parent's
@@ -72,6 +97,12 @@ let workersPatched = false;
  * refuses before any thread exists.
  */
 function setUpChildWorkers(): void {
+  // Each inherited Worker that kept the parent alive holds a count in the
+  // environment's keep-alive (Environment::add_refs), which is taken again
+  // whenever another Worker's end is processed: under a parent's Worker
+  // churn, 7 to 12 children in 100 never ended. Here they can never end.
+  for (const ref of started) ref.deref()?.unref();
+  started.clear();
   if (workersPatched) return; // a child of a child: the prototype is patched already
   workersPatched = true;
   const proto = Worker.prototype as unknown as Record<string, unknown>;
