@@ -61,22 +61,33 @@ function rejectInChild(): never {
   );
 }
 
-let workersPatched = false;
+/** Set in a forked child, where every Worker object is the parent's and new ones are refused. */
+let inForkedChild = false;
 
 /** The Workers started in this process since the package was loaded, weakly: a forked child unrefs its copies. */
 const started = new Set<WeakRef<Worker>>();
 let startedPurgeAt = 64;
 
 /**
- * Records each new Worker. Its constructor assigns `this.performance` just
- * before it starts the thread (lib/internal/worker.js, Node 20 to 26), so a
- * setter on the prototype sees it; the value becomes the Worker's own property.
+ * Sees each new Worker. Its constructor assigns `this.performance` just before
+ * it starts the thread (lib/internal/worker.js, Node 20 to 26), so a setter on
+ * the prototype sees it before any thread exists: it records the Worker, or in
+ * a forked child refuses it (a Worker's thread, once its own loop runs dry,
+ * waits in NodePlatform::DrainTasks for the platform's worker threads, which
+ * the child does not have, and never ends).
  */
-function recordWorkers(): void {
+function watchNewWorkers(): void {
   Object.defineProperty(Worker.prototype, 'performance', {
     configurable: true,
     get: () => undefined,
     set(this: Worker, value: unknown) {
+      if (inForkedChild) {
+        throw noThreads(
+          'new Worker() in a forked child: a Worker thread here could never finish (it waits for ' +
+            "the platform's worker threads, which a forked child does not have). Start Workers in the " +
+            'parent, or run the work in the child itself.',
+        );
+      }
       Object.defineProperty(this, 'performance', { value, writable: true, enumerable: true, configurable: true });
       if (started.size >= startedPurgeAt) {
         for (const ref of started) if ((ref.deref()?.threadId ?? -1) === -1) started.delete(ref); // ended
@@ -86,15 +97,12 @@ function recordWorkers(): void {
     },
   });
 }
-recordWorkers();
+watchNewWorkers();
 
 /**
- * Makes Workers fail at once in the child rather than hang. Inherited ones:
- * their threads do not exist here, and their C++ side belongs to the parent's
- * copy of the process. New ones: see the setter below. A Worker's constructor
- * assigns `this.performance` just before it starts the thread
- * (lib/internal/worker.js, Node 20 to 26), so a setter on the prototype
- * refuses before any thread exists.
+ * Makes the parent's Workers fail at once in the child rather than hang: their
+ * threads do not exist here, and their C++ side belongs to the parent's copy
+ * of the process. New ones are refused by watchNewWorkers' setter.
  */
 function setUpChildWorkers(): void {
   // Each inherited Worker that kept the parent alive holds a count in the
@@ -103,29 +111,15 @@ function setUpChildWorkers(): void {
   // churn, 7 to 12 children in 100 never ended. Here they can never end.
   for (const ref of started) ref.deref()?.unref();
   started.clear();
-  if (workersPatched) return; // a child of a child: the prototype is patched already
-  workersPatched = true;
+  if (inForkedChild) return; // a child of a child: the prototype is patched already
+  inForkedChild = true;
   const proto = Worker.prototype as unknown as Record<string, unknown>;
-  Object.defineProperty(proto, 'performance', {
-    configurable: true,
-    get: () => undefined,
-    set(this: object) {
-      // Just before the thread would start: a Worker's thread, once its own
-      // loop runs dry, waits in NodePlatform::DrainTasks for the platform's
-      // worker threads, which the child does not have, and never ends.
-      throw noThreads(
-        'new Worker() in a forked child: a Worker thread here could never finish (it waits for ' +
-          "the platform's worker threads, which a forked child does not have). Start Workers in the " +
-          'parent, or run the work in the child itself.',
-      );
-    },
-  });
   const inherited = (method: string): Error =>
     noThreads(
       `Worker.${method}(): this Worker was started by the parent before fork(); its thread ` +
         'does not exist in the forked child. Start Workers in the child after the fork.',
     );
-  // Every Worker object in the child is the parent's: new ones are refused above.
+  // Every Worker object in the child is the parent's.
   proto.postMessage = () => {
     throw inherited('postMessage');
   };
