@@ -180,6 +180,15 @@ void StopWatcher(uv_loop_t* loop, uv__io_t* w) {
   }
 }
 
+// `h` as a stream if it is a pipe, TTY or TCP handle on one of `fds`, else null.
+uv_stream_t* StreamOn(uv_handle_t* h, const std::vector<int>& fds) {
+  if (h->type != UV_NAMED_PIPE && h->type != UV_TTY && h->type != UV_TCP) return nullptr;
+  uv_os_fd_t fd;
+  if (uv_fileno(h, &fd) != 0) return nullptr;
+  if (std::find(fds.begin(), fds.end(), fd) == fds.end()) return nullptr;
+  return reinterpret_cast<uv_stream_t*>(h);
+}
+
 struct Detach {
   const std::vector<int>* keep;
   int dead_end;  // InertSocket()
@@ -264,12 +273,8 @@ void BlockStdioStreams(uv_loop_t* loop) {
   uv_walk(
       loop,
       [](uv_handle_t* h, void*) {
-        if (h->type != UV_NAMED_PIPE) return;
-        uv_os_fd_t fd;
-        if (uv_fileno(h, &fd) != 0) return;
-        if (std::find(reopened_stdio.begin(), reopened_stdio.end(), fd) == reopened_stdio.end())
-          return;
-        uv_stream_set_blocking(reinterpret_cast<uv_stream_t*>(h), 1);
+        uv_stream_t* stream = StreamOn(h, reopened_stdio);
+        if (stream != nullptr && h->type == UV_NAMED_PIPE) uv_stream_set_blocking(stream, 1);
       },
       nullptr);
 }
@@ -327,11 +332,8 @@ size_t QueuedWriteBytes(uv_loop_t* loop, const std::vector<int>& fds) {
       loop,
       [](uv_handle_t* h, void* arg) {
         auto* s = static_cast<Sum*>(arg);
-        if (h->type != UV_NAMED_PIPE && h->type != UV_TTY && h->type != UV_TCP) return;
-        uv_os_fd_t fd;
-        if (uv_fileno(h, &fd) != 0) return;
-        if (std::find(s->fds->begin(), s->fds->end(), fd) == s->fds->end()) return;
-        s->bytes += uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(h));
+        if (uv_stream_t* stream = StreamOn(h, *s->fds))
+          s->bytes += uv_stream_get_write_queue_size(stream);
       },
       &sum);
   return sum.bytes;

@@ -83,26 +83,16 @@ export function parseStrace(text: string): TracedCall[] {
       body = (unfinished.get(tid) ?? '') + resumed[1];
       unfinished.delete(tid);
     }
-    if (body.endsWith('<unfinished ...>')) {
-      const head = body.slice(0, -'<unfinished ...>'.length).trimEnd();
-      if (/^exit(_group)?\(/.test(head)) {
-        calls.push({
-          tid,
-          name: head.slice(0, head.indexOf('(')),
-          // Cut short, the call has no closing parenthesis: `exit_group(0 <unfinished ...>`.
-          args: splitArgs(head.slice(head.indexOf('(') + 1).replace(/\)$/, '')),
-          result: 0,
-          error: null,
-          returned: '?',
-        });
-      } else {
-        unfinished.set(tid, head.endsWith(',') ? `${head} ` : head);
-      }
-      continue;
-    }
-    const exit = /^(exit(?:_group)?)\((-?\d+)\)\s+= \?$/.exec(body);
+    // An exit never returns: whole, `exit_group(0) = ?`; cut short by another
+    // process's line, `exit_group(0 <unfinished ...>`, with no closing parenthesis.
+    const exit = /^(exit(?:_group)?)\((-?\d+)(?:\)\s+= \?|\)?\s+<unfinished \.\.\.>)$/.exec(body);
     if (exit) {
       calls.push({ tid, name: exit[1], args: [exit[2]], result: 0, error: null, returned: '?' });
+      continue;
+    }
+    if (body.endsWith('<unfinished ...>')) {
+      const head = body.slice(0, -'<unfinished ...>'.length).trimEnd();
+      unfinished.set(tid, head.endsWith(',') ? `${head} ` : head);
       continue;
     }
     const call = parseCall(tid, body);
