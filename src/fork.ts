@@ -5,7 +5,6 @@ import type { Server, Socket } from 'node:net';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { checkBuiltForThisNode, native } from './native';
 import { invalidArgument, invalidType, packageError } from './errors';
-import { getpid, getppid } from './syscalls';
 import { traced, tracing } from './tracer';
 
 /** Callbacks run around every {@link fork}, like Python's `os.register_at_fork`. */
@@ -99,61 +98,39 @@ function watchNewWorkers(): void {
 }
 watchNewWorkers();
 
+/** What the package's own modules do after each fork, in both processes: see {@link afterFork}. */
+const forkSteps: ((inChild: boolean) => void)[] = [];
+
 /**
- * Makes the parent's Workers fail at once in the child rather than hang: their
- * threads do not exist here, and their C++ side belongs to the parent's copy
- * of the process. New ones are refused by watchNewWorkers' setter.
+ * Adds a step that every fork() runs after fork(2) in both processes, with
+ * `inChild` saying which (the package's modules use it to drop what the
+ * parent owns; programs use {@link registerAtFork}). Running it in the parent
+ * too keeps its bytecode there for the child, as afterFork explains.
  */
-function setUpChildWorkers(): void {
-  // Each inherited Worker that kept the parent alive holds a count in the
-  // environment's keep-alive (Environment::add_refs), which is taken again
-  // whenever another Worker's end is processed: under a parent's Worker
-  // churn, 7 to 12 children in 100 never ended. Here they can never end.
-  for (const ref of started) ref.deref()?.unref();
-  started.clear();
-  if (inForkedChild) return; // a child of a child: the prototype is patched already
-  inForkedChild = true;
-  const proto = Worker.prototype as unknown as Record<string, unknown>;
-  const inherited = (method: string): Error =>
-    noThreads(
-      `Worker.${method}(): this Worker was started by the parent before fork(); its thread ` +
-        'does not exist in the forked child. Start Workers in the child after the fork.',
-    );
-  // Every Worker object in the child is the parent's.
-  proto.postMessage = () => {
-    throw inherited('postMessage');
-  };
-  for (const method of ['terminate', 'getHeapSnapshot']) {
-    proto[method] = () => Promise.reject(inherited(method));
+export function onEachFork(step: (inChild: boolean) => void): void {
+  forkSteps.push(step);
+}
+
+/**
+ * What fork() does once fork(2) has returned, in both processes; `pid` is
+ * fork's result. The child's part is written out here, calling only the addon,
+ * builtins and the steps: a function that only a child ever runs has no
+ * bytecode, and compiling it there faults V8's parser in from node's text page
+ * by page (fork(2) copies no page-table entries of file mappings), about 100
+ * minor faults per child. The parent runs this same function at every fork,
+ * and the parentheses make V8 compile it when the module loads, for the first
+ * child too.
+ */
+// prettier-ignore
+const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | undefined): void {
+  const inChild = pid === 0;
+  for (const step of forkSteps) step(inChild);
+  if (!inChild) {
+    for (const hook of [...hooks]) hook.afterInParent?.();
+    return;
   }
-}
-
-/** Wraps process[name]'s lazy getter so that the stream, once made, writes blocking. */
-function blockWhenCreated(name: 'stdout' | 'stderr'): void {
-  const lazy = Object.getOwnPropertyDescriptor(process, name);
-  if (lazy?.get === undefined || !lazy.configurable) return;
-  const get = lazy.get;
-  let blocked = false;
-  Object.defineProperty(process, name, {
-    ...lazy,
-    get() {
-      const stream = get.call(process) as NodeJS.WriteStream;
-      if (!blocked) {
-        blocked = true;
-        handleOf(stream)?.setBlocking?.(true);
-      }
-      return stream;
-    },
-  });
-}
-
-function setUpChild(): void {
-  Object.defineProperty(process, 'pid', { value: getpid(), enumerable: true, configurable: true });
-  Object.defineProperty(process, 'ppid', {
-    get: getppid,
-    enumerable: true,
-    configurable: true,
-  });
+  Object.defineProperty(process, 'pid', { value: native.getpid(), enumerable: true, configurable: true });
+  Object.defineProperty(process, 'ppid', { get: native.getppid, enumerable: true, configurable: true });
   // process.exit() ends with process.reallyExit(), which runs Node's AtExit
   // hooks (the inspector's among them: they signal threads that do not exist
   // here) before the exit handler that child.cc routes to _exit(2).
@@ -163,28 +140,58 @@ function setUpChild(): void {
   // nothing is left queued when the child calls _exit. It made the streams
   // the parent had created blocking; one the child creates is made blocking
   // when first used (creating it now would cost every child ~2 ms).
-  for (const fd of native.childStdioReopened()) blockWhenCreated(fd === 1 ? 'stdout' : 'stderr');
+  for (const fd of native.childStdioReopened()) {
+    const name = fd === 1 ? 'stdout' : 'stderr';
+    const lazy = Object.getOwnPropertyDescriptor(process, name);
+    if (lazy?.get === undefined || !lazy.configurable) continue;
+    const create = lazy.get;
+    let blocked = false;
+    Object.defineProperty(process, name, {
+      ...lazy,
+      get() {
+        const stream = create.call(process) as NodeJS.WriteStream;
+        if (!blocked) {
+          blocked = true;
+          handleOf(stream)?.setBlocking?.(true);
+        }
+        return stream;
+      },
+    });
+  }
   const wasm = (globalThis as unknown as { WebAssembly: Record<string, unknown> }).WebAssembly;
   const { instantiate, Module } = wasm as {
     instantiate: (module: unknown, imports?: unknown) => Promise<unknown>;
     Module: new (bytes: unknown) => unknown;
   };
-  for (const name of ['compile', 'compileStreaming', 'instantiateStreaming']) {
-    wasm[name] = async () => rejectInChild();
-  }
+  for (const name of ['compile', 'compileStreaming', 'instantiateStreaming']) wasm[name] = async () => rejectInChild();
   // Instantiating an already compiled module needs no background thread.
   wasm.instantiate = async (source: unknown, imports?: unknown) =>
     source instanceof Module ? instantiate(source, imports) : rejectInChild();
-  setUpChildWorkers();
-}
-
-/**
- * Runs `childMain` as the whole life of the child: an exception ends the child
- * as an uncaught one would (the error on stderr, status 1), a normal return
- * ends it as process.exit() would. Either way control never gets back to the
- * code that called fork(), which in the parent goes on after the call.
- */
-function runChildMain(childMain: () => unknown): never {
+  // Each inherited Worker that kept the parent alive holds a count in the
+  // environment's keep-alive (Environment::add_refs), which is taken again
+  // whenever another Worker's end is processed: under a parent's Worker
+  // churn, 7 to 12 children in 100 never ended. Here they can never end.
+  for (const ref of started) ref.deref()?.unref();
+  started.clear();
+  if (!inForkedChild) {
+    inForkedChild = true; // new Workers are refused from now on (watchNewWorkers)
+    // Every Worker object here is the parent's: its methods fail at once.
+    const proto = Worker.prototype as unknown as Record<string, unknown>;
+    const inherited = (method: string): Error =>
+      noThreads(
+        `Worker.${method}(): this Worker was started by the parent before fork(); its thread ` +
+          'does not exist in the forked child.',
+      );
+    proto.postMessage = () => {
+      throw inherited('postMessage');
+    };
+    for (const method of ['terminate', 'getHeapSnapshot']) proto[method] = () => Promise.reject(inherited(method));
+  }
+  for (const hook of [...hooks]) hook.afterInChild?.();
+  if (childMain === undefined) return;
+  // childMain is the whole life of the child: an exception ends it as an
+  // uncaught one would (the error on stderr, status 1), a return as
+  // process.exit() would. Control never gets back to fork()'s caller.
   process.exitCode = undefined; // the child's life starts here, not with the parent's status
   let result: unknown;
   try {
@@ -201,7 +208,7 @@ function runChildMain(childMain: () => unknown): never {
     process.exit(1);
   }
   process.exit();
-}
+});
 
 /** Something whose descriptor stays live in the child: see {@link ForkOptions.keep}. */
 export type ForkKeepable = Server | Socket | number;
@@ -259,7 +266,7 @@ function keptFds(options: ForkOptions | undefined): number[] {
  *    is no longer read there; stdout and stderr stay.
  *  - Processes the parent spawned are inert in the child: not waited for,
  *    not reaped, `kill()` reaches nothing. Inherited Workers throw or reject
- *    with `ERR_FORKED_CHILD_NO_THREADS`; Workers started in the child work.
+ *    with `ERR_FORKED_CHILD_NO_THREADS`, and so does `new Worker()` there.
  *  - Timers, immediates, promises and signal listeners are inherited: they
  *    are the program's own state, and run in the child.
  *  - A signal sent to the child any time after its pid is known is handled
@@ -316,12 +323,6 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
   }
   for (let i = hooks.length - 1; i >= 0; i--) hooks[i].before?.();
   const pid = tracing() ? traced('fork', [], () => native.fork(keep)) : native.fork(keep);
-  if (pid === 0) {
-    setUpChild();
-    for (const hook of [...hooks]) hook.afterInChild?.();
-    if (childMain) runChildMain(childMain);
-  } else {
-    for (const hook of [...hooks]) hook.afterInParent?.();
-  }
+  afterFork(pid, childMain);
   return pid;
 }

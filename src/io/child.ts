@@ -22,7 +22,7 @@
 //
 // Man pages: pidfd_open(2), waitpid(2), signal(7) (SIGCHLD), epoll(7).
 import { checkInt, isSyscallError } from '../errors';
-import { registerAtFork } from '../fork';
+import { onEachFork } from '../fork';
 import { native } from '../native';
 import { waitpid, WNOHANG, type WaitStatus } from '../syscalls';
 
@@ -54,12 +54,11 @@ function updateSigchldListener(): void {
   if (!wanted && listening) process.off('SIGCHLD', onSigchld);
 }
 
-registerAtFork({
-  afterInChild() {
-    for (const waiter of waiters) waiter.stopPidfd?.();
-    waiters.clear();
-    updateSigchldListener();
-  },
+onEachFork((inChild) => {
+  if (!inChild || waiters.size === 0) return;
+  for (const waiter of waiters) waiter.stopPidfd?.();
+  waiters.clear();
+  updateSigchldListener();
 });
 
 function ownedError(pid: number): Error {
