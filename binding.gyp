@@ -13,6 +13,7 @@
         "native/fork.cc",
         "native/workers.cc",
         "native/child.cc",
+        "native/child_platform.cc",
         "native/dontfork.cc",
         "native/io.cc"
       ],

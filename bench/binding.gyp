@@ -14,7 +14,7 @@
     {
       # The package's fork step by step with timestamps (bench/profile.ts).
       "target_name": "bench_fork_phases",
-      "sources": ["native/fork_phases.cc", "../native/workers.cc", "../native/child.cc", "../native/dontfork.cc", "../native/errors.cc"],
+      "sources": ["native/fork_phases.cc", "../native/workers.cc", "../native/child.cc", "../native/child_platform.cc", "../native/dontfork.cc", "../native/errors.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9"],
       "cflags!": ["-fno-exceptions"],

@@ -52,6 +52,8 @@
 #include <algorithm>
 #include <string>
 
+#include "child_platform.h"
+
 namespace ipc {
 namespace {
 
@@ -299,6 +301,7 @@ void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePla
   if (r != 0) Die("uv_loop_fork", -r);
   DropFinishedWork(loop);
   DetachInherited(loop, keep_fds);
+  if (!AdoptPlatformInChild(platform)) Die("mprotect (the platform's vtable)", errno);
 
   reopened_stdio.clear();
   for (int fd : {1, 2}) {

@@ -20,7 +20,8 @@
 //     thread is half-way through queueing finished work (src/threadpool.c
 //     worker) when the child's copy of that queue is taken.
 //  5. In the child, child.cc sets up its loop, inherited handles, stdio and
-//     way out.
+//     way out, and child_platform.cc gives V8's background tasks threads of
+//     the child's own.
 //
 // Man pages: fork(2), madvise(2), proc(5) (smaps, VmFlags), pthread_sigmask(3),
 // pthread_atfork(3); libuv: uv_loop_fork, uv_mutex_t.
@@ -39,6 +40,7 @@
 #include <vector>
 
 #include "child.h"
+#include "child_platform.h"
 #include "dontfork.h"
 #include "errors.h"
 #include "workers.h"
@@ -95,15 +97,18 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   node::MultiIsolatePlatform* platform = node::GetMultiIsolatePlatform(node_env);
   uv_loop_t* loop = LoopOf(env);
 
+  // Both read /proc (the only way to know these mappings), and fail alike without it.
+  constexpr const char* kProcMissing =
+      "open /proc/self/maps or /proc/self/smaps (is /proc mounted?)";
+  int err = PrepareChildPlatform(platform);
+  if (err) throw ErrnoError(env, err, kProcMissing);
   fflush(nullptr);  // C stdio buffers would otherwise be written twice
   FORK_PHASE("flushed");
   ParkedWorkers parked(platform);
   FORK_PHASE("parked");
-  int err;
   std::vector<Region> regions = CachedDontforkRegions(&err);
   FORK_PHASE("listed");
-  if (err)
-    throw ErrnoError(env, err, "open /proc/self/maps or /proc/self/smaps (is /proc mounted?)");
+  if (err) throw ErrnoError(env, err, kProcMissing);
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);

@@ -53,38 +53,41 @@ function noThreads(message: string): Error & { code: string } {
   return packageError('ERR_FORKED_CHILD_NO_THREADS', message);
 }
 
-function rejectInChild(): never {
-  throw noThreads(
-    'asynchronous WebAssembly compilation needs V8 background threads, which a forked ' +
-      'child does not have; use new WebAssembly.Module() (synchronous) in the child',
-  );
-}
-
-/** Set in a forked child, where every Worker object is the parent's and new ones are refused. */
-let inForkedChild = false;
-
 /** The Workers started in this process since the package was loaded, weakly: a forked child unrefs its copies. */
 const started = new Set<WeakRef<Worker>>();
 let startedPurgeAt = 64;
 
 /**
- * Sees each new Worker. Its constructor assigns `this.performance` just before
- * it starts the thread (lib/internal/worker.js, Node 20 to 26), so a setter on
- * the prototype sees it before any thread exists: it records the Worker, or in
- * a forked child refuses it (a Worker's thread, once its own loop runs dry,
- * waits in NodePlatform::DrainTasks for the platform's worker threads, which
- * the child does not have, and never ends).
+ * How many of the parent's Workers had not ended (not emitted 'exit') when
+ * this process was forked from it; 0 in a process not made by fork().
+ */
+let parentWorkersAtFork = 0;
+
+/**
+ * Records each new Worker, so that a forked child can tell the parent's
+ * Workers from its own. Node's Worker constructor assigns `this.performance`
+ * (lib/internal/worker.js, Node 20 to 26) just before it starts the thread,
+ * so a setter on the prototype sees every Worker started once the package is
+ * loaded, in time to refuse one.
+ *
+ * A child refuses new Workers while its parent had Workers that had not
+ * ended: when such a thread ends, Node queues a call that joins it
+ * (pthread_join) on the parent's loop, and a child forked before that call ran
+ * has it queued too. In the child, glibc has put the dead thread's stack in
+ * its cache, and gives it to the next thread that asks for the same size, a
+ * Worker's. The inherited call then joins the child's own Worker instead, and
+ * that Worker's own join fails: Node aborts (Worker::JoinThread's check).
  */
 function watchNewWorkers(): void {
   Object.defineProperty(Worker.prototype, 'performance', {
     configurable: true,
     get: () => undefined,
     set(this: Worker, value: unknown) {
-      if (inForkedChild) {
+      if (parentWorkersAtFork > 0) {
         throw noThreads(
-          'new Worker() in a forked child: a Worker thread here could never finish (it waits for ' +
-            "the platform's worker threads, which a forked child does not have). Start Workers in the " +
-            'parent, or run the work in the child itself.',
+          `new Worker() in a forked child whose parent had ${parentWorkersAtFork} Worker(s) running at the ` +
+            "fork: the parent's Worker threads are joined later in the child too, and a new Worker thread here " +
+            'could take one of their places. Fork before starting Workers in the parent, or wait for them to exit.',
         );
       }
       Object.defineProperty(this, 'performance', { value, writable: true, enumerable: true, configurable: true });
@@ -158,35 +161,30 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
       },
     });
   }
-  const wasm = (globalThis as unknown as { WebAssembly: Record<string, unknown> }).WebAssembly;
-  const { instantiate, Module } = wasm as {
-    instantiate: (module: unknown, imports?: unknown) => Promise<unknown>;
-    Module: new (bytes: unknown) => unknown;
-  };
-  for (const name of ['compile', 'compileStreaming', 'instantiateStreaming']) wasm[name] = async () => rejectInChild();
-  // Instantiating an already compiled module needs no background thread.
-  wasm.instantiate = async (source: unknown, imports?: unknown) =>
-    source instanceof Module ? instantiate(source, imports) : rejectInChild();
-  // Each inherited Worker that kept the parent alive holds a count in the
-  // environment's keep-alive (Environment::add_refs), which is taken again
-  // whenever another Worker's end is processed: under a parent's Worker
-  // churn, 7 to 12 children in 100 never ended. Here they can never end.
-  for (const ref of started) ref.deref()?.unref();
-  started.clear();
-  if (!inForkedChild) {
-    inForkedChild = true; // new Workers are refused from now on (watchNewWorkers)
-    // Every Worker object here is the parent's: its methods fail at once.
-    const proto = Worker.prototype as unknown as Record<string, unknown>;
-    const inherited = (method: string): Error =>
-      noThreads(
-        `Worker.${method}(): this Worker was started by the parent before fork(); its thread ` +
-          'does not exist in the forked child.',
-      );
-    proto.postMessage = () => {
-      throw inherited('postMessage');
-    };
-    for (const method of ['terminate', 'getHeapSnapshot']) proto[method] = () => Promise.reject(inherited(method));
+  // The parent's Workers: their threads are not here, and their C++ side
+  // belongs to the parent, so their methods fail at once. Each one that kept
+  // the parent alive also holds a count in the environment's keep-alive
+  // (Environment::add_refs), taken again whenever another Worker's end is
+  // processed: under a parent's Worker churn, 7 to 12 children in 100 never
+  // ended until they were unref'd here.
+  parentWorkersAtFork = 0;
+  for (const ref of started) {
+    const worker = ref.deref();
+    if (worker === undefined || worker.threadId === -1) continue;
+    parentWorkersAtFork++;
+    worker.unref();
+    for (const method of ['postMessage', 'terminate', 'getHeapSnapshot']) {
+      const refuse = (): never => {
+        throw noThreads(
+          `Worker.${method}(): this Worker was started by the parent before fork(); its thread ` +
+            'does not exist in the forked child.',
+        );
+      };
+      const value = method === 'postMessage' ? refuse : async () => refuse();
+      Object.defineProperty(worker, method, { value, writable: true, configurable: true });
+    }
   }
+  started.clear();
   for (const hook of [...hooks]) hook.afterInChild?.();
   if (childMain === undefined) return;
   // childMain is the whole life of the child: an exception ends it as an
@@ -256,9 +254,9 @@ function keptFds(options: ForkOptions | undefined): number[] {
  * Only the parent returns from that form.
  *
  * The rules of a forked child (the full table is in docs/fork.md):
- *  - Only the calling thread exists in the child. V8 background work never
- *    runs there; asynchronous WebAssembly compilation rejects with
- *    `ERR_FORKED_CHILD_NO_THREADS`.
+ *  - Only the calling thread is copied into the child. V8's background work
+ *    (GC, compilation, async WebAssembly) runs there on threads of the
+ *    child's own, started when first needed.
  *  - Requests in flight at the fork (thread-pool fs, dns, crypto, zlib) call
  *    back in the parent only; the child's own requests always complete.
  *  - Inherited sockets, pipes, servers and the IPC channel to this process's
@@ -266,7 +264,8 @@ function keptFds(options: ForkOptions | undefined): number[] {
  *    is no longer read there; stdout and stderr stay.
  *  - Processes the parent spawned are inert in the child: not waited for,
  *    not reaped, `kill()` reaches nothing. Inherited Workers throw or reject
- *    with `ERR_FORKED_CHILD_NO_THREADS`, and so does `new Worker()` there.
+ *    with `ERR_FORKED_CHILD_NO_THREADS`. The child can start Workers of its
+ *    own, unless this process had Workers running at the fork.
  *  - Timers, immediates, promises and signal listeners are inherited: they
  *    are the program's own state, and run in the child.
  *  - A signal sent to the child any time after its pid is known is handled
