@@ -5,6 +5,8 @@
 // native/fork.cc's Fork with a timestamp after each, and the package's own
 // fork() with marks in JavaScript. Prints a Markdown table (medians, ms) for
 // bench/RESULTS.md.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { _exit, fork, pipe, read, write } from '../src/index';
 import { PACKAGE_ROOT } from '../src/internal/paths';
@@ -21,6 +23,22 @@ const phases = require(path.join(PACKAGE_ROOT, 'bench', 'build', 'Release', 'ben
 };
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
+
+/** What fork(2) copies besides the pages: mappings (one VMA each) and page tables (VmPTE, kB). */
+function addressSpace(): { mappings: number; pageTablesKb: number } {
+  const mappings = fs.readFileSync('/proc/self/maps', 'utf8').trimEnd().split('\n').length;
+  const pte = /^VmPTE:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return { mappings, pageTablesKb: Number(pte?.[1] ?? NaN) };
+}
+
+/** The same for Python's baseline parent grown to `mb` (bench/baselines/fork.py). */
+function pythonAddressSpace(mb: number): { mappings: number; pageTablesKb: number } {
+  const run = spawnSync('python3', [path.join(PACKAGE_ROOT, 'bench', 'baselines', 'fork.py'), String(mb), '1'], {
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`fork.py failed: ${run.stderr}`);
+  return JSON.parse(run.stdout) as { mappings: number; pageTablesKb: number };
+}
 
 function profile(mb: number): [string, number][] {
   const held = inflate(mb);
@@ -73,6 +91,15 @@ function profile(mb: number): [string, number][] {
   const smaps = Array.from({ length: 5 }, () => phases.smapsSeconds().seconds);
   add('uncached smaps read (a cache miss)', median(smaps));
   add('count: V8 regions marked MADV_DONTFORK', phases.smapsSeconds().regions);
+  // V8 maps each 256 KiB heap page on its own at a random address, so each
+  // needs page tables of its own: fork(2) copies them all, and the child's
+  // exit frees them, whatever the package does around the call.
+  const node = addressSpace();
+  const python = pythonAddressSpace(Math.round(rssMb));
+  add('count: mappings, Node parent', node.mappings);
+  add("count: mappings, Python's parent at the same RSS", python.mappings);
+  add('count: page tables (VmPTE) in kB, Node parent', node.pageTablesKb);
+  add("count: page tables (VmPTE) in kB, Python's parent", python.pageTablesKb);
   void held;
   return [[`RSS MB`, rssMb], ...Object.entries(rows).map(([k, xs]): [string, number] => [k, median(xs)])];
 }

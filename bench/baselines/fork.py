@@ -3,7 +3,9 @@ MB megabytes of RSS (many small objects, like the Node case's heap); the child
 runs one line of Python and leaves with os._exit; the parent reaps it with
 os.waitpid. Usage: fork.py MB REPEAT [CHILDREN]. With CHILDREN, one timing is
 CHILDREN forks in a row, then CHILDREN waitpids. Prints
-{"rssMb": R, "seconds": [S, ...]}."""
+{"rssMb": R, "seconds": [S, ...], "mappings": M, "pageTablesKb": P}: M and P
+are what fork(2) copies besides the pages (bench/profile.ts compares them with
+the Node parent's)."""
 import json
 import os
 import sys
@@ -13,6 +15,15 @@ import time
 def rss_mb():
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def address_space():
+    """The parent's mappings (lines of /proc/self/maps) and page tables (VmPTE, kB)."""
+    with open("/proc/self/maps") as maps:
+        mappings = sum(1 for _ in maps)
+    with open("/proc/self/status") as status:
+        pte = next(int(line.split()[1]) for line in status if line.startswith("VmPTE:"))
+    return mappings, pte
 
 
 def inflate(mb):
@@ -46,7 +57,9 @@ def main():
         start = time.perf_counter()
         fork_and_reap(children)
         seconds.append(time.perf_counter() - start)
-    print(json.dumps({"rssMb": rss_mb(), "seconds": seconds, "held": len(held)}))
+    mappings, pte = address_space()
+    print(json.dumps({"rssMb": rss_mb(), "seconds": seconds, "held": len(held),
+                      "mappings": mappings, "pageTablesKb": pte}))
 
 
 main()
