@@ -6,14 +6,7 @@ import { fork as nodeFork, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../src/internal/paths';
-import { fixture, runFixture } from './helpers';
-
-/** The fixture's stdout lines. */
-function lines(mode: string, args: string[] = [], timeoutMs = 30_000): string[] {
-  const run = runFixture('busy', [mode, ...args], timeoutMs);
-  assert.equal(run.signal, null, `the fixture finished in time; stderr:\n${run.stderr}`);
-  return run.stdout.split('\n').filter(Boolean);
-}
+import { busyFixtureLines as lines, fixture, runFixture } from './helpers';
 
 function count(all: string[], line: string): number {
   return all.filter((l) => l === line).length;
@@ -59,22 +52,6 @@ describe('processes and Workers of the parent', () => {
     assert.ok(out.includes('CHILD_POST ERR_FORKED_CHILD_NO_THREADS'), out.join('\n'));
     assert.ok(out.includes('CHILD_TERMINATE ERR_FORKED_CHILD_NO_THREADS'), out.join('\n'));
     assert.ok(out.includes('STATUS 0'));
-  });
-
-  it('50 children each start a Worker of their own: it answers, and each child ends by itself', () => {
-    // V8's background tasks in a child run on a thread pool of the child's own
-    // (native/child_platform.cc); before it, a child's Worker never ended.
-    const out = lines('worker-in-child', ['50'], 120_000);
-    assert.equal(out.filter((l) => l === 'CHILD_WORKER 42').length, 50, out.join('\n'));
-    assert.equal(out.filter((l) => l === 'STATUS 0').length, 50, out.join('\n'));
-    assert.ok(!out.includes('HUNG'), out.join('\n'));
-  });
-
-  it('new Worker() in a child whose parent has a Worker running throws ERR_FORKED_CHILD_NO_THREADS, and the child ends', () => {
-    const out = lines('worker-in-child-of-workers');
-    assert.ok(out.includes('CHILD_NEW_WORKER ERR_FORKED_CHILD_NO_THREADS'), out.join('\n'));
-    assert.ok(!out.includes('HUNG'), out.join('\n'));
-    assert.ok(out.includes('STATUS 0'), out.join('\n'));
   });
 
   it("children forked while the parent's Workers end and start again end by themselves (at most 2 in 200 do not)", () => {

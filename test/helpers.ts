@@ -1,5 +1,6 @@
 // Shared by the tests: run code in a forked child, bounded in time, and
 // collect what it reports; run a fixture script as its own Node process.
+import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as path from 'node:path';
 import {
@@ -107,6 +108,13 @@ export function runFixture(name: string, args: string[] = [], timeoutMs = 20_000
     timeout: timeoutMs,
     killSignal: 'SIGKILL',
   });
+}
+
+/** The stdout lines of test/fixtures/busy.ts running case `mode`, which must finish in time. */
+export function busyFixtureLines(mode: string, args: string[] = [], timeoutMs = 30_000): string[] {
+  const run = runFixture('busy', [mode, ...args], timeoutMs);
+  assert.equal(run.signal, null, `the fixture finished in time; stderr:\n${run.stderr}`);
+  return run.stdout.split('\n').filter(Boolean);
 }
 
 /** Runs `node FIXTURE args… | PIPELINE` through sh, bounded in time. */

@@ -41,6 +41,8 @@ node -e '
 status=0
 node --test "$root"/dist-dev/test/syscalls.test.js "$root"/dist-dev/test/fork.test.js \
   "$root"/dist-dev/test/reliability.test.js || status=$?
+# The child's own platform threads (native/child_platform.cc), under Workers started in children.
+node --test "$root"/dist-dev/test/child-workers.test.js || status=$?
 if compgen -G "$logs/*" >/dev/null; then
   echo "sanitize: reports found:"
   cat "$logs"/*

@@ -1,0 +1,25 @@
+// Workers started in a forked child (issue 16): V8's background work there runs
+// on a thread pool of the child's own (native/child_platform.cc), so a child's
+// Worker answers and the child then ends by itself. A file of its own so that
+// the sanitizer run (test/sanitize.sh) takes it whole.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { busyFixtureLines as lines } from './helpers';
+
+describe('Workers started in a forked child', () => {
+  it('50 children each start a Worker of their own: it answers, and each child ends by itself', () => {
+    // V8's background tasks in a child run on a thread pool of the child's own
+    // (native/child_platform.cc); before it, a child's Worker never ended.
+    const out = lines('worker-in-child', ['50'], 120_000);
+    assert.equal(out.filter((l) => l === 'CHILD_WORKER 42').length, 50, out.join('\n'));
+    assert.equal(out.filter((l) => l === 'STATUS 0').length, 50, out.join('\n'));
+    assert.ok(!out.includes('HUNG'), out.join('\n'));
+  });
+
+  it('new Worker() in a child whose parent has a Worker running throws ERR_FORKED_CHILD_NO_THREADS, and the child ends', () => {
+    const out = lines('worker-in-child-of-workers');
+    assert.ok(out.includes('CHILD_NEW_WORKER ERR_FORKED_CHILD_NO_THREADS'), out.join('\n'));
+    assert.ok(!out.includes('HUNG'), out.join('\n'));
+    assert.ok(out.includes('STATUS 0'), out.join('\n'));
+  });
+});
