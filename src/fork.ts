@@ -58,8 +58,10 @@ const started = new Set<WeakRef<Worker>>();
 let startedPurgeAt = 64;
 
 /**
- * How many of the parent's Workers had not ended (not emitted 'exit') when
- * this process was forked from it; 0 in a process not made by fork().
+ * How many Workers of this process's parent (and of its parent, for a child
+ * of a child) had not ended, not emitted 'exit', at the fork; 0 in a process
+ * not made by fork(). A child's child keeps the count: the joins its parent
+ * inherited may still be queued there.
  */
 let parentWorkersAtFork = 0;
 
@@ -167,7 +169,6 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
   // (Environment::add_refs), taken again whenever another Worker's end is
   // processed: under a parent's Worker churn, 7 to 12 children in 100 never
   // ended until they were unref'd here.
-  parentWorkersAtFork = 0;
   for (const ref of started) {
     const worker = ref.deref();
     if (worker === undefined || worker.threadId === -1) continue;
