@@ -233,12 +233,14 @@ struct VtableSite {
 };
 VtableSite site;
 
-bool FindMapping(uintptr_t address, VtableSite* out) {
+// 0 once *out holds the mapping that contains `address`; else an errno
+// (ENOENT when /proc/self/maps has no such mapping).
+int FindMapping(uintptr_t address, VtableSite* out) {
   FILE* maps = fopen("/proc/self/maps", "re");
-  if (maps == nullptr) return false;
+  if (maps == nullptr) return errno;
   char line[512];
-  bool found = false;
-  while (!found && fgets(line, sizeof line, maps) != nullptr) {
+  int err = ENOENT;
+  while (err != 0 && fgets(line, sizeof line, maps) != nullptr) {
     unsigned long start, end;
     char perms[5];
     if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) != 3) continue;
@@ -246,10 +248,10 @@ bool FindMapping(uintptr_t address, VtableSite* out) {
     out->start = start;
     out->end = end;
     out->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0);
-    found = true;
+    err = 0;
   }
   fclose(maps);
-  return found;
+  return err;
 }
 
 bool WriteSlot(long slot, void* function) {
@@ -271,7 +273,7 @@ int PrepareChildPlatform(node::MultiIsolatePlatform* platform) {
   void** vtable = *reinterpret_cast<void***>(platform);
   if (site.vtable == vtable) return 0;
   VtableSite found;
-  if (!FindMapping(reinterpret_cast<uintptr_t>(vtable), &found)) return errno ? errno : ENOENT;
+  if (int err = FindMapping(reinterpret_cast<uintptr_t>(vtable), &found)) return err;
   found.vtable = vtable;
   site = found;
   return 0;
