@@ -50,6 +50,13 @@ const RECORDED = `100 execve("/bin/demo", ["demo"], 0x7ffc /* 3 vars */) = 0
 100 exit_group(0)                     = ?
 `;
 
+// The same program with the parent's clone cut short: the child's first calls
+// are printed (and so come) before the parent's fork returns.
+const CLONE_RETURNS_LATE = RECORDED.replace(
+  /^100 clone\((.*)\) = 102\n(102 madvise.*\n)/m,
+  '100 clone($1 <unfinished ...>\n$2102 close(5)                          = 0\n100 <... clone resumed>) = 102\n',
+).replace(/^102 close\(5\) += 0\n(100 close\(6\))/m, '$1');
+
 describe('the strace normaliser', () => {
   it('splits arguments only at top-level commas', () => {
     assert.deepEqual(splitArgs('1, "a, b", {x=1, y=[2, 3]}, NULL'), ['1', '"a, b"', '{x=1, y=[2, 3]}', 'NULL']);
@@ -107,6 +114,16 @@ describe('the strace normaliser', () => {
         'exit_group(0)',
       ],
     );
+  });
+
+  it("keeps the child's calls printed before the parent's fork returns, with the parent's descriptors", () => {
+    assert.match(CLONE_RETURNS_LATE, /102 close\(5\)[^\n]*\n100 <\.\.\. clone resumed>/);
+    const late = tutorialCalls(parseStrace(CLONE_RETURNS_LATE), 100);
+    const inOrder = tutorialCalls(parseStrace(RECORDED), 100);
+    assert.equal(late.childPid, 102);
+    assert.deepEqual(late.child, inOrder.child);
+    assert.deepEqual(late.parent, inOrder.parent);
+    assert.equal(late.child[1].text, 'close(parent_read) = 0');
   });
 
   it("counts everything else as the runtime's: other threads, O_CLOEXEC pipes, reused descriptor numbers, a sleep after the wait", () => {

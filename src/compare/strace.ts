@@ -165,7 +165,10 @@ function sleepText(call: TracedCall): string {
  * descriptors and on stdout. Calls of other threads, calls on other
  * descriptors (even ones that reuse a closed tutorial number), and the
  * parent's calls between reaping the child and exit_group (Node 26 sleeps
- * 1 and 2 ms there while its platform shuts down) are the runtime's.
+ * 1 and 2 ms there while its platform shuts down) are the runtime's. The
+ * child's first calls may come before the parent's fork returns (strace
+ * prints a call where it returned): the child is known from the start, and
+ * starts with the descriptors its parent had.
  */
 export function tutorialCalls(calls: TracedCall[], rootPid: number): TutorialTrace {
   const owner = processOf(calls, rootPid);
@@ -176,7 +179,10 @@ export function tutorialCalls(calls: TracedCall[], rootPid: number): TutorialTra
     parentPid: rootPid,
     childPid: null,
   };
-  const roles = { parent: new Map<number, string>(), child: new Map<number, string>() };
+  // The tutorial's fork: the first that the root's main thread made a process with.
+  const fork = calls.find((c) => c.tid === rootPid && FORK_CALLS.has(c.name) && !makesThread(c) && c.result > 0);
+  trace.childPid = fork?.result ?? null;
+  const roles = { parent: new Map<number, string>(), child: null as Map<number, string> | null };
   let started = false;
   let reaped = false; // the parent has waited for the child: its part is over but for the exit
   let pipes = 0;
@@ -187,7 +193,8 @@ export function tutorialCalls(calls: TracedCall[], rootPid: number): TutorialTra
     const side = pid === rootPid ? 'parent' : pid !== undefined && pid === trace.childPid ? 'child' : null;
     if (side === null) continue; // a process the tutorial did not make
     const mainThread = call.tid === pid;
-    const fdRoles = roles[side];
+    if (side === 'child') roles.child ??= new Map(roles.parent); // what the parent had at the fork
+    const fdRoles = side === 'parent' ? roles.parent : roles.child!;
     const fd = Number.parseInt(call.args[0] ?? '', 10);
     let text: string | null = null;
 
@@ -203,9 +210,8 @@ export function tutorialCalls(calls: TracedCall[], rootPid: number): TutorialTra
           fdRoles.set(Number(fds[2]), writeRole);
           text = `pipe() = [${readRole}, ${writeRole}]`;
         }
-      } else if (FORK_CALLS.has(call.name) && !makesThread(call) && trace.childPid === null) {
-        trace.childPid = call.result;
-        roles.child = new Map(fdRoles);
+      } else if (call === fork) {
+        roles.child ??= new Map(fdRoles);
         text = 'fork() = child';
       } else if (call.name === 'close' && fdRoles.has(fd)) {
         text = `close(${fdRoles.get(fd)}) = ${call.error ?? call.result}`;
