@@ -108,19 +108,17 @@ void OnPrepare(uv_prepare_t* handle) {
   // A kept handle's request can still finish here; never count below it.
   child->inherited_reqs = std::min(child->inherited_reqs, loop->active_reqs.count);
   if (!LoopIdle(loop)) return;
-  // What Node's DrainTasks() does before it looks at the loop again, less the
-  // wait for worker tasks that can never finish here: V8's foreground tasks
-  // (a promise of WebAssembly.instantiate, FinalizationRegistry callbacks).
-  // Bounded, because some re-post themselves for as long as a background job
-  // they wait for is unfinished, and here it never finishes.
-  for (int round = 0; round < 4 && LoopIdle(loop); round++) {
-    if (!child->platform->FlushForegroundTasks(child->isolate)) break;
-  }
+  // What Node does once uv_run() returns (node.h, SpinEventLoop's step 2):
+  // DrainTasks, which in the child is child_platform.cc's. It waits for V8's
+  // background tasks on the child's pool and runs the foreground tasks they
+  // post (the steps of an async WebAssembly compile) until none is left;
+  // without it the child could end with such work unfinished.
+  child->platform->DrainTasks(child->isolate);
   if (!LoopIdle(loop)) return;
-  // From here on, Node's own natural end (node.h, SpinEventLoop's steps 4 and
-  // 6): 'beforeExit'; if it scheduled nothing, 'exit', in which Node 22 and
-  // later also give status 13 to an unsettled top-level await
-  // (src/api/hooks.cc EmitProcessExitInternal). A listener that throws ends
+  // Then Node's own natural end (SpinEventLoop's steps 4 and 6): 'beforeExit';
+  // if it scheduled nothing, 'exit', in which Node 22 and later also give
+  // status 13 to an unsettled top-level await (src/api/hooks.cc
+  // EmitProcessExitInternal). A listener that throws ends
   // the process as an uncaught exception, through the exit handler below.
   if (node::EmitProcessBeforeExit(child->node_env).IsNothing()) return;
   if (!LoopIdle(loop)) return;
