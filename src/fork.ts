@@ -58,40 +58,54 @@ const started = new Set<WeakRef<Worker>>();
 let startedPurgeAt = 64;
 
 /**
- * How many Workers of this process's parent (and of its parent, for a child
- * of a child) had not ended, not emitted 'exit', at the fork; 0 in a process
- * not made by fork(). A child's child keeps the count: the joins its parent
- * inherited may still be queued there.
+ * Whether Node may still hold calls queued in this process that join threads
+ * of the parent's Workers (pthread_join). When a Worker's thread ends, Node
+ * queues that call on the main thread's loop (a thread-safe native immediate,
+ * node_worker.cc), and a child forked before it ran has it queued too. In the
+ * child, glibc has put the dead thread's stack in its cache and gives it to
+ * the next thread that asks for the same size, a Worker's: the inherited call
+ * would join the child's own Worker instead, and that Worker's own join would
+ * abort Node (Worker::JoinThread's check). True in a child forked while
+ * Workers had not emitted 'exit', until its loop's first turn has run them.
  */
-let parentWorkersAtFork = 0;
+let parentJoinsQueued = false;
+
+/** Thread starts of Workers created while {@link parentJoinsQueued}, run once it is not. */
+const deferredThreadStarts: (() => void)[] = [];
+
+/**
+ * Whether a Worker of this process's parent (or of a forebear's, for a child
+ * of a child) was still starting at the fork: not yet 'online'. Its thread was
+ * then creating an isolate and an environment, under process-wide locks that
+ * starting a Worker takes too (Node's options, its builtin modules' code,
+ * V8's wasm engine) and that no thread in the child will ever release; a
+ * Worker started here would wait for them for ever, so new Worker() throws.
+ */
+let parentWorkerStarting = false;
 
 /**
  * Records each new Worker, so that a forked child can tell the parent's
  * Workers from its own. Node's Worker constructor assigns `this.performance`
- * (lib/internal/worker.js, Node 20 to 26) just before it starts the thread,
- * so a setter on the prototype sees every Worker started once the package is
- * loaded, in time to refuse one.
- *
- * A child refuses new Workers while its parent had Workers that had not
- * ended: when such a thread ends, Node queues a call that joins it
- * (pthread_join) on the parent's loop, and a child forked before that call ran
- * has it queued too. In the child, glibc has put the dead thread's stack in
- * its cache, and gives it to the next thread that asks for the same size, a
- * Worker's. The inherited call then joins the child's own Worker instead, and
- * that Worker's own join fails: Node aborts (Worker::JoinThread's check).
+ * and then calls `this[kHandle].startThread()` (lib/internal/worker.js, Node
+ * 20 to 26), so a setter on the prototype sees every Worker started once the
+ * package is loaded, before its thread starts. In a child whose parent's
+ * joins may still be queued, it defers that start to the loop's first turn:
+ * the queued joins run first (Environment::CheckImmediate runs native
+ * immediates before JavaScript ones), on stacks no thread has taken yet.
  */
 function watchNewWorkers(): void {
   Object.defineProperty(Worker.prototype, 'performance', {
     configurable: true,
     get: () => undefined,
     set(this: Worker, value: unknown) {
-      if (parentWorkersAtFork > 0) {
+      if (parentWorkerStarting) {
         throw noThreads(
-          `new Worker() in a forked child whose parent had ${parentWorkersAtFork} Worker(s) running at the ` +
-            "fork: the parent's Worker threads are joined later in the child too, and a new Worker thread here " +
-            'could take one of their places. Fork before starting Workers in the parent, or wait for them to exit.',
+          "new Worker() in a forked child whose parent had a Worker starting (not yet 'online') at the fork: " +
+            'that thread held locks that starting a Worker needs, and no thread here releases them. ' +
+            "Fork once the parent's Workers are online.",
         );
       }
+      if (parentJoinsQueued) deferThreadStart(this);
       Object.defineProperty(this, 'performance', { value, writable: true, enumerable: true, configurable: true });
       if (started.size >= startedPurgeAt) {
         for (const ref of started) if ((ref.deref()?.threadId ?? -1) === -1) started.delete(ref); // ended
@@ -100,6 +114,36 @@ function watchNewWorkers(): void {
       started.add(new WeakRef(this));
     },
   });
+}
+
+/** A Worker's field that lib/internal/worker.js (Node 20 to 26) keeps under a symbol of this name. */
+function internalField(worker: Worker, name: 'kHandle' | 'kIsOnline'): unknown {
+  const key = Object.getOwnPropertySymbols(worker).find((symbol) => symbol.description === name);
+  return key === undefined ? undefined : (worker as unknown as Record<symbol, unknown>)[key];
+}
+
+function deferThreadStart(worker: Worker): void {
+  const handle = internalField(worker, 'kHandle') as { startThread?: unknown } | undefined;
+  if (typeof handle?.startThread !== 'function') {
+    throw noThreads(
+      "new Worker() in a forked child whose parent had Workers running: this Node's Worker has no " +
+        "kHandle.startThread to defer until the parent's Worker threads are joined. Start it after a setImmediate().",
+    );
+  }
+  Object.defineProperty(handle, 'startThread', {
+    configurable: true,
+    value: () => {
+      deferredThreadStarts.push(() => {
+        delete handle.startThread; // the prototype's again
+        (handle.startThread as () => void)();
+      });
+    },
+  });
+}
+
+function startDeferredThreads(): void {
+  parentJoinsQueued = false;
+  for (const start of deferredThreadStarts.splice(0)) start();
 }
 watchNewWorkers();
 
@@ -164,7 +208,9 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
     });
   }
   // The parent's Workers: their threads are not here, and their C++ side
-  // belongs to the parent, so their methods fail at once. Each one that kept
+  // belongs to the parent, so their methods fail at once, and their events
+  // (a message queued at the fork, the 'exit' of an inherited join) are the
+  // parent's and are not emitted here. Each one that kept
   // the parent alive also holds a count in the environment's keep-alive
   // (Environment::add_refs), taken again whenever another Worker's end is
   // processed: under a parent's Worker churn, 7 to 12 children in 100 never
@@ -172,8 +218,10 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
   for (const ref of started) {
     const worker = ref.deref();
     if (worker === undefined || worker.threadId === -1) continue;
-    parentWorkersAtFork++;
+    parentJoinsQueued = true;
+    if (internalField(worker, 'kIsOnline') !== true) parentWorkerStarting = true;
     worker.unref();
+    Object.defineProperty(worker, 'emit', { value: () => false, writable: true, configurable: true });
     for (const method of ['postMessage', 'terminate', 'getHeapSnapshot']) {
       const refuse = (): never => {
         throw noThreads(
@@ -186,6 +234,9 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
     }
   }
   started.clear();
+  // A Worker that a parent had deferred is the parent's: its thread never starts here.
+  deferredThreadStarts.length = 0;
+  if (parentJoinsQueued) setImmediate(startDeferredThreads);
   for (const hook of [...hooks]) hook.afterInChild?.();
   if (childMain === undefined) return;
   // childMain is the whole life of the child: an exception ends it as an
@@ -265,8 +316,9 @@ function keptFds(options: ForkOptions | undefined): number[] {
  *    is no longer read there; stdout and stderr stay.
  *  - Processes the parent spawned are inert in the child: not waited for,
  *    not reaped, `kill()` reaches nothing. Inherited Workers throw or reject
- *    with `ERR_FORKED_CHILD_NO_THREADS`. The child can start Workers of its
- *    own, unless this process had Workers running at the fork.
+ *    with `ERR_FORKED_CHILD_NO_THREADS` and emit no events. The child can
+ *    start Workers of its own, unless one of this process's was still
+ *    starting (not yet 'online') at the fork.
  *  - Timers, immediates, promises and signal listeners are inherited: they
  *    are the program's own state, and run in the child.
  *  - A signal sent to the child any time after its pid is known is handled
