@@ -122,22 +122,34 @@ function internalField(worker: Worker, name: 'kHandle' | 'kIsOnline'): unknown {
   return key === undefined ? undefined : (worker as unknown as Record<symbol, unknown>)[key];
 }
 
+/**
+ * Makes the constructor's `startThread()` queue the start for
+ * {@link startDeferredThreads}; a `terminate()` before then (`stopThread()`)
+ * stops the thread right after it starts, as it would have without the wait.
+ */
 function deferThreadStart(worker: Worker): void {
-  const handle = internalField(worker, 'kHandle') as { startThread?: unknown } | undefined;
-  if (typeof handle?.startThread !== 'function') {
+  type Handle = { startThread?: () => void; stopThread?: () => void };
+  const handle = internalField(worker, 'kHandle') as Handle | undefined;
+  if (typeof handle?.startThread !== 'function' || typeof handle.stopThread !== 'function') {
     throw noThreads(
       "new Worker() in a forked child whose parent had Workers running: this Node's Worker has no " +
         "kHandle.startThread to defer until the parent's Worker threads are joined. Start it after a setImmediate().",
     );
   }
-  Object.defineProperty(handle, 'startThread', {
-    configurable: true,
-    value: () => {
-      deferredThreadStarts.push(() => {
-        delete handle.startThread; // the prototype's again
-        (handle.startThread as () => void)();
-      });
-    },
+  let stopRequested = false;
+  const own = (name: keyof Handle, value: () => void): void => {
+    Object.defineProperty(handle, name, { value, configurable: true, writable: true });
+  };
+  own('stopThread', () => {
+    stopRequested = true;
+  });
+  own('startThread', () => {
+    deferredThreadStarts.push(() => {
+      delete handle.startThread; // the prototype's again
+      delete handle.stopThread;
+      handle.startThread!();
+      if (stopRequested) handle.stopThread!();
+    });
   });
 }
 

@@ -25,6 +25,7 @@ describe('Workers started in a forked child', () => {
     const out = lines('worker-in-child-of-workers', ['50'], 120_000);
     assert.equal(out.filter((l) => l === 'CHILD_WORKER 42').length, 50, out.join('\n'));
     assert.equal(out.filter((l) => l === 'STATUS 0').length, 50, out.join('\n'));
+    assert.equal(out.filter((l) => l === 'CHILD_TERMINATED messages 0').length, 50, 'terminated before it started');
     assert.ok(!out.includes('HUNG'), out.join('\n'));
   });
 
