@@ -118,8 +118,8 @@ void OnPrepare(uv_prepare_t* handle) {
   // Then Node's own natural end (SpinEventLoop's steps 4 and 6): 'beforeExit';
   // if it scheduled nothing, 'exit', in which Node 22 and later also give
   // status 13 to an unsettled top-level await (src/api/hooks.cc
-  // EmitProcessExitInternal). A listener that throws ends
-  // the process as an uncaught exception, through the exit handler below.
+  // EmitProcessExitInternal). A listener that throws ends the process as an
+  // uncaught exception, through the exit handler below.
   if (node::EmitProcessBeforeExit(child->node_env).IsNothing()) return;
   if (!LoopIdle(loop)) return;
   int code = node::EmitProcessExit(child->node_env).FromMaybe(kSetupFailed);
