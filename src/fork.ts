@@ -159,6 +159,14 @@ function startDeferredThreads(): void {
 }
 watchNewWorkers();
 
+// V8 looks a trace category up under a process-wide lock the first time each
+// of its trace sites runs (TracingController::GetCategoryGroupEnabled), and a
+// parent's Worker thread starting or ending at the fork can hold that lock,
+// for ever in the child: a child's first Error waited on it (gdb, 2 in 1,600
+// children under Worker churn). Making one here runs those sites in the
+// parent, so no child is the first.
+void new Error('warms the trace sites of Error construction').stack;
+
 /** What the package's own modules do after each fork, in both processes: see {@link afterFork}. */
 const forkSteps: ((inChild: boolean) => void)[] = [];
 
