@@ -62,6 +62,9 @@ static_assert(UV_VERSION_HEX >= 0x012e00 && UV_VERSION_HEX < 0x013500,
 
 // Exit status of a child that cannot be set up (EX_SOFTWARE, sysexits.h).
 constexpr int kSetupFailed = 70;
+// Rounds of foreground tasks alone, with no background task run between
+// them, after which a child whose loop has run dry stops waiting (OnPrepare).
+constexpr int kForegroundOnlyRounds = 4;
 // A pid no process can have (above Linux's PID_MAX_LIMIT, 2^22): kill(2) on
 // it fails with ESRCH, which is what an inert process handle should give.
 constexpr int kNoSuchPid = INT_MAX;
@@ -109,11 +112,20 @@ void OnPrepare(uv_prepare_t* handle) {
   child->inherited_reqs = std::min(child->inherited_reqs, loop->active_reqs.count);
   if (!LoopIdle(loop)) return;
   // What Node does once uv_run() returns (node.h, SpinEventLoop's step 2):
-  // DrainTasks, which in the child is child_platform.cc's. It waits for V8's
-  // background tasks on the child's pool and runs the foreground tasks they
-  // post (the steps of an async WebAssembly compile) until none is left;
-  // without it the child could end with such work unfinished.
-  child->platform->DrainTasks(child->isolate);
+  // DrainTasks. It waits for V8's background tasks, here on the child's pool
+  // (child_platform.cc), and runs the foreground tasks they post, such as the
+  // steps of an async WebAssembly compile, until none is left. One difference:
+  // it stops after a few rounds in which the pool ran nothing. Some foreground
+  // tasks post themselves again for as long as a background job they wait for
+  // is unfinished (cppgc's incremental sweeper), and a job the parent started
+  // never finishes here: such a child spun for ever in Node's loop.
+  uint64_t finished = WaitForChildPlatform();
+  for (int idle_rounds = 0; idle_rounds < kForegroundOnlyRounds && LoopIdle(loop);) {
+    if (!child->platform->FlushForegroundTasks(child->isolate)) break;
+    uint64_t now = WaitForChildPlatform();
+    idle_rounds = now == finished ? idle_rounds + 1 : 0;
+    finished = now;
+  }
   if (!LoopIdle(loop)) return;
   // Then Node's own natural end (SpinEventLoop's steps 4 and 6): 'beforeExit';
   // if it scheduled nothing, 'exit', in which Node 22 and later also give

@@ -70,10 +70,12 @@ class ChildPool {
   }
 
   // Returns once no posted task is queued or running (delayed ones not yet
-  // due are not counted, as in Node's own queue).
-  void WaitIdle() {
+  // due are not counted, as in Node's own queue), with how many tasks the
+  // pool has run in all.
+  uint64_t WaitIdle() {
     std::unique_lock<std::mutex> lock(mutex_);
     idle_.wait(lock, [this] { return outstanding_ == 0; });
+    return finished_;
   }
 
  private:
@@ -130,6 +132,7 @@ class ChildPool {
         task->Run();
         task.reset();
         lock.lock();
+        finished_++;
         if (--outstanding_ == 0) idle_.notify_all();
         continue;
       }
@@ -149,6 +152,7 @@ class ChildPool {
   std::deque<std::unique_ptr<v8::Task>> ready_;
   std::multimap<Clock::time_point, std::unique_ptr<v8::Task>> delayed_;
   int outstanding_ = 0;  // ready or running
+  uint64_t finished_ = 0;
   int threads_ = 0;
   int waiting_ = 0;
   const int max_threads_;
@@ -268,6 +272,10 @@ bool WriteSlot(long slot, void* function) {
 }
 
 }  // namespace
+
+uint64_t WaitForChildPlatform() {
+  return pool->WaitIdle();
+}
 
 int PrepareChildPlatform(node::MultiIsolatePlatform* platform) {
   void** vtable = *reinterpret_cast<void***>(platform);

@@ -4,6 +4,8 @@
 
 #include <node.h>
 
+#include <cstdint>
+
 namespace ipc {
 
 // In the parent, before fork(2): finds (once) the mapping that holds the
@@ -13,5 +15,9 @@ int PrepareChildPlatform(node::MultiIsolatePlatform* platform);
 // In the child: routes the platform's worker tasks and DrainTasks to a thread
 // pool of this process. False if a slot could not be written (errno says why).
 bool AdoptPlatformInChild(node::MultiIsolatePlatform* platform);
+
+// In the child, once the platform is adopted: waits until the pool has no
+// task queued or running, and returns how many tasks it has run in all.
+uint64_t WaitForChildPlatform();
 
 }  // namespace ipc
