@@ -1,8 +1,8 @@
 // Workers started in a forked child (issue 16): V8's background work there runs
 // on a thread pool of the child's own (native/child_platform.cc), so a child's
 // Worker answers and the child then ends by itself, also when the parent has
-// Workers of its own. A file of its own so that
-// the sanitizer run (test/sanitize.sh) takes it whole.
+// Workers of its own. A file of its own so that the sanitizer run
+// (test/sanitize.sh) takes it whole.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { busyFixtureLines as lines } from './helpers';
