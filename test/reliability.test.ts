@@ -79,6 +79,7 @@ describe('peer death', () => {
 
   it('parent killed mid-exchange: the child sees end of file and exits by itself within 2 s', async () => {
     const demo = spawn(process.execPath, [CLI], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const reaped = new Promise((resolve) => demo.once('close', resolve));
     const childPid = await new Promise<number>((resolve) => {
       let seen = '';
       demo.stdout.on('data', (d) => {
@@ -103,6 +104,9 @@ describe('peer death', () => {
     };
     while (!gone() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.ok(gone(), `child ${childPid} still running 2 s after its parent died`);
+    // The killed demo is this process's child: reaped here, it is not left as a
+    // zombie for the child counts of the tests below.
+    await reaped;
   });
 });
 
