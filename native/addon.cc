@@ -20,6 +20,7 @@ using namespace ipc;
 using Call = Napi::Value (*)(const Napi::CallbackInfo&);
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  MeasureCpuClock();
   // One function per call, named as JavaScript sees it.
   auto export_call = [env](Napi::Object target, const char* name, Call call) {
     target.Set(name, Napi::Function::New(env, call, name));

@@ -22,6 +22,8 @@
 //  5. In the child, child.cc sets up its loop, inherited handles, stdio and
 //     way out, and child_platform.cc gives V8's background tasks threads of
 //     the child's own.
+//  6. Before all that, fork() waits for the parent's one-time measurement of
+//     the CPU clock, started when the addon loads (below).
 //
 // Man pages: fork(2), madvise(2), proc(5) (smaps, VmFlags), pthread_sigmask(3),
 // pthread_atfork(3); libuv: uv_loop_fork, uv_mutex_t.
@@ -36,7 +38,9 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "child.h"
@@ -57,8 +61,25 @@ void ForkPhase(const char* name);
 #define FORK_PHASE(name) ((void)0)
 #endif
 
+// Node 22 and later build V8 on abseil. The first time a thread waits on an
+// abseil mutex, abseil reads the CPU's nominal clock rate, which it measures
+// once per process by sleeping 1 ms, 2 ms, 4 ms... on that thread until two
+// measurements agree (absl/base/internal/sysinfo.cc, NominalCPUFrequency). A
+// child of a parent that has not measured yet measures again, on whichever of
+// its threads waits first: compare caught a tutorial child's main thread
+// sleeping 1 ms and 2 ms in a garbage collection between two messages. And a
+// child forked while a parent thread is inside that measurement would wait for
+// ever on abseil's once-flag. So the parent measures on a thread of its own,
+// started when the addon loads, and fork() joins it: every child inherits the
+// result. Weak, because Node 20 has no abseil: the address is null there.
+namespace absl::base_internal {
+double NominalCPUFrequency() __attribute__((weak));
+}
+
 namespace ipc {
 namespace {
+
+std::thread* cpu_clock_measurement = nullptr;  // joined by the first fork()
 
 std::vector<int> FdListArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   std::vector<int> fds;
@@ -85,6 +106,14 @@ uv_loop_t* LoopOf(Napi::Env env) {
 
 }  // namespace
 
+void MeasureCpuClock() {
+  static std::once_flag started;
+  std::call_once(started, [] {
+    if (absl::base_internal::NominalCPUFrequency == nullptr) return;
+    cpu_clock_measurement = new std::thread([] { absl::base_internal::NominalCPUFrequency(); });
+  });
+}
+
 // fork(keepFds = []): the child's pid in the parent, 0 in the child. The
 // handles on keepFds stay live in the child, every other inherited I/O handle
 // is detached there; when the child's loop runs dry it ends as Node would
@@ -100,6 +129,9 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   // Both read /proc (the only way to know these mappings), and fail alike without it.
   constexpr const char* kProcMissing =
       "open /proc/self/maps or /proc/self/smaps (is /proc mounted?)";
+  if (cpu_clock_measurement != nullptr && cpu_clock_measurement->joinable()) {
+    cpu_clock_measurement->join();
+  }
   int err = PrepareChildPlatform(platform);
   if (err) throw ErrnoError(env, err, kProcMissing);
   fflush(nullptr);  // C stdio buffers would otherwise be written twice

@@ -5,6 +5,10 @@
 
 namespace ipc {
 
+// Starts, once per process, the parent's measurement of the CPU clock that
+// fork() waits for (fork.cc).
+void MeasureCpuClock();
+
 Napi::Value Fork(const Napi::CallbackInfo& info);
 Napi::Value BareFork(const Napi::CallbackInfo& info);
 Napi::Value ChildStdioReopened(const Napi::CallbackInfo& info);

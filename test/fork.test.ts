@@ -1,11 +1,17 @@
 // fork() inside Node: each point of the child's viability, bounded in time.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as ipc from '../src/index';
+import { missingTools } from '../src/compare/compare';
+import { parseStrace, processOf, type TracedCall } from '../src/compare/strace';
 import { nativeInternals } from '../src/native';
-import { inChild, runFixture, runFixturePiped } from './helpers';
+import { fixture, inChild, runFixture, runFixturePiped, skipUnless } from './helpers';
 
 /** The child's wait status that the fixture's parent printed on stderr. */
 function childStatus(stderr: string): ipc.WaitStatus {
@@ -187,6 +193,50 @@ describe('the parent is unchanged by the fork', () => {
     const after = nativeInternals.dontforkRegionCount();
     assert.equal(ipc.waitpid(pid).exitCode, 0);
     assert.equal(after, before);
+  });
+});
+
+/** What tracing a process needs and this machine lacks (strace, ptrace). */
+const straceMissing = missingTools().filter((problem) => problem.startsWith('strace'));
+
+/** Runs `node FIXTURE` under `strace -f -e trace=CALLS`; the calls traced, and the run. */
+function traceFixture(name: string, calls: string): { calls: TracedCall[]; stdout: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+  const traceFile = path.join(dir, 'trace');
+  const args = ['-f', '-qq', '-e', `trace=${calls}`, '-o', traceFile, process.execPath, fixture(name)];
+  const run = spawnSync('strace', args, { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const traced = parseStrace(fs.readFileSync(traceFile, 'utf8'));
+  fs.rmSync(dir, { recursive: true });
+  return { calls: traced, stdout: run.stdout };
+}
+
+describe("a child's first wait on a lock", { skip: skipUnless(straceMissing) }, () => {
+  it('does not sleep to measure the CPU clock: the parent measured it, off its main thread, before fork()', () => {
+    const { calls, stdout } = traceFixture('cpu-clock', 'clock_nanosleep,nanosleep,clone,clone3,fork,vfork');
+    // "parent PID RATE" and "child PID RATE"; RATE is null where Node has no abseil (Node 20).
+    const printed = new Map(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const [role, pid, rate] = line.split(' ');
+          return [role, { pid: Number(pid), rate }];
+        }),
+    );
+    const parent = printed.get('parent')!;
+    const child = printed.get('child')!;
+    assert.equal(child.rate, parent.rate, 'the child has the rate the parent measured');
+    const owner = processOf(calls, parent.pid);
+    const sleeps = (pid: number) => calls.filter((c) => c.name.endsWith('nanosleep') && owner.get(c.tid) === pid);
+    assert.deepEqual(sleeps(child.pid), [], 'the child made no sleep');
+    if (parent.rate === 'null') return; // nothing measures
+    assert.ok(Number(parent.rate) > 0);
+    assert.ok(sleeps(parent.pid).length > 0, 'the parent measured');
+    assert.ok(
+      sleeps(parent.pid).every((c) => c.tid !== parent.pid),
+      "none of the parent's sleeps was on its main thread",
+    );
   });
 });
 

@@ -164,8 +164,9 @@ function sleepText(call: TracedCall): string {
  * waits and the exit, and the reads, writes and closes on the tutorial's four
  * descriptors and on stdout. Calls of other threads, calls on other
  * descriptors (even ones that reuse a closed tutorial number), and the
- * parent's calls between reaping the child and exit_group (Node 26 sleeps
- * 1 and 2 ms there while its platform shuts down) are the runtime's. The
+ * parent's calls between reaping the child and exit_group (the runtime's
+ * shutdown: Node 26 slept 1 and 2 ms there, measuring the CPU clock, until
+ * native/fork.cc had that done before the fork) are the runtime's. The
  * child's first calls may come before the parent's fork returns (strace
  * prints a call where it returned): the child is known from the start, and
  * starts with the descriptors its parent had.
