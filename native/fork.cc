@@ -40,6 +40,7 @@
 
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -110,7 +111,12 @@ void MeasureCpuClock() {
   static std::once_flag started;
   std::call_once(started, [] {
     if (absl::base_internal::NominalCPUFrequency == nullptr) return;
-    cpu_clock_measurement = new std::thread([] { absl::base_internal::NominalCPUFrequency(); });
+    try {
+      cpu_clock_measurement = new std::thread([] { absl::base_internal::NominalCPUFrequency(); });
+    } catch (const std::system_error&) {
+      // No thread to spare (EAGAIN: RLIMIT_NPROC): loading must not fail for
+      // it; each child then measures on its own, as without this.
+    }
   });
 }
 
