@@ -68,11 +68,11 @@ void ForkPhase(const char* name);
 // measurements agree (absl/base/internal/sysinfo.cc, NominalCPUFrequency). A
 // child of a parent that has not measured yet measures again, on whichever of
 // its threads waits first: compare caught a tutorial child's main thread
-// sleeping 1 ms and 2 ms between two messages. And a
-// child forked while a parent thread is inside that measurement would wait for
-// ever on abseil's once-flag. So the parent measures on a thread of its own,
-// started when the addon loads, and fork() joins it: every child inherits the
-// result. Weak, because Node 20 has no abseil: the address is null there.
+// sleeping 1 ms and 2 ms between two messages. And a child forked while a
+// parent thread is inside that measurement would wait for ever on abseil's
+// once-flag. So the parent measures on a thread of its own, started when the
+// addon loads, and fork() joins it: every child inherits the result. Weak,
+// because Node 20 has no abseil: the address is null there.
 namespace absl::base_internal {
 double NominalCPUFrequency() __attribute__((weak));
 }
