@@ -44,6 +44,7 @@
 #include <thread>
 #include <vector>
 
+#include "abseil.h"
 #include "child.h"
 #include "child_platform.h"
 #include "dontfork.h"
@@ -64,18 +65,13 @@ void ForkPhase(const char* name);
 
 // Node 22 and later build V8 on abseil. The first time a thread waits on an
 // abseil mutex, abseil reads the CPU's nominal clock rate, which it measures
-// once per process by sleeping 1 ms, 2 ms, 4 ms... on that thread until two
-// measurements agree (absl/base/internal/sysinfo.cc, NominalCPUFrequency). A
-// child of a parent that has not measured yet measures again, on whichever of
-// its threads waits first: compare caught a tutorial child's main thread
-// sleeping 1 ms and 2 ms between two messages. And a child forked while a
-// parent thread is inside that measurement would wait for ever on abseil's
-// once-flag. So the parent measures on a thread of its own, started when the
-// addon loads, and fork() joins it: every child inherits the result. Weak,
-// because Node 20 has no abseil: the address is null there.
-namespace absl::base_internal {
-double NominalCPUFrequency() __attribute__((weak));
-}
+// once per process on that thread (abseil.h). A child of a parent that has not
+// measured yet measures again, on whichever of its threads waits first:
+// compare caught a tutorial child's main thread sleeping 1 ms and 2 ms between
+// two messages. And a child forked while a parent thread is inside that
+// measurement would wait for ever on abseil's once-flag. So the parent
+// measures on a thread of its own, started when the addon loads, and fork()
+// joins it: every child inherits the result.
 
 namespace ipc {
 namespace {

@@ -1,15 +1,11 @@
 // fork() inside Node: each point of the child's viability, bounded in time.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as ipc from '../src/index';
-import { missingTools } from '../src/compare/compare';
-import { parseStrace, processOf, type TracedCall } from '../src/compare/strace';
+import { missingStrace, traceCommand } from '../src/compare/compare';
+import { processOf } from '../src/compare/strace';
 import { nativeInternals } from '../src/native';
 import { fixture, inChild, runFixture, runFixturePiped, skipUnless } from './helpers';
 
@@ -196,24 +192,9 @@ describe('the parent is unchanged by the fork', () => {
   });
 });
 
-/** What tracing a process needs and this machine lacks (strace, ptrace). */
-const straceMissing = missingTools().filter((problem) => problem.startsWith('strace'));
-
-/** Runs `node FIXTURE` under `strace -f -e trace=CALLS`; the calls traced, and the run. */
-function traceFixture(name: string, calls: string): { calls: TracedCall[]; stdout: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
-  const traceFile = path.join(dir, 'trace');
-  const args = ['-f', '-qq', '-e', `trace=${calls}`, '-o', traceFile, process.execPath, fixture(name)];
-  const run = spawnSync('strace', args, { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(run.status, 0, run.stderr);
-  const traced = parseStrace(fs.readFileSync(traceFile, 'utf8'));
-  fs.rmSync(dir, { recursive: true });
-  return { calls: traced, stdout: run.stdout };
-}
-
-describe("a child's first wait on a lock", { skip: skipUnless(straceMissing) }, () => {
+describe("a child's first wait on a lock", { skip: skipUnless(missingStrace()) }, () => {
   it('does not sleep to measure the CPU clock: the parent measured it, off its main thread, before fork()', () => {
-    const { calls, stdout } = traceFixture('cpu-clock', 'clock_nanosleep,nanosleep,clone,clone3,fork,vfork');
+    const { calls, stdout } = traceCommand([process.execPath, fixture('cpu-clock')]);
     // "parent PID RATE" and "child PID RATE"; RATE is null where Node has no abseil (Node 20).
     const printed = new Map(
       stdout

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI } from '../internal/paths';
 import { buildReference, MissingToolError } from './reference';
-import { parseStrace, tutorialCalls, type TutorialCall, type TutorialTrace } from './strace';
+import { parseStrace, tutorialCalls, type TracedCall, type TutorialCall, type TutorialTrace } from './strace';
 
 export { MissingToolError };
 
@@ -15,24 +15,24 @@ function has(command: string, args: string[]): boolean {
   return !run.error && run.status === 0;
 }
 
+/** What tracing a program needs and this machine lacks (strace, ptrace), each with how to get it. */
+export function missingStrace(): string[] {
+  if (!has('strace', ['-V'])) return ['strace is not installed: `apt-get install strace`'];
+  const probe = spawnSync('strace', ['-f', '-o', '/dev/null', 'true'], { encoding: 'utf8' });
+  if (probe.status === 0) return [];
+  return [
+    'strace cannot trace here (ptrace not permitted: in a container, run it with ' +
+      `--cap-add=SYS_PTRACE, or set kernel.yama.ptrace_scope=0): ${probe.stderr.trim()}`,
+  ];
+}
+
 /** What `compare` needs and this machine lacks (cargo, strace, ptrace), each with how to get it. */
 export function missingTools(): string[] {
   const problems: string[] = [];
   if (!has('cargo', ['--version'])) {
     problems.push('cargo is not installed: install Rust (`apt-get install cargo`, or rustup)');
   }
-  if (!has('strace', ['-V'])) {
-    problems.push('strace is not installed: `apt-get install strace`');
-  } else {
-    const probe = spawnSync('strace', ['-f', '-o', '/dev/null', 'true'], { encoding: 'utf8' });
-    if (probe.status !== 0) {
-      problems.push(
-        'strace cannot trace here (ptrace not permitted: in a container, run it with ' +
-          `--cap-add=SYS_PTRACE, or set kernel.yama.ptrace_scope=0): ${probe.stderr.trim()}`,
-      );
-    }
-  }
-  return problems;
+  return [...problems, ...missingStrace()];
 }
 
 /** Throws a MissingToolError naming every tool that is missing. */
@@ -49,10 +49,8 @@ export interface ProgramRun {
   calls: TutorialTrace;
 }
 
-function runProgram(command: string[]): ProgramRun {
-  const start = process.hrtime.bigint();
-  const plain = spawnSync(command[0], command.slice(1), { encoding: 'utf8', timeout: 60_000 });
-  const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+/** Runs `command` under `strace -f`, every thread and child followed: the calls, and what it printed. */
+export function traceCommand(command: string[]): { calls: TracedCall[]; stdout: string } {
   const traceFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-')), 'trace');
   const traced = spawnSync('strace', ['-f', '-qq', '-s', '256', '-o', traceFile, '--', ...command], {
     encoding: 'utf8',
@@ -63,6 +61,14 @@ function runProgram(command: string[]): ProgramRun {
   }
   const calls = parseStrace(fs.readFileSync(traceFile, 'utf8'));
   fs.rmSync(path.dirname(traceFile), { recursive: true, force: true });
+  return { calls, stdout: traced.stdout };
+}
+
+function runProgram(command: string[]): ProgramRun {
+  const start = process.hrtime.bigint();
+  const plain = spawnSync(command[0], command.slice(1), { encoding: 'utf8', timeout: 60_000 });
+  const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const { calls } = traceCommand(command);
   return {
     command,
     stdout: plain.stdout,

@@ -7,10 +7,7 @@
 // Man pages: nanosleep(2) (what the measurement sleeps with).
 #include <napi.h>
 
-// Weak: Node 20 has no abseil, and the address is null there.
-namespace absl::base_internal {
-double NominalCPUFrequency() __attribute__((weak));
-}
+#include "../../native/abseil.h"
 
 namespace {
 
