@@ -29,9 +29,21 @@ describe('Workers started in a forked child', () => {
     assert.ok(!out.includes('HUNG'), out.join('\n'));
   });
 
-  it("new Worker() in a child forked while a parent's Worker was starting throws ERR_FORKED_CHILD_NO_THREADS, and the child ends", () => {
-    const out = lines('worker-starting', ['20'], 60_000);
-    assert.equal(out.filter((l) => l === 'CHILD_NEW_WORKER ERR_FORKED_CHILD_NO_THREADS').length, 20, out.join('\n'));
-    assert.equal(out.filter((l) => l === 'STATUS 0').length, 20, out.join('\n'));
-  });
+  // Not in the sanitizer run (test/sanitize.sh): AddressSanitizer's allocator
+  // (GCC 12's libasan) holds no lock across fork(2), and this case forks while
+  // the starting Worker's thread allocates: 3 in 80 first forks gave a child
+  // that waited for ever on the allocator's region mutex (gdb: in ASan's free,
+  // from V8's Zone). The plain runs of npm test run it on every line.
+  const asanForkUnsafe =
+    process.env.BIDIRECTIONAL_IPC_SANITIZER === 'asan' &&
+    "AddressSanitizer's allocator is not fork-safe while another thread allocates";
+  it(
+    "new Worker() in a child forked while a parent's Worker was starting throws ERR_FORKED_CHILD_NO_THREADS, and the child ends",
+    { skip: asanForkUnsafe },
+    () => {
+      const out = lines('worker-starting', ['20'], 60_000);
+      assert.equal(out.filter((l) => l === 'CHILD_NEW_WORKER ERR_FORKED_CHILD_NO_THREADS').length, 20, out.join('\n'));
+      assert.equal(out.filter((l) => l === 'STATUS 0').length, 20, out.join('\n'));
+    },
+  );
 });
