@@ -1,71 +1,50 @@
-// The addon's export table: one entry per system call, plus the constants
-// that their flags and options take; under `internal`, the calls that only the
-// lessons and the tests make.
+// The core addon's export table: one entry per system call, plus the
+// constants that their flags and options take; under `internal`, the calls
+// that only the lessons and the tests make. Node-API and libuv's public API
+// only, so that one build serves every supported Node line; fork() and what
+// mirrors Node's internals are the fork engine's (engine.cc).
 #include <fcntl.h>
 #include <napi.h>
-#include <node_version.h>
 #include <poll.h>
 #include <sys/wait.h>
-#include <uv.h>
 
 #include <string>
 
+#include "checked_uv.h"
 #include "errors.h"
-#include "fork.h"
+#include "exports.h"
 #include "io.h"
 #include "syscalls.h"
 
 using namespace ipc;
 
-using Call = Napi::Value (*)(const Napi::CallbackInfo&);
-
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  MeasureCpuClock();
-  // One function per call, named as JavaScript sees it.
-  auto export_call = [env](Napi::Object target, const char* name, Call call) {
-    target.Set(name, Napi::Function::New(env, call, name));
-  };
-  export_call(exports, "pipe", Pipe);
-  export_call(exports, "fork", Fork);
-  export_call(exports, "read", Read);
-  export_call(exports, "write", Write);
-  export_call(exports, "close", Close);
-  export_call(exports, "waitpid", Waitpid);
-  export_call(exports, "_exit", Exit);
-  export_call(exports, "getpid", Getpid);
-  export_call(exports, "getppid", Getppid);
-  export_call(exports, "sleep", Sleep);
-  export_call(exports, "dup", Dup);
-  export_call(exports, "dup2", Dup2);
-  export_call(exports, "execvp", Execvp);
-  export_call(exports, "kill", Kill);
-  export_call(exports, "poll", Poll);
-  export_call(exports, "fcntl", Fcntl);
-  export_call(exports, "bytesQueued", BytesQueued);
-  export_call(exports, "setErrorClass", SetErrorClass);
-  export_call(exports, "childStdioReopened", ChildStdioReopened);
-  export_call(exports, "stdioPendingBytes", StdioPendingBytes);
-  export_call(exports, "watchPidExit", WatchPidExit);
-  export_call(exports, "childProcessOwns", ChildProcessOwns);
-  export_call(exports, "duplicateListener", DuplicateListener);
+  ExportCall(exports, "pipe", Pipe);
+  ExportCall(exports, "read", Read);
+  ExportCall(exports, "write", Write);
+  ExportCall(exports, "close", Close);
+  ExportCall(exports, "waitpid", Waitpid);
+  ExportCall(exports, "_exit", Exit);
+  ExportCall(exports, "getpid", Getpid);
+  ExportCall(exports, "getppid", Getppid);
+  ExportCall(exports, "sleep", Sleep);
+  ExportCall(exports, "dup", Dup);
+  ExportCall(exports, "dup2", Dup2);
+  ExportCall(exports, "execvp", Execvp);
+  ExportCall(exports, "kill", Kill);
+  ExportCall(exports, "poll", Poll);
+  ExportCall(exports, "fcntl", Fcntl);
+  ExportCall(exports, "bytesQueued", BytesQueued);
+  ExportCall(exports, "setErrorClass", SetErrorClass);
+  ExportCall(exports, "watchPidExit", WatchPidExit);
+  ExportCall(exports, "childProcessOwns", ChildProcessOwns);
+  ExportCall(exports, "duplicateListener", DuplicateListener);
 
   // What only the lessons and the tests call, apart from what the package's
   // own functions need (src/native.ts types the two separately).
   Napi::Object internal = Napi::Object::New(env);
-  export_call(internal, "lessonBlockSignal", LessonBlockSignal);
-  export_call(internal, "bareFork", BareFork);
-  export_call(internal, "dontforkRegionCount", DontforkRegionCount);
+  ExportCall(internal, "lessonBlockSignal", LessonBlockSignal);
   exports.Set("internal", internal);
-
-  // The Node this was compiled for: fork() relies on its internals (native.ts checks).
-  Napi::Object built_for = Napi::Object::New(env);
-  built_for.Set("node", Napi::String::New(env, NODE_VERSION_STRING));
-  built_for.Set("modules", Napi::Number::New(env, NODE_MODULE_VERSION));
-  // The headers' libuv version (uv_version_string() would name the running one).
-  built_for.Set("uv", Napi::String::New(env, std::to_string(UV_VERSION_MAJOR) + "." +
-                                                 std::to_string(UV_VERSION_MINOR) + "." +
-                                                 std::to_string(UV_VERSION_PATCH)));
-  exports.Set("builtFor", built_for);
 
   Napi::Object constants = Napi::Object::New(env);
   constants.Set("O_CLOEXEC", Napi::Number::New(env, O_CLOEXEC));
@@ -86,7 +65,14 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   constants.Set("POLLHUP", Napi::Number::New(env, POLLHUP));
   constants.Set("POLLNVAL", Napi::Number::New(env, POLLNVAL));
   exports.Set("constants", constants);
+
+  // Read before the fork engine is loaded: it must not be loaded into a Node
+  // whose libuv is outside this range (src/native.ts).
+  Napi::Object checked_uv = Napi::Object::New(env);
+  checked_uv.Set("first", Napi::String::New(env, "1." + std::to_string(kCheckedUvMinorFirst)));
+  checked_uv.Set("last", Napi::String::New(env, "1." + std::to_string(kCheckedUvMinorLast)));
+  exports.Set("checkedUv", checked_uv);
   return exports;
 }
 
-NODE_API_MODULE(bidirectional_ipc, Init)
+NODE_API_MODULE(bidirectional_ipc_core, Init)

@@ -34,7 +34,8 @@
 // wq_mutex, watchers, nfds; uv__io_t; UV_PROCESS_PRIVATE_FIELDS queue) and the
 // behaviour of uv_loop_fork (src/unix/loop.c: every watcher is re-queued for
 // registration with the new epoll) were checked against libuv 1.46 (Node 20)
-// to 1.52 (Node 24, 26); the static_assert below stops any other version.
+// to 1.52 (Node 24, 26): checked_uv.h names that range, and fork() refuses
+// any other version (src/native.ts).
 //
 // Man pages: fork(2), socketpair(2), dup3(2), kill(2), open(2), proc(5);
 // libuv: uv_loop_fork, uv_walk, uv_prepare_t, uv_fs_event_stop, uv_fs_poll_stop.
@@ -56,9 +57,6 @@
 
 namespace ipc {
 namespace {
-
-static_assert(UV_VERSION_HEX >= 0x012e00 && UV_VERSION_HEX < 0x013500,
-              "child.cc relies on libuv private fields checked for libuv 1.46 to 1.52 only");
 
 // Exit status of a child that cannot be set up (EX_SOFTWARE, sysexits.h).
 constexpr int kSetupFailed = 70;

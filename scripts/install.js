@@ -1,9 +1,19 @@
 #!/usr/bin/env node
-// The package's install step: compiles the addon with node-gyp, after
-// checking for the tools that needs, so that a missing one is named with the
-// way to get it instead of surfacing as make's "error 127".
+// The package's install step: builds the core addon (the system calls), which
+// must succeed, then the fork engine for this Node, which may fail without
+// failing the install: fork() then refuses, saying why, and every other call
+// works. The tools the build needs are checked first, so that a missing one
+// is named with the way to get it instead of surfacing as make's "error 127".
 'use strict';
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(process.argv[1], '..', '..'); // scripts/install.js's package
+const { engines } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const SUPPORTED = `fork() is supported on Node ${engines.node}`;
+// After a failed install npm removes the package again, so `npm rebuild` has nothing to rebuild.
+const AGAIN = 'then run the same `npm install` again';
 
 const TOOLS = [
   { name: process.env.CXX || 'g++', what: 'a C++ compiler', debian: 'g++' },
@@ -11,11 +21,28 @@ const TOOLS = [
   { name: 'python3', what: 'Python 3 (node-gyp runs gyp with it)', debian: 'python3' },
 ];
 
-function fail(lines) {
+function say(lines) {
   process.stderr.write(
-    `\nbidirectional-ipc: cannot build the native addon:\n${lines.map((l) => `  - ${l}`).join('\n')}\n\n`,
+    `\nbidirectional-ipc: ${lines[0]}\n${lines
+      .slice(1)
+      .map((l) => `  - ${l}\n`)
+      .join('')}\n`,
   );
+}
+
+function fail(lines) {
+  say(['cannot build the native addon:', ...lines]);
   process.exit(1);
+}
+
+/** Whether `version` (x.y.z) satisfies a range of `^x.y.z` alternatives joined by `||`. */
+function satisfies(version, range) {
+  const [major, minor, patch] = version.split('.').map(Number);
+  return range.split('||').some((alternative) => {
+    const [lowMajor, lowMinor, lowPatch] = alternative.trim().replace(/^\^/, '').split('.').map(Number);
+    if (major !== lowMajor) return false;
+    return minor > lowMinor || (minor === lowMinor && patch >= lowPatch);
+  });
 }
 
 if (process.platform !== 'linux') {
@@ -27,18 +54,46 @@ if (missing.length > 0) {
     ...missing.map((tool) => `${tool.what} is missing (no \`${tool.name}\` on PATH)`),
     `Debian/Ubuntu: apt-get install ${missing.map((tool) => tool.debian).join(' ')}; ` +
       'Fedora: dnf install gcc-c++ make python3; Alpine: apk add build-base python3',
-    'then run `npm rebuild bidirectional-ipc`',
+    AGAIN,
   ]);
 }
 
 // npm names its own node-gyp for install scripts; elsewhere use the one on PATH.
-const gyp = process.env.npm_config_node_gyp;
-const [command, args] = gyp ? [process.execPath, [gyp, 'rebuild']] : ['node-gyp', ['rebuild']];
-const build = spawnSync(command, args, { stdio: 'inherit' });
-if (build.error || build.status !== 0) {
-  fail([
-    `node-gyp rebuild failed (${build.error ? build.error.message : `exit status ${build.status}`}); its output is above`,
-    `this Node is ${process.version}; the package is tested on Node 22, 24 and 26`,
-    'then run `npm rebuild bidirectional-ipc`',
+function nodeGyp(...args) {
+  const gyp = process.env.npm_config_node_gyp;
+  const [command, prefix] = gyp ? [process.execPath, [gyp]] : ['node-gyp', []];
+  const run = spawnSync(command, [...prefix, ...args], { cwd: root, stdio: 'inherit' });
+  return run.error ? run.error.message : run.status === 0 ? null : `exit status ${run.status}`;
+}
+
+const failed = nodeGyp('configure') || nodeGyp('build', 'bidirectional_ipc_core');
+if (failed) {
+  fail([`node-gyp failed (${failed}); its output is above`, `this Node is ${process.version}; ${SUPPORTED}`, AGAIN]);
+}
+
+// The fork engine mirrors internals of this Node: the core says which libuv
+// versions they were checked for (native/checked_uv.h).
+const { checkedUv } = require(path.join(root, 'build', 'Release', 'bidirectional_ipc_core.node'));
+const [uvMajor, uvMinor] = process.versions.uv.split('.').map(Number);
+const uvChecked =
+  uvMajor === 1 && uvMinor >= Number(checkedUv.first.split('.')[1]) && uvMinor <= Number(checkedUv.last.split('.')[1]);
+const noFork = 'every call but fork() works; fork() will throw, saying why';
+if (!uvChecked) {
+  say([
+    `the fork engine is not built: this Node (${process.version}) has libuv ${process.versions.uv}, ` +
+      `and its internals were checked for libuv ${checkedUv.first} to ${checkedUv.last} only`,
+    noFork,
+    SUPPORTED,
   ]);
+} else {
+  const engineFailed = nodeGyp('build', 'bidirectional_ipc_fork');
+  if (engineFailed) {
+    say([
+      `the fork engine could not be built for Node ${process.version} (${engineFailed}); its output is above`,
+      noFork,
+      `${SUPPORTED}; once the cause above is fixed, \`npm rebuild bidirectional-ipc\` builds it`,
+    ]);
+  } else if (!satisfies(process.versions.node, engines.node)) {
+    say([`this Node (${process.version}) is not one the package is tested on; ${SUPPORTED}`]);
+  }
 }

@@ -3,7 +3,7 @@
 // documentation below and, with the full inheritance table, in docs/fork.md.
 import type { Server, Socket } from 'node:net';
 import { isMainThread, Worker } from 'node:worker_threads';
-import { checkBuiltForThisNode, native } from './native';
+import { type ForkEngine, forkEngine, native } from './native';
 import { invalidArgument, invalidType, packageError } from './errors';
 import { traced, tracing } from './tracer';
 
@@ -53,7 +53,7 @@ function noThreads(message: string): Error & { code: string } {
   return packageError('ERR_FORKED_CHILD_NO_THREADS', message);
 }
 
-/** The Workers started in this process since the package was loaded, weakly: a forked child unrefs its copies. */
+/** The Workers of this process (found when the fork engine loads, then as they start), weakly: a forked child unrefs its copies. */
 const started = new Set<WeakRef<Worker>>();
 let startedPurgeAt = 64;
 
@@ -88,7 +88,8 @@ let parentWorkerStarting = false;
  * Workers from its own. Node's Worker constructor assigns `this.performance`
  * and then calls `this[kHandle].startThread()` (lib/internal/worker.js, Node
  * 20 to 26), so a setter on the prototype sees every Worker started once the
- * package is loaded, before its thread starts. In a child whose parent's
+ * fork engine is loaded, before its thread starts ({@link liveWorkers} finds
+ * those started before). In a child whose parent's
  * joins may still be queued, it defers that start to the loop's first turn:
  * the queued joins run first (Environment::CheckImmediate runs native
  * immediates before JavaScript ones), on stacks no thread has taken yet.
@@ -157,15 +158,75 @@ function startDeferredThreads(): void {
   parentJoinsQueued = false;
   for (const start of deferredThreadStarts.splice(0)) start();
 }
-watchNewWorkers();
 
-// V8 looks a trace category up under a process-wide lock the first time each
-// of its trace sites runs (TracingController::GetCategoryGroupEnabled), and a
-// parent's Worker thread starting or ending at the fork can hold that lock,
-// for ever in the child: a child's first Error waited on it (gdb, 2 in 1,600
-// children under Worker churn). Making one here runs those sites in the
-// parent, so no child is the first.
-void new Error('warms the trace sites of Error construction').stack;
+/**
+ * The Workers of this process whose thread has not ended, found on the V8
+ * heap through the inspector protocol (Runtime.queryObjects, one heap walk):
+ * the ones started before the fork engine was loaded, which no setter saw.
+ * Empty in a Node built without the inspector, where only the Workers
+ * started after the first fork() are known.
+ */
+function liveWorkers(): Worker[] {
+  let inspector: typeof import('node:inspector');
+  try {
+    inspector = require('node:inspector');
+  } catch {
+    return [];
+  }
+  const session = new inspector.Session();
+  session.connect();
+  // The session answers synchronously; the found objects are handed over
+  // through a global that exists only for the duration of this call.
+  const key = `__bidirectional_ipc_workers_${process.pid}`;
+  const shared = globalThis as unknown as Record<string, unknown>;
+  const post = (method: string, params: object): Record<string, { objectId?: string }> => {
+    let answer: unknown;
+    session.post(method, params, (error, result) => {
+      if (error) throw error;
+      answer = result;
+    });
+    return answer as Record<string, { objectId?: string }>;
+  };
+  try {
+    shared[key] = Worker.prototype;
+    const prototype = post('Runtime.evaluate', { expression: `globalThis.${key}` }).result;
+    const found = post('Runtime.queryObjects', { prototypeObjectId: prototype.objectId }).objects;
+    post('Runtime.callFunctionOn', {
+      objectId: found.objectId,
+      functionDeclaration: `function () { globalThis.${key} = this; }`,
+    });
+    const workers = shared[key] as Worker[];
+    // Worker.prototype's own instances with a thread: others are ended or Node's own copies of the shape.
+    return workers.filter((worker) => internalField(worker, 'kHandle') !== undefined && worker.threadId !== -1);
+  } finally {
+    delete shared[key];
+    session.disconnect();
+  }
+}
+
+let engine: ForkEngine | undefined;
+
+/**
+ * The fork engine, loaded (and checked) by the first fork(). Loading it
+ * prepares the parent for forks, so that a program that never forks has none
+ * of this: Worker.prototype gets the setter of {@link watchNewWorkers}, the
+ * engine's Init starts the CPU-clock measurement (native/fork.cc), and one
+ * Error is made. V8 looks a trace category up under a process-wide lock the
+ * first time each of its trace sites runs
+ * (TracingController::GetCategoryGroupEnabled), and a parent's Worker thread
+ * starting or ending at the fork can hold that lock, for ever in the child: a
+ * child's first Error waited on it. Making one here runs those sites in the
+ * parent, so no child is the first.
+ */
+function loadEngine(): ForkEngine {
+  if (engine !== undefined) return engine;
+  const loaded = forkEngine();
+  for (const worker of liveWorkers()) started.add(new WeakRef(worker));
+  watchNewWorkers();
+  void new Error('warms the trace sites of Error construction').stack;
+  engine = loaded;
+  return engine;
+}
 
 /** What the package's own modules do after each fork, in both processes: see {@link afterFork}. */
 const forkSteps: ((inChild: boolean) => void)[] = [];
@@ -209,7 +270,7 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
   // nothing is left queued when the child calls _exit. It made the streams
   // the parent had created blocking; one the child creates is made blocking
   // when first used (creating it now would cost every child ~2 ms).
-  for (const fd of native.childStdioReopened()) {
+  for (const fd of engine!.childStdioReopened()) {
     const name = fd === 1 ? 'stdout' : 'stderr';
     const lazy = Object.getOwnPropertyDescriptor(process, name);
     if (lazy?.get === undefined || !lazy.configurable) continue;
@@ -372,7 +433,8 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
   const options = firstIsOptions ? (first as ForkOptions) : second;
   if (childMain !== undefined && typeof childMain !== 'function')
     throw invalidType('childMain', 'of type function', childMain);
-  checkBuiltForThisNode();
+  // fork(options, childMain), reversed: childMain would be ignored and the child would return.
+  if (firstIsOptions && second !== undefined) throw invalidType('childMain', 'of type function', first);
   const keep = keptFds(options);
   if (!isMainThread) {
     // The child would have this Worker's thread and no main thread at all.
@@ -385,7 +447,8 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
       "fork() cannot be called once the process is exiting (in an 'exit' listener)",
     );
   }
-  const pending = native.stdioPendingBytes(keep);
+  const engine = loadEngine();
+  const pending = engine.stdioPendingBytes(keep);
   if (pending > 0) {
     throw packageError(
       'ERR_FORK_PENDING_OUTPUT',
@@ -394,7 +457,7 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
     );
   }
   for (let i = hooks.length - 1; i >= 0; i--) hooks[i].before?.();
-  const pid = tracing() ? traced('fork', [], () => native.fork(keep)) : native.fork(keep);
+  const pid = tracing() ? traced('fork', [], () => engine.fork(keep)) : engine.fork(keep);
   afterFork(pid, childMain);
   return pid;
 }

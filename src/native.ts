@@ -1,13 +1,14 @@
-// Loads the addon and types it: one member per native call.
+// Loads the two addons and types them: the core (the system calls) when the
+// package is imported, the fork engine on the first fork(); one member per
+// native call.
 import * as path from 'node:path';
 import bindings from 'bindings';
-import { packageError } from './errors';
+import { packageError, SyscallError } from './errors';
 import { PACKAGE_ROOT } from './internal/paths';
 
-/** The addon as built from native/, before any argument validation. */
+/** The core addon (native/addon.cc) as built, before any argument validation. */
 export interface NativeModule {
   pipe(flags: number): [number, number];
-  fork(keepFds?: number[]): number;
   read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   write(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   close(fd: number): void;
@@ -25,18 +26,14 @@ export interface NativeModule {
   fcntl(fd: number, cmd: number, arg: number): number;
   bytesQueued(fd: number): number;
   setErrorClass(errorClass: new (message: string, code: string, errno: number, syscall: string) => Error): void;
-  /** In a forked child: the stdio descriptors given a file description of the child's own. */
-  childStdioReopened(): number[];
-  /** Bytes Node still has queued for stdout, stderr and `moreFds`: fork() refuses while any are. */
-  stdioPendingBytes(moreFds?: number[]): number;
   /** pidfd_open(2) + a uv_poll_t: onExit() once the process has ended; returns a stop function. */
   watchPidExit(pid: number, onExit: () => void): () => void;
   /** Whether a child_process ChildProcess of this loop owns `pid`. */
   childProcessOwns(pid: number): boolean;
   /** fcntl(F_DUPFD_CLOEXEC) of a listening socket only (OwnedFd.fromServer). */
   duplicateListener(fd: number): number;
-  /** The Node the addon was compiled for: its fork() depends on that Node's internals. */
-  builtFor: { node: string; modules: number; uv: string };
+  /** The libuv versions (1.x) whose internals the fork engine was checked against. */
+  checkedUv: { first: string; last: string };
   constants: {
     O_CLOEXEC: number;
     O_NONBLOCK: number;
@@ -58,24 +55,68 @@ export interface NativeModule {
   };
 }
 
-/** The addon's `internal` object: what only the lessons and the tests call. */
+/** The fork engine (native/engine.cc): fork() and what only it needs, loaded by the first fork(). */
+export interface ForkEngine {
+  fork(keepFds?: number[]): number;
+  /** In a forked child: the stdio descriptors given a file description of the child's own. */
+  childStdioReopened(): number[];
+  /** Bytes Node still has queued for stdout, stderr and `moreFds`: fork() refuses while any are. */
+  stdioPendingBytes(moreFds?: number[]): number;
+  setErrorClass(errorClass: new (message: string, code: string, errno: number, syscall: string) => Error): void;
+  /** The Node the engine was compiled for: it depends on that Node's internals. */
+  builtFor: { node: string; modules: number; uv: string };
+  internal: {
+    /** fork(2) alone, for the raw-fork lesson: the child cannot run JavaScript. */
+    bareFork(): number;
+    /** How many mappings are now marked MADV_DONTFORK. */
+    dontforkRegionCount(): number;
+  };
+}
+
+/** What only the lessons and the tests call: the core's `internal` object and the engine's. */
 export interface NativeInternals {
   /** pthread_sigmask(3) for one signal, for the sigchld lesson: blocks it (true) or unblocks it. */
   lessonBlockSignal(signal: number, block: boolean): void;
-  /** fork(2) alone, for the raw-fork lesson: the child cannot run JavaScript. */
+  /** fork(2) alone, for the raw-fork lesson (loads the fork engine): the child cannot run JavaScript. */
   bareFork(): number;
-  /** How many mappings are now marked MADV_DONTFORK. */
+  /** How many mappings are now marked MADV_DONTFORK (loads the fork engine). */
   dontforkRegionCount(): number;
 }
 
-/** Where node-gyp puts the addon in this package. */
-const BUILT = path.join(PACKAGE_ROOT, 'build', 'Release', 'bidirectional_ipc.node');
+/** Where node-gyp puts the addons in this package. */
+const BUILT = path.join(PACKAGE_ROOT, 'build', 'Release');
 
-const REBUILD =
+/** What to do about an addon that is missing or does not load. */
+export const REBUILD_ADVICE =
   'Rebuild it for this Node with `npm rebuild bidirectional-ipc` (in this repository: `npm install`); ' +
   'that needs a C++ compiler, make and python3 (Debian/Ubuntu: apt-get install build-essential python3).';
 
-function load(): NativeModule & { internal: NativeInternals } {
+/**
+ * Loads build `name` of native/: from BIDIRECTIONAL_IPC_BUILD, a directory
+ * holding another build of both (such as the sanitizer build that `npm run
+ * test:sanitize` loads), else from node-gyp's Release directory, else where
+ * `bindings` finds it (Debug builds, other tools). Undefined if it is nowhere.
+ */
+function loadBuild(name: 'bidirectional_ipc_core' | 'bidirectional_ipc_fork'): unknown {
+  const file = path.join(process.env.BIDIRECTIONAL_IPC_BUILD || BUILT, `${name}.node`);
+  try {
+    return require(file);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') {
+      throw packageError(
+        'ERR_ADDON_NOT_LOADED',
+        `the bidirectional-ipc addon ${file} could not be loaded (${(error as Error).message.split('\n')[0]}). ${REBUILD_ADVICE}`,
+      );
+    }
+  }
+  try {
+    return bindings(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function loadCore(): NativeModule & { internal: Pick<NativeInternals, 'lessonBlockSignal'> } {
   if (process.platform !== 'linux') {
     throw packageError(
       'ERR_UNSUPPORTED_PLATFORM',
@@ -83,54 +124,86 @@ function load(): NativeModule & { internal: NativeInternals } {
         'Its fork() depends on Linux madvise(2) flags and /proc.',
     );
   }
-  // BIDIRECTIONAL_IPC_ADDON names another build of the addon, such as the
-  // sanitizer build that `npm run test:sanitize` loads.
-  const override = process.env.BIDIRECTIONAL_IPC_ADDON;
-  if (override) return require(override);
-  try {
-    return require(BUILT);
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') {
-      throw packageError(
-        'ERR_ADDON_NOT_LOADED',
-        `bidirectional-ipc: its addon ${BUILT} could not be loaded ` +
-          `(${(error as Error).message.split('\n')[0]}). ${REBUILD}`,
-      );
-    }
-  }
-  try {
-    return bindings('bidirectional_ipc'); // other layouts (Debug builds, other tools)
-  } catch {
+  const core = loadBuild('bidirectional_ipc_core');
+  if (core === undefined) {
     throw packageError(
       'ERR_ADDON_NOT_BUILT',
-      `bidirectional-ipc: its addon is not built (no ${BUILT}): ` +
-        `the install step that compiles it failed or was skipped (--ignore-scripts). ${REBUILD}`,
+      `the bidirectional-ipc addon is not built (no ${path.join(BUILT, 'bidirectional_ipc_core.node')}): ` +
+        `the install step that compiles it failed or was skipped (--ignore-scripts). ${REBUILD_ADVICE}`,
     );
   }
+  return core as NativeModule & { internal: Pick<NativeInternals, 'lessonBlockSignal'> };
 }
 
 // A copy by rest (as a spread would): the object the addon fills is in V8's
 // dictionary mode (too many properties added one by one), whose property loads
 // stay out of optimized code; a literal's are inlined. Every read and write loads one.
-const { internal, ...calls } = load();
+const { internal, ...calls } = loadCore();
 export const native: NativeModule = calls;
-/** For the lessons and the tests only. */
-export const nativeInternals: NativeInternals = internal;
 
-/**
- * Throws unless the addon was compiled for the running Node. Its fork() uses
- * Node's embedder API (node.h) and libuv's loop fields, whose layout is fixed
- * per Node ABI version and libuv version: an addon from another Node would
- * corrupt that Node's state (the parent aborts inside fork()). The other calls
- * use Node-API alone and work with any Node.
- */
-export function checkBuiltForThisNode(): void {
-  const built = native.builtFor;
-  if (built.modules === Number(process.versions.modules) && built.uv === process.versions.uv) return;
-  throw packageError(
-    'ERR_ADDON_BUILT_FOR_OTHER_NODE',
-    `bidirectional-ipc: fork() refused: the addon was compiled for Node ${built.node} ` +
-      `(ABI ${built.modules}, libuv ${built.uv}) and this is Node ${process.versions.node} ` +
-      `(ABI ${process.versions.modules}, libuv ${process.versions.uv}). ${REBUILD}`,
+/** 1.52.0 -> [1, 52]. */
+function majorMinor(version: string): [number, number] {
+  const [major, minor] = version.split('.').map(Number);
+  return [major, minor];
+}
+
+function uvChecked(version: string): boolean {
+  const [major, minor] = majorMinor(version);
+  const [, first] = majorMinor(native.checkedUv.first);
+  const [, last] = majorMinor(native.checkedUv.last);
+  return major === 1 && minor >= first && minor <= last;
+}
+
+/** `uv`: the libuv version found, this Node's or the one the engine was built against. */
+function unsupportedNode(uv: string): Error {
+  const { first, last } = native.checkedUv;
+  return packageError(
+    'ERR_FORK_UNSUPPORTED_NODE',
+    `fork() does not support Node ${process.versions.node} with libuv ${uv}: its fork engine ` +
+      `mirrors libuv internals checked for libuv ${first} to ${last} only. Every call but fork() works; ` +
+      'README.md lists the Node versions fork() supports.',
   );
 }
+
+let engine: ForkEngine | undefined;
+
+/**
+ * The fork engine, loaded on first use after checking that it was built for
+ * this Node and that this Node's libuv is one its internals were checked
+ * against: a mismatched engine would corrupt Node's state (the parent aborts
+ * inside fork()). Throws ERR_FORK_UNSUPPORTED_NODE, ERR_ADDON_NOT_BUILT or
+ * ERR_ADDON_BUILT_FOR_OTHER_NODE instead.
+ */
+export function forkEngine(): ForkEngine {
+  if (engine !== undefined) return engine;
+  if (!uvChecked(process.versions.uv)) throw unsupportedNode(process.versions.uv);
+  const loaded = loadBuild('bidirectional_ipc_fork') as ForkEngine | undefined;
+  if (loaded === undefined) {
+    throw packageError(
+      'ERR_ADDON_NOT_BUILT',
+      `fork() needs the fork engine, which is not built for Node ${process.versions.node} ` +
+        `(no ${path.join(BUILT, 'bidirectional_ipc_fork.node')}; the install builds it and says why it could not). ` +
+        REBUILD_ADVICE,
+    );
+  }
+  const built = loaded.builtFor;
+  if (!uvChecked(built.uv)) throw unsupportedNode(built.uv);
+  if (built.modules !== Number(process.versions.modules) || built.uv !== process.versions.uv) {
+    throw packageError(
+      'ERR_ADDON_BUILT_FOR_OTHER_NODE',
+      `fork() refused: the fork engine was compiled for Node ${built.node} ` +
+        `(ABI ${built.modules}, libuv ${built.uv}) and this is Node ${process.versions.node} ` +
+        `(ABI ${process.versions.modules}, libuv ${process.versions.uv}). ${REBUILD_ADVICE}`,
+    );
+  }
+  loaded.setErrorClass(SyscallError);
+  engine = loaded;
+  return engine;
+}
+
+/** For the lessons and the tests only. */
+export const nativeInternals: NativeInternals = {
+  lessonBlockSignal: internal.lessonBlockSignal,
+  bareFork: () => forkEngine().internal.bareFork(),
+  dontforkRegionCount: () => forkEngine().internal.dontforkRegionCount(),
+};

@@ -26,21 +26,22 @@ LD_PRELOAD=$(g++ -print-file-name=libasan.so)
 # A small quarantine keeps RSS near normal for the leak test; recent frees are still caught.
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:quarantine_size_mb=16:log_path=$logs/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
-export BIDIRECTIONAL_IPC_ADDON="$scratch/build/Release/bidirectional_ipc.node"
+export BIDIRECTIONAL_IPC_BUILD="$scratch/build/Release"
 export BIDIRECTIONAL_IPC_TEST_SIGNALS="$scratch/test/build/Release/test_signals.node"
 export BIDIRECTIONAL_IPC_SANITIZER=asan # the tests that ASan itself cannot run skip, saying why
 
-# The sanitizer runtime must really be in the process, and the addon the sanitized one.
+# The sanitizer runtime must really be in the process, and both addons the sanitized ones.
 node -e '
   const maps = require("fs").readFileSync("/proc/self/maps", "utf8");
-  require(process.env.BIDIRECTIONAL_IPC_ADDON);
+  const addons = ["core", "fork"].map((name) => `${process.env.BIDIRECTIONAL_IPC_BUILD}/bidirectional_ipc_${name}.node`);
+  addons.forEach((addon) => require(addon));
   const after = require("fs").readFileSync("/proc/self/maps", "utf8");
-  if (!/libasan\.so/.test(maps) || !after.includes(process.env.BIDIRECTIONAL_IPC_ADDON)) {
-    console.error("sanitize: the sanitized addon is not loaded"); process.exit(1);
+  if (!/libasan\.so/.test(maps) || !addons.every((addon) => after.includes(addon))) {
+    console.error("sanitize: the sanitized addons are not loaded"); process.exit(1);
   }'
 
 status=0
-node --test "$root"/dist-dev/test/syscalls.test.js "$root"/dist-dev/test/fork.test.js \
+node --test "$root"/dist-dev/test/syscalls.test.js "$root"/dist-dev/test/core.test.js "$root"/dist-dev/test/fork.test.js \
   "$root"/dist-dev/test/reliability.test.js || status=$?
 # The child's own platform threads (native/child_platform.cc), under Workers started in children.
 node --test "$root"/dist-dev/test/child-workers.test.js || status=$?

@@ -1,0 +1,49 @@
+// The fork engine's export table: fork() and what only it needs. Unlike the
+// core (addon.cc), this mirrors internals of the Node it is compiled for
+// (libuv's private fields, the platform's vtable, abseil), so src/native.ts
+// loads it on the first fork() only, after checking the versions below.
+#include <napi.h>
+#include <node_version.h>
+#include <uv.h>
+
+#include <string>
+
+#include "errors.h"
+#include "exports.h"
+#include "fork.h"
+
+using namespace ipc;
+
+// A test build (IPC_FAKE_UV_MINOR) poses as one for another libuv, so that
+// the refusal of an unchecked version can be exercised on any Node.
+#ifdef IPC_FAKE_UV_MINOR
+constexpr int kBuiltUvMinor = IPC_FAKE_UV_MINOR;
+#else
+constexpr int kBuiltUvMinor = UV_VERSION_MINOR;
+#endif
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  MeasureCpuClock();  // its thread: only in programs that fork (fork.cc says why)
+  ExportCall(exports, "fork", Fork);
+  ExportCall(exports, "childStdioReopened", ChildStdioReopened);
+  ExportCall(exports, "stdioPendingBytes", StdioPendingBytes);
+  ExportCall(exports, "setErrorClass", SetErrorClass);
+
+  Napi::Object internal = Napi::Object::New(env);
+  ExportCall(internal, "bareFork", BareFork);
+  ExportCall(internal, "dontforkRegionCount", DontforkRegionCount);
+  exports.Set("internal", internal);
+
+  // The Node this was compiled for: fork() relies on its internals (native.ts checks).
+  Napi::Object built_for = Napi::Object::New(env);
+  built_for.Set("node", Napi::String::New(env, NODE_VERSION_STRING));
+  built_for.Set("modules", Napi::Number::New(env, NODE_MODULE_VERSION));
+  // The headers' libuv version (uv_version_string() would name the running one).
+  built_for.Set("uv", Napi::String::New(env, std::to_string(UV_VERSION_MAJOR) + "." +
+                                                 std::to_string(kBuiltUvMinor) + "." +
+                                                 std::to_string(UV_VERSION_PATCH)));
+  exports.Set("builtFor", built_for);
+  return exports;
+}
+
+NODE_API_MODULE(bidirectional_ipc_fork, Init)
