@@ -2,6 +2,8 @@
 # The library user's path: `npm pack`, then `npm install` of that tarball in a
 # fresh project outside the repository, then require / import / tsc / npx.
 # Prints the consumer's install footprint. Usage: bash .ci/consumer.sh
+# With --fork-refused (the fork engine built so that its version check fails,
+# by .ci/run): the install succeeds, the calls work and fork() refuses.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$(mktemp -d)
@@ -17,7 +19,21 @@ npm init -y --loglevel=warn >/dev/null
 say "npm install $tarball (compiles the addon with npm's own node-gyp)"
 npm install --loglevel=warn --foreground-scripts "$scratch/$tarball" >"$scratch/install.log" 2>&1 ||
   { cat "$scratch/install.log"; exit 1; }
-test -f node_modules/bidirectional-ipc/build/Release/bidirectional_ipc.node
+test -f node_modules/bidirectional-ipc/build/Release/bidirectional_ipc_core.node
+if [ "${1:-}" = --fork-refused ]; then
+  grep -q 'every call but fork() works' "$scratch/install.log"
+  node -e '
+    const { pipe, fork, write, read } = require("bidirectional-ipc");
+    const [r, w] = pipe();
+    write(w, "ping");
+    const buf = Buffer.alloc(8);
+    if (buf.toString("utf8", 0, read(r, buf)) !== "ping") process.exit(1);
+    try { fork(); } catch (error) { if (error.code === "ERR_FORK_UNSUPPORTED_NODE") process.exit(0); throw error; }
+    process.exit(1);'
+  say "installed with the fork engine refused: the calls work, fork() throws ERR_FORK_UNSUPPORTED_NODE"
+  exit 0
+fi
+test -f node_modules/bidirectional-ipc/build/Release/bidirectional_ipc_fork.node
 test ! -e node_modules/node-gyp || { say "node-gyp was installed as a runtime dependency"; exit 1; }
 packages=$(find node_modules -name package.json -path '*node_modules/*/package.json' -not -path '*/node_modules/*/node_modules/*/*/package.json' | wc -l)
 size=$(du -sm node_modules | cut -f1)

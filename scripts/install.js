@@ -73,27 +73,46 @@ if (failed) {
 
 // The fork engine mirrors internals of this Node: the core says which libuv
 // versions they were checked for (native/checked_uv.h).
-const { checkedUv } = require(path.join(root, 'build', 'Release', 'bidirectional_ipc_core.node'));
-const [uvMajor, uvMinor] = process.versions.uv.split('.').map(Number);
-const uvChecked =
-  uvMajor === 1 && uvMinor >= Number(checkedUv.first.split('.')[1]) && uvMinor <= Number(checkedUv.last.split('.')[1]);
-const noFork = 'every call but fork() works; fork() will throw, saying why';
-if (!uvChecked) {
+const release = path.join(root, 'build', 'Release');
+const { checkedUv } = require(path.join(release, 'bidirectional_ipc_core.node'));
+const checkedRange = `libuv ${checkedUv.first} to ${checkedUv.last}`;
+function uvChecked(version) {
+  const [major, minor] = version.split('.').map(Number);
+  const minorOf = (checked) => Number(checked.split('.')[1]);
+  return major === 1 && minor >= minorOf(checkedUv.first) && minor <= minorOf(checkedUv.last);
+}
+const noFork = 'every call but fork() works; fork() throws an error saying why';
+if (!uvChecked(process.versions.uv)) {
   say([
     `the fork engine is not built: this Node (${process.version}) has libuv ${process.versions.uv}, ` +
-      `and its internals were checked for libuv ${checkedUv.first} to ${checkedUv.last} only`,
+      `and the internals it mirrors were checked for ${checkedRange} only`,
     noFork,
     SUPPORTED,
   ]);
-} else {
-  const engineFailed = nodeGyp('build', 'bidirectional_ipc_fork');
-  if (engineFailed) {
-    say([
-      `the fork engine could not be built for Node ${process.version} (${engineFailed}); its output is above`,
-      noFork,
-      `${SUPPORTED}; once the cause above is fixed, \`npm rebuild bidirectional-ipc\` builds it`,
-    ]);
-  } else if (!satisfies(process.versions.node, engines.node)) {
-    say([`this Node (${process.version}) is not one the package is tested on; ${SUPPORTED}`]);
-  }
+  process.exit(0);
+}
+const engineFailed = nodeGyp('build', 'bidirectional_ipc_fork');
+if (engineFailed) {
+  say([
+    `the fork engine could not be built for Node ${process.version} (${engineFailed}); its output is above`,
+    noFork,
+    `${SUPPORTED}; once the cause above is fixed, \`npm rebuild bidirectional-ipc\` builds it`,
+  ]);
+  process.exit(0);
+}
+// The headers it was compiled with (npm's nodedir) may be another Node's; read in a
+// process of its own, as loading the engine prepares that process for fork().
+const engine = path.join(release, 'bidirectional_ipc_fork.node');
+const builtUv = spawnSync(process.execPath, ['-p', `require(${JSON.stringify(engine)}).builtFor.uv`], {
+  encoding: 'utf8',
+}).stdout.trim();
+if (!uvChecked(builtUv)) {
+  say([
+    `the fork engine was built against libuv ${builtUv || '(unknown: it does not load)'}, ` +
+      `and the internals it mirrors were checked for ${checkedRange} only`,
+    noFork,
+    SUPPORTED,
+  ]);
+} else if (!satisfies(process.versions.node, engines.node)) {
+  say([`this Node (${process.version}) is not one the package is tested on; ${SUPPORTED}`]);
 }

@@ -91,24 +91,32 @@ export const REBUILD_ADVICE =
   'Rebuild it for this Node with `npm rebuild bidirectional-ipc` (in this repository: `npm install`); ' +
   'that needs a C++ compiler, make and python3 (Debian/Ubuntu: apt-get install build-essential python3).';
 
+/** Where the addon `name` was looked for first. */
+function expectedAt(name: string): string {
+  return path.join(process.env.BIDIRECTIONAL_IPC_BUILD || BUILT, `${name}.node`);
+}
+
 /**
- * Loads build `name` of native/: from BIDIRECTIONAL_IPC_BUILD, a directory
- * holding another build of both (such as the sanitizer build that `npm run
- * test:sanitize` loads), else from node-gyp's Release directory, else where
- * `bindings` finds it (Debug builds, other tools). Undefined if it is nowhere.
+ * Loads build `name` of native/: from BIDIRECTIONAL_IPC_BUILD if set, a
+ * directory holding another build of both (such as the sanitizer build that
+ * `npm run test:sanitize` loads); else from node-gyp's Release directory, or
+ * where `bindings` finds it (Debug builds, other tools). Undefined if it is
+ * not there.
  */
 function loadBuild(name: 'bidirectional_ipc_core' | 'bidirectional_ipc_fork'): unknown {
-  const file = path.join(process.env.BIDIRECTIONAL_IPC_BUILD || BUILT, `${name}.node`);
+  const file = expectedAt(name);
   try {
     return require(file);
   } catch (error) {
     if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') {
       throw packageError(
         'ERR_ADDON_NOT_LOADED',
-        `the bidirectional-ipc addon ${file} could not be loaded (${(error as Error).message.split('\n')[0]}). ${REBUILD_ADVICE}`,
+        `the bidirectional-ipc addon ${file} could not be loaded (${(error as Error).message.split('\n')[0]}). ` +
+          REBUILD_ADVICE,
       );
     }
   }
+  if (process.env.BIDIRECTIONAL_IPC_BUILD) return undefined;
   try {
     return bindings(name);
   } catch {
@@ -128,7 +136,7 @@ function loadCore(): NativeModule & { internal: Pick<NativeInternals, 'lessonBlo
   if (core === undefined) {
     throw packageError(
       'ERR_ADDON_NOT_BUILT',
-      `the bidirectional-ipc addon is not built (no ${path.join(BUILT, 'bidirectional_ipc_core.node')}): ` +
+      `the bidirectional-ipc addon is not built (no ${expectedAt('bidirectional_ipc_core')}): ` +
         `the install step that compiles it failed or was skipped (--ignore-scripts). ${REBUILD_ADVICE}`,
     );
   }
@@ -182,7 +190,7 @@ export function forkEngine(): ForkEngine {
     throw packageError(
       'ERR_ADDON_NOT_BUILT',
       `fork() needs the fork engine, which is not built for Node ${process.versions.node} ` +
-        `(no ${path.join(BUILT, 'bidirectional_ipc_fork.node')}; the install builds it and says why it could not). ` +
+        `(no ${expectedAt('bidirectional_ipc_fork')}; the install builds it and says why it could not). ` +
         REBUILD_ADVICE,
     );
   }
