@@ -4,14 +4,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { waitpid, WNOHANG } from './index';
-import { untracedWrite, writeAll } from './internal/io-loops';
 import { PACKAGE_ROOT } from './internal/paths';
-import { main } from './tutorial/main';
 
 // The companions are loaded when their command runs: the demo's start-up time
-// is compared with the Rust program's, so it loads only what it uses.
+// is compared with the Rust program's, so it loads only what it uses. The
+// modules that load the addon come the same way, inside run(), so that a
+// missing addon is one line (see the end of this file).
 const load = {
+  ipc: () => require('./index') as typeof import('./index'),
+  ioLoops: () => require('./internal/io-loops') as typeof import('./internal/io-loops'),
+  tutorial: () => require('./tutorial/main') as typeof import('./tutorial/main'),
   compare: () => require('./compare/compare') as typeof import('./compare/compare'),
   diagram: () => require('./learn/diagram') as typeof import('./learn/diagram'),
   lessons: () => (require('./learn/lessons/index') as typeof import('./learn/lessons/index')).LESSONS,
@@ -81,8 +83,11 @@ const TRACEABLE = [
 ];
 
 /** A mistake in the command line: one line on stderr, status 2 (as getopt-based tools do). */
-function usageError(message: string): never {
-  process.stderr.write(`bidirectional-ipc: ${message} (see --help)\n`);
+function usageError(message: string, command?: 'view'): never {
+  const [name, help] = command
+    ? [`bidirectional-ipc ${command}`, `${command} --help`]
+    : ['bidirectional-ipc', '--help'];
+  process.stderr.write(`${name}: ${message} (see ${help})\n`);
   process.exit(2);
 }
 
@@ -94,6 +99,7 @@ function fail(message: string): never {
 /** How the demo's child ended, if it has: for the one line that reports a failure. */
 function childFate(): string {
   try {
+    const { waitpid, WNOHANG } = load.ipc();
     const child = waitpid(-1, WNOHANG);
     if (child.pid === 0) return '';
     if (child.signaled) return ` (the child, pid ${child.pid}, was killed by ${child.signal})`;
@@ -104,7 +110,7 @@ function childFate(): string {
 }
 
 function runDemo(iterations: number | undefined): void {
-  const outcome = main(iterations);
+  const outcome = load.tutorial().main(iterations);
   if (outcome.role === 'child') return; // the child ends when its loop is empty, status 0
   const child = outcome.child;
   if (child.signaled) fail(`the child was killed by ${child.signal}`);
@@ -116,6 +122,7 @@ const parentPid = process.pid;
 /** Writes straight to fd 1, synchronously: nothing is left queued when a lesson forks. */
 function say(text: string): void {
   try {
+    const { untracedWrite, writeAll } = load.ioLoops();
     writeAll(1, text, untracedWrite);
   } catch (error) {
     if ((error as { code?: string }).code === 'EPIPE') process.exit(0); // the reader has gone (| head): stop quietly
@@ -149,20 +156,51 @@ function runCompare(json: boolean): void {
   if (!same) process.exitCode = 1;
 }
 
-/** Checks that the diagram can be written to `target` before the demo runs. */
-function checkDiagramTarget(target: string): void {
+/** Checks that `option`'s file `target` can be written, before anything runs. */
+function checkWritableTarget(option: string, target: string, command?: 'view'): void {
   if (target === '-') return;
   const dir = path.dirname(path.resolve(target));
   try {
-    if (!fs.statSync(dir).isDirectory()) usageError(`--diagram: '${dir}' is not a directory`);
+    if (!fs.statSync(dir).isDirectory()) usageError(`${option}: '${dir}' is not a directory`, command);
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ENOENT') usageError(`--diagram: no directory '${dir}'`);
-    if (code === 'EACCES') usageError(`--diagram: cannot write in '${dir}'`);
+    if (code === 'ENOENT') usageError(`${option}: no directory '${dir}'`, command);
+    if (code === 'EACCES') usageError(`${option}: cannot write in '${dir}'`, command);
     throw error;
   }
-  if (fs.existsSync(target) && fs.statSync(target).isDirectory()) usageError(`--diagram: '${target}' is a directory`);
+  if (fs.existsSync(target) && fs.statSync(target).isDirectory())
+    usageError(`${option}: '${target}' is a directory`, command);
+  if (fs.existsSync(target) && !isWritable(target)) usageError(`${option}: cannot write '${target}'`, command);
+}
+
+function isWritable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What `view` would find out only after running the program: a file it
+ * cannot write (--html, --json), a recording that is not JSON (--from).
+ */
+function checkViewFiles(argv: string[]): void {
+  argv.forEach((arg, i) => {
+    const [option, inline] = arg.startsWith('--') ? arg.split(/=(.*)/s, 2) : [arg];
+    const value = inline ?? argv[i + 1];
+    if (value === undefined) return;
+    if (option === '--html' || option === '--json') checkWritableTarget(option, value, 'view');
+    if (option === '--from' && fs.existsSync(value)) {
+      try {
+        JSON.parse(fs.readFileSync(value, 'utf8'));
+      } catch (error) {
+        if (error instanceof SyntaxError) usageError(`--from: ${value} is not JSON (${error.message})`, 'view');
+      }
+    }
+  });
 }
 
 interface TraceChoice {
@@ -191,9 +229,18 @@ function version(): string {
 }
 
 function run(argv: string[]): void {
-  if (argv[0] === 'view') return load.view().runView(argv.slice(1)); // its own options
-  // A bare --trace means every call; parseArgs wants a value for a string option.
-  const args = argv.map((a) => (a === '--trace' ? '--trace=' : a));
+  if (argv[0] === 'view') {
+    checkViewFiles(argv.slice(1));
+    return load.view().runView(argv.slice(1)); // its own options
+  }
+  // A bare --trace means every call; parseArgs wants a value for a string option,
+  // and takes none that starts with a dash: --iterations -1 is checked as a number.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--trace') args.push('--trace=');
+    else if (argv[i] === '--iterations' && /^-\d/.test(argv[i + 1] ?? '')) args.push(`--iterations=${argv[++i]}`);
+    else args.push(argv[i]);
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -234,8 +281,10 @@ function run(argv: string[]): void {
     if (!APPLIES[command].includes(option)) usageError(`option '--${option}' does not apply to '${command}'`);
   }
   if (command === 'help') {
-    if (rest.length > 0) usageError(`unexpected argument '${rest[0]}'`);
-    process.stdout.write(USAGE);
+    // help COMMAND: the usage that covers it (view has its own).
+    if (rest.length > 1) usageError(`unexpected argument '${rest[1]}'`);
+    if (rest.length === 1 && rest[0] !== 'view' && !(rest[0] in APPLIES)) usageError(`unknown command '${rest[0]}'`);
+    process.stdout.write(rest[0] === 'view' ? load.view().VIEW_USAGE : USAGE);
     return;
   }
   if (command === 'lesson') {
@@ -258,7 +307,7 @@ function run(argv: string[]): void {
   let recording: string | undefined;
   if (values.diagram !== undefined) {
     if (values.diagram === '') usageError("option '--diagram' needs a path");
-    checkDiagramTarget(values.diagram);
+    checkWritableTarget('--diagram', values.diagram);
     recording = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-')), 'calls.jsonl');
     process.on('exit', () => {
       if (process.pid === parentPid) fs.rmSync(path.dirname(recording!), { recursive: true, force: true });
@@ -266,14 +315,18 @@ function run(argv: string[]): void {
   }
   if (values.trace !== undefined || recording) {
     const choice = values.trace !== undefined ? traceChoice(values.trace) : { internal: false };
+    // The tracer's log is only read through the descriptors it opens at the start, so its
+    // directory can go at once: nothing is left behind, even after Ctrl-C.
+    const scratch = recording ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-trace-'));
     load.tracePrinter().startTracing({
       print: values.trace !== undefined,
       only: choice.only,
       internal: choice.internal,
-      recordTo: recording,
+      recordTo: recording ?? path.join(scratch!, 'calls.jsonl'),
       // The lessons' pipes are not the tutorial's: they are named pipe1_read, pipe1_write, ...
       pipes: command === 'lesson' ? [] : undefined,
     });
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   }
   switch (command) {
     case 'demo':
@@ -304,4 +357,12 @@ function run(argv: string[]): void {
   }
 }
 
-run(process.argv.slice(2));
+/** The errors of an addon that is not there or does not load: the install's business, not a bug here. */
+const ADDON_MISSING = ['ERR_ADDON_NOT_BUILT', 'ERR_ADDON_NOT_LOADED', 'ERR_UNSUPPORTED_PLATFORM'];
+
+try {
+  run(process.argv.slice(2));
+} catch (error) {
+  if (ADDON_MISSING.includes((error as { code?: string }).code ?? '')) fail((error as Error).message);
+  throw error;
+}

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../src/internal/paths';
@@ -32,6 +33,8 @@ describe('command line', () => {
       "unknown call 'bogus' in --trace (calls: pipe, fork, read, write, close, waitpid, _exit, sleep, dup, dup2, execvp, kill, poll, fcntl, bytesQueued, internal, all)",
     );
     assertUsageError(['--iterations', 'ten'], "--iterations: a whole number from 1 to 100000, not 'ten'");
+    assertUsageError(['--iterations', '-1'], "--iterations: a whole number from 1 to 100000, not '-1'");
+    assertUsageError(['help', 'bogus'], "unknown command 'bogus'");
     assertUsageError(
       ['lesson', 'nope'],
       "lesson: no lesson 'nope'; lessons: unclosed-ends, no-framing, pipe-capacity, broken-pipe, zombie, partial-io, raw-fork, tutorial-myths, pipeline, cloexec, atomic-writes, copy-on-write, fork-buffering, orphan, sigchld",
@@ -50,6 +53,64 @@ describe('command line', () => {
     assert.equal(runCli(['-h']).stdout, help.stdout);
     assert.equal(runCli(['help']).stdout, help.stdout);
     assert.equal(runCli(['lesson', '--help']).stdout, help.stdout);
+    assert.equal(runCli(['help', 'lesson']).stdout, help.stdout);
+    const viewHelp = runCli(['help', 'view']);
+    assert.equal(viewHelp.status, 0);
+    assert.equal(viewHelp.stdout, runCli(['view', '--help']).stdout);
+  });
+
+  it('without its addon (installed with --ignore-scripts): one line naming the fix, status 1', () => {
+    const run = spawnSync(process.execPath, [CLI], {
+      encoding: 'utf8',
+      env: { ...process.env, BIDIRECTIONAL_IPC_BUILD: path.join(PACKAGE_ROOT, 'no-such-build') },
+      timeout: 30_000,
+    });
+    assert.equal(run.status, 1);
+    assert.equal(run.stdout, '');
+    assert.equal(run.stderr.split('\n').length, 2, run.stderr); // one line and its newline
+    assert.match(run.stderr, /^bidirectional-ipc: the bidirectional-ipc addon is not built \(no .*no-such-build/);
+    assert.match(run.stderr, /npm rebuild bidirectional-ipc/);
+  });
+
+  it('view --html and --json are checked before anything runs; --from with bad JSON names the file', () => {
+    const viewError = (args: string[], line: string) => {
+      const run = runCli(['view', ...args]);
+      assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.equal(run.stdout, '');
+      assert.equal(run.stderr, `bidirectional-ipc view: ${line} (see view --help)\n`);
+    };
+    viewError(['--html', '/no/such/dir/page.html'], "--html: no directory '/no/such/dir'");
+    viewError(['--json=/no/such/dir/run.json', '--html', '/tmp/x.html'], "--json: no directory '/no/such/dir'");
+    viewError(['--html', '/tmp'], "--html: '/tmp' is a directory");
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-test-'));
+    try {
+      const bad = path.join(scratch, 'bad.json');
+      fs.writeFileSync(bad, '{ not json');
+      const run = runCli(['view', '--from', bad, '--html', path.join(scratch, 'page.html')]);
+      assert.equal(run.status, 2, run.stderr);
+      assert.equal(run.stderr.split('\n').length, 2, run.stderr);
+      assert.ok(run.stderr.startsWith(`bidirectional-ipc view: --from: ${bad} is not JSON (`), run.stderr);
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it('Ctrl-C during --trace leaves no temporary directory', { timeout: 30_000 }, async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-trace-'));
+    try {
+      const child = spawn(process.execPath, [CLI, '--trace=write', '--iterations', '100000'], {
+        env: { ...process.env, TMPDIR: tmp },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      child.stderr.once('data', () => child.kill('SIGINT'));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, s) => resolve(s)));
+      clearTimeout(timer);
+      assert.equal(signal, 'SIGINT');
+      assert.deepEqual(fs.readdirSync(tmp), []);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('an option that does not apply to the command is refused the same way for every command', () => {

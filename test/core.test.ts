@@ -140,3 +140,18 @@ it(
     assert.match(refusal.message, /checked for libuv 1\.46 to 1\.52 only/);
   },
 );
+
+// Checked before the fork engine is loaded (src/fork.ts): a reversed call
+// once ignored childMain, and the child returned into the caller.
+it('fork(options, childMain), arguments reversed, throws ERR_INVALID_ARG_TYPE and forks nothing', () => {
+  const result = inFreshNode(`
+    const ipc = require(${JSON.stringify(INDEX)});
+    let error = null;
+    try { ipc.fork({ keep: [] }, () => ipc._exit(0)); } catch (e) { error = { code: e.code, message: e.message }; }
+    console.log(JSON.stringify({ error, mapped: ourMappings() }));`);
+  assert.deepEqual(result.error, {
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: 'The "childMain" argument must be of type function. Received an instance of Object',
+  });
+  assert.deepEqual(result.mapped, ['bidirectional_ipc_core.node']);
+});
