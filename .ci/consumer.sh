@@ -36,6 +36,17 @@ fi
 test -f node_modules/bidirectional-ipc/build/Release/bidirectional_ipc_fork.node
 test ! -e node_modules/node-gyp || { say "node-gyp was installed as a runtime dependency"; exit 1; }
 packages=$(find node_modules -name package.json -path '*node_modules/*/package.json' -not -path '*/node_modules/*/node_modules/*/*/package.json' | wc -l)
+# The documents' relative links resolve in the installed package, where its README is read.
+node -e '
+  const fs = require("fs"), path = require("path");
+  const root = "node_modules/bidirectional-ipc";
+  const documents = ["README.md", ...fs.readdirSync(path.join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => "docs/" + f)];
+  const broken = documents.flatMap((doc) =>
+    [...fs.readFileSync(path.join(root, doc), "utf8").matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
+      .map((m) => m[1]).filter((link) => !/^[a-z]+:/.test(link))
+      .filter((link) => !fs.existsSync(path.join(root, path.dirname(doc), link)))
+      .map((link) => `${doc}: ${link}`));
+  if (broken.length) { console.error("links that do not resolve in the package:\n" + broken.join("\n")); process.exit(1); }'
 size=$(du -sm node_modules | cut -f1)
 say "footprint: $packages packages, $size MB in node_modules (the addon's build included)"
 

@@ -2,8 +2,12 @@
 // traces, and a real run of both programs.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { missingTools } from '../src/compare/compare';
+import { PACKAGE_ROOT } from '../src/internal/paths';
 import { parseStrace, splitArgs, tutorialCalls } from '../src/compare/strace';
 import { CLI, skipUnless } from './helpers';
 
@@ -136,12 +140,23 @@ describe('the strace normaliser', () => {
 });
 
 describe('bidirectional-ipc compare', { skip: skipUnless(missingTools()) }, () => {
-  it('reports identical stdout and identical tutorial calls in parent and child (--json)', () => {
+  it('reports identical stdout and identical tutorial calls in parent and child (--json); builds in the user cache', () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'compare-cache-'));
+    const packageTarget = path.join(PACKAGE_ROOT, 'reference', 'target');
+    const packageTargetBefore = fs.existsSync(packageTarget) ? fs.statSync(packageTarget).mtimeMs : null;
     const run = spawnSync(process.execPath, [CLI, 'compare', '--json'], {
       encoding: 'utf8',
+      env: { ...process.env, XDG_CACHE_HOME: cache },
       timeout: 240_000,
     });
+    const built = fs.existsSync(
+      path.join(cache, 'bidirectional-ipc', 'reference-target', 'release', 'bidirectional_ipc'),
+    );
+    fs.rmSync(cache, { recursive: true, force: true });
     assert.equal(run.status, 0, run.stderr || run.stdout);
+    assert.ok(built, 'the Rust original was built under $XDG_CACHE_HOME/bidirectional-ipc');
+    const packageTargetAfter = fs.existsSync(packageTarget) ? fs.statSync(packageTarget).mtimeMs : null;
+    assert.equal(packageTargetAfter, packageTargetBefore, 'nothing was built inside the package');
     const result = JSON.parse(run.stdout);
     assert.equal(result.stdout.identical, true);
     assert.equal(result.rust.stdout, result.typescript.stdout);

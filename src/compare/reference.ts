@@ -2,6 +2,7 @@
 // runs it beside the demo, and for the benchmark, whose Rust baseline it holds.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { PACKAGE_ROOT } from '../internal/paths';
 
@@ -31,10 +32,19 @@ function cargoSource(): string[] {
   ];
 }
 
+/**
+ * Where cargo builds reference/: the user's cache (XDG Base Directory), not
+ * the package, which in a consumer's node_modules would grow 2 MB to 8 MB.
+ */
+export function referenceTargetDir(): string {
+  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(cache, 'bidirectional-ipc', 'reference-target');
+}
+
 /** Builds reference/ (cargo skips the work when nothing changed); returns the tutorial program's
  * path. The benchmark's Rust baseline, `bench`, is built beside it. */
 export function buildReference(): string {
-  const targetDir = path.join(REFERENCE, 'target');
+  const targetDir = referenceTargetDir();
   const build = spawnSync(
     'cargo',
     ['build', '--release', '--quiet', '--manifest-path', path.join(REFERENCE, 'Cargo.toml'), ...cargoSource()],
