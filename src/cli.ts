@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ErrorCode } from './errors';
 import { PACKAGE_ROOT } from './internal/paths';
 
 // The companions are loaded when their command runs: the demo's start-up time
@@ -358,7 +359,11 @@ function run(argv: string[]): void {
 }
 
 /** The errors of an addon that is not there or does not load: the install's business, not a bug here. */
-const ADDON_MISSING = ['ERR_ADDON_NOT_BUILT', 'ERR_ADDON_NOT_LOADED', 'ERR_UNSUPPORTED_PLATFORM'];
+const ADDON_MISSING: readonly string[] = [
+  'ERR_ADDON_NOT_BUILT',
+  'ERR_ADDON_NOT_LOADED',
+  'ERR_UNSUPPORTED_PLATFORM',
+] satisfies ErrorCode[];
 
 try {
   run(process.argv.slice(2));

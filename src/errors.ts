@@ -27,26 +27,58 @@ export function isSyscallError(error: unknown, code?: string): error is SyscallE
   return error instanceof SyscallError && (code === undefined || error.code === code);
 }
 
+/**
+ * Every `ERR_*` code the package throws, with the class of error it comes as
+ * and when: the one list, as Node's lib/internal/errors.js keeps its own. The
+ * messages stay where the error is thrown, as they name the values at hand;
+ * a code that is not here does not compile there.
+ */
+export const ERROR_CODES = {
+  // The addons (src/native.ts).
+  ERR_UNSUPPORTED_PLATFORM: { kind: Error, when: 'loaded on a system other than Linux' },
+  ERR_ADDON_NOT_BUILT: { kind: Error, when: 'an addon was not compiled (a failed or skipped install)' },
+  ERR_ADDON_NOT_LOADED: { kind: Error, when: 'an addon is there but does not load' },
+  ERR_ADDON_BUILT_FOR_OTHER_NODE: { kind: Error, when: 'fork() with a fork engine compiled for another Node' },
+  ERR_FORK_UNSUPPORTED_NODE: { kind: Error, when: 'fork() on a Node whose libuv the fork engine was not checked for' },
+  // fork() (src/fork.ts).
+  ERR_FORK_PENDING_OUTPUT: { kind: Error, when: 'fork() while stdout, stderr or a kept socket holds queued writes' },
+  ERR_FORK_EXITING: { kind: Error, when: "fork() in an 'exit' listener" },
+  ERR_FORK_NOT_MAIN_THREAD: { kind: Error, when: 'fork() in a Worker' },
+  ERR_FORKED_CHILD_NO_THREADS: { kind: Error, when: "a forked child uses its parent's Workers, or cannot start one" },
+  // Streams and children (src/io/).
+  ERR_SERVER_NOT_RUNNING: { kind: Error, when: 'OwnedFd.fromServer() of a server that is not listening' },
+  ERR_STREAM_PREMATURE_CLOSE: { kind: Error, when: 'a pipe stream closed before it ended' },
+  ERR_CHILD_PROCESS_OWNED: { kind: Error, when: 'waitExit() of a child_process child, which Node reaps itself' },
+  ERR_INVALID_FD_TYPE: { kind: TypeError, when: 'a pipe stream on a descriptor that is not that end of a pipe' },
+  // Arguments, as Node's own functions report them.
+  ERR_INVALID_ARG_TYPE: { kind: TypeError, when: 'an argument of the wrong type' },
+  ERR_INVALID_ARG_VALUE: { kind: TypeError, when: 'an argument of the right type and a wrong value' },
+  ERR_OUT_OF_RANGE: { kind: RangeError, when: 'a number outside its range' },
+  ERR_UNKNOWN_SIGNAL: { kind: TypeError, when: 'a signal name or number that does not exist' },
+} as const;
+
+/** One of the package's `ERR_*` codes. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
 /** An Error with one of this package's own `ERR_*` codes (not a system call's, not an argument's). */
-export type PackageError = Error & { code: string };
+export type PackageError = Error & { code: ErrorCode };
+
+/** Makes the error of `code`, of the class the table gives it. */
+function codedError(code: ErrorCode, message: string): Error & { code: ErrorCode } {
+  return Object.assign(new ERROR_CODES[code].kind(message), { code });
+}
 
 /** Makes one of this package's own errors: the one way they are made. */
-export function packageError(code: string, message: string): PackageError {
-  return Object.assign(new Error(message), { code });
+export function packageError(code: ErrorCode, message: string): PackageError {
+  return codedError(code, message);
 }
 
 /** A TypeError or RangeError with one of Node's `ERR_*` codes. */
-export type ArgumentError = (TypeError | RangeError) & { code: string };
+export type ArgumentError = (TypeError | RangeError) & { code: ErrorCode };
 
-function argumentError(Kind: typeof TypeError | typeof RangeError, code: string, message: string): ArgumentError {
-  const error = new Kind(message) as ArgumentError;
-  error.code = code;
-  return error;
-}
-
-/** A TypeError with a Node `ERR_*` code, for a bad argument no helper below describes. */
-export function invalidArgument(code: string, message: string): ArgumentError {
-  return argumentError(TypeError, code, message);
+/** A TypeError (or RangeError, as the table says) for a bad argument no helper below describes. */
+export function invalidArgument(code: ErrorCode, message: string): ArgumentError {
+  return codedError(code, message) as ArgumentError;
 }
 
 function describe(value: unknown): string {
@@ -62,8 +94,7 @@ function describe(value: unknown): string {
 
 /** `ERR_INVALID_ARG_TYPE`, worded as Node words it. */
 export function invalidType(name: string, expected: string, value: unknown): ArgumentError {
-  return argumentError(
-    TypeError,
+  return invalidArgument(
     'ERR_INVALID_ARG_TYPE',
     `The "${name}" argument must be ${expected}. Received ${describe(value)}`,
   );
@@ -71,8 +102,7 @@ export function invalidType(name: string, expected: string, value: unknown): Arg
 
 /** `ERR_OUT_OF_RANGE`, worded as Node words it. */
 export function outOfRange(name: string, range: string, value: unknown): ArgumentError {
-  return argumentError(
-    RangeError,
+  return invalidArgument(
     'ERR_OUT_OF_RANGE',
     `The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`,
   );
