@@ -4,6 +4,9 @@
 # Prints the consumer's install footprint. Usage: bash .ci/consumer.sh
 # With --fork-refused (the fork engine built so that its version check fails,
 # by .ci/run): the install succeeds, the calls work and fork() refuses.
+# With --no-compiler (cc, c++, g++, gcc and make hidden from PATH; the tarball
+# carries the prebuilt core, scripts/prebuild.sh): the install succeeds and
+# names the compiler the fork engine needs, the calls work, fork() refuses.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$(mktemp -d)
@@ -16,10 +19,39 @@ app="$scratch/app"
 mkdir "$app" && cd "$app"
 npm init -y --loglevel=warn >/dev/null
 
-say "npm install $tarball (compiles the addon with npm's own node-gyp)"
-npm install --loglevel=warn --foreground-scripts "$scratch/$tarball" >"$scratch/install.log" 2>&1 ||
+install_path=$PATH
+if [ "${1:-}" = --no-compiler ]; then
+  # Every command of PATH but the compilers and make, node's first.
+  install_path="$scratch/no-compiler"
+  mkdir "$install_path"
+  ln -s "$(command -v node)" "$install_path/node"
+  IFS=: read -ra dirs <<<"$PATH"
+  for dir in "${dirs[@]}"; do
+    for tool in "$dir"/*; do
+      case "${tool##*/}" in
+        cc | c++ | gcc | g++ | make | *-gcc | *-g++ | *-gcc-[0-9]* | *-g++-[0-9]* | gcc-[0-9]* | g++-[0-9]* | clang*) continue ;;
+      esac
+      [ -e "$install_path/${tool##*/}" ] || ln -s "$tool" "$install_path/${tool##*/}"
+    done
+  done
+fi
+say "npm install $tarball${1:+ ($1)}"
+PATH="$install_path" npm install --loglevel=warn --foreground-scripts "$scratch/$tarball" >"$scratch/install.log" 2>&1 ||
   { cat "$scratch/install.log"; exit 1; }
-test -f node_modules/bidirectional-ipc/build/Release/bidirectional_ipc_core.node
+if [ "${1:-}" = --no-compiler ]; then
+  grep -q 'a C++ compiler is missing' "$scratch/install.log" || { cat "$scratch/install.log"; exit 1; }
+  test ! -e node_modules/bidirectional-ipc/build/Release/bidirectional_ipc_core.node
+  node -e '
+    const { pipe, fork, write, read } = require("bidirectional-ipc");
+    const [r, w] = pipe();
+    write(w, "ping");
+    const buf = Buffer.alloc(8);
+    if (buf.toString("utf8", 0, read(r, buf)) !== "ping") process.exit(1);
+    try { fork(); } catch (error) { if (error.code === "ERR_ADDON_NOT_BUILT") process.exit(0); throw error; }
+    process.exit(1);'
+  say "installed without a compiler: the prebuilt core works, the install named the compiler fork() needs"
+  exit 0
+fi
 if [ "${1:-}" = --fork-refused ]; then
   grep -q 'every call but fork() works' "$scratch/install.log"
   node -e '

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// The package's install step: builds the core addon (the system calls), which
-// must succeed, then the fork engine for this Node, which may fail without
-// failing the install: fork() then refuses, saying why, and every other call
-// works. The tools the build needs are checked first, so that a missing one
-// is named with the way to get it instead of surfacing as make's "error 127".
+// The package's install step: the core addon (the system calls) must be
+// there, prebuilt for this platform (prebuilds/, when it loads here) or
+// compiled; then the fork engine is compiled for this Node, which may fail
+// without failing the install: fork() then refuses, saying why, and every
+// other call works. The tools a build needs are checked first, so that a
+// missing one is named with the way to get it instead of surfacing as make's
+// "error 127".
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -48,14 +50,28 @@ function satisfies(version, range) {
 if (process.platform !== 'linux') {
   fail([`it supports Linux only; this is ${process.platform}`]);
 }
+
+// The prebuilt core, if the package carries one for this platform and it loads
+// here (it is built for glibc: on musl it does not, and is compiled instead).
+const prebuilt = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'bidirectional_ipc_core.node');
+const prebuiltLoads =
+  fs.existsSync(prebuilt) &&
+  spawnSync(process.execPath, ['-e', `require(${JSON.stringify(prebuilt)})`], { stdio: 'ignore' }).status === 0;
+
 const missing = TOOLS.filter((tool) => spawnSync(tool.name, ['--version'], { stdio: 'ignore' }).error);
 if (missing.length > 0) {
-  fail([
+  const lines = [
     ...missing.map((tool) => `${tool.what} is missing (no \`${tool.name}\` on PATH)`),
     `Debian/Ubuntu: apt-get install ${missing.map((tool) => tool.debian).join(' ')}; ` +
       'Fedora: dnf install gcc-c++ make python3; Alpine: apk add build-base python3',
-    AGAIN,
+  ];
+  if (!prebuiltLoads) fail([...lines, AGAIN]);
+  say([
+    'the fork engine is not built: it is compiled for the running Node, and',
+    ...lines,
+    'then `npm rebuild bidirectional-ipc` builds it; until then every call but fork() works (the core is prebuilt)',
   ]);
+  process.exit(0);
 }
 
 // npm names its own node-gyp for install scripts; elsewhere use the one on PATH.
@@ -66,15 +82,20 @@ function nodeGyp(...args) {
   return run.error ? run.error.message : run.status === 0 ? null : `exit status ${run.status}`;
 }
 
-const failed = nodeGyp('configure') || nodeGyp('build', 'bidirectional_ipc_core');
-if (failed) {
-  fail([`node-gyp failed (${failed}); its output is above`, `this Node is ${process.version}; ${SUPPORTED}`, AGAIN]);
+const release = path.join(root, 'build', 'Release');
+const configureFailed = nodeGyp('configure');
+const coreFailed = prebuiltLoads ? null : configureFailed || nodeGyp('build', 'bidirectional_ipc_core');
+if (coreFailed) {
+  fail([
+    `node-gyp failed (${coreFailed}); its output is above`,
+    `this Node is ${process.version}; ${SUPPORTED}`,
+    AGAIN,
+  ]);
 }
 
 // The fork engine mirrors internals of this Node: the core says which libuv
 // versions they were checked for (native/checked_uv.h).
-const release = path.join(root, 'build', 'Release');
-const { checkedUv } = require(path.join(release, 'bidirectional_ipc_core.node'));
+const { checkedUv } = require(prebuiltLoads ? prebuilt : path.join(release, 'bidirectional_ipc_core.node'));
 const checkedRange = `libuv ${checkedUv.first} to ${checkedUv.last}`;
 function uvChecked(version) {
   const [major, minor] = version.split('.').map(Number);
@@ -91,7 +112,7 @@ if (!uvChecked(process.versions.uv)) {
   ]);
   process.exit(0);
 }
-const engineFailed = nodeGyp('build', 'bidirectional_ipc_fork');
+const engineFailed = configureFailed || nodeGyp('build', 'bidirectional_ipc_fork');
 if (engineFailed) {
   say([
     `the fork engine could not be built for Node ${process.version} (${engineFailed}); its output is above`,

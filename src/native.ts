@@ -1,6 +1,7 @@
 // Loads the two addons and types them: the core (the system calls) when the
 // package is imported, the fork engine on the first fork(); one member per
 // native call.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import bindings from 'bindings';
 import { packageError, SyscallError } from './errors';
@@ -85,30 +86,39 @@ export interface NativeInternals {
 
 /** Where node-gyp puts the addons in this package. */
 const BUILT = path.join(PACKAGE_ROOT, 'build', 'Release');
+/**
+ * Where the packed package carries the core prebuilt for this platform, laid
+ * out as node-pty lays out its prebuilds: one directory per platform-arch.
+ */
+const PREBUILT = path.join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`);
 
 /** What to do about an addon that is missing or does not load. */
 export const REBUILD_ADVICE =
   'Rebuild it for this Node with `npm rebuild bidirectional-ipc` (in this repository: `npm install`); ' +
   'that needs a C++ compiler, make and python3 (Debian/Ubuntu: apt-get install build-essential python3).';
 
-/** Where the addon `name` was looked for first. */
-function expectedAt(name: string): string {
-  return path.join(process.env.BIDIRECTIONAL_IPC_BUILD || BUILT, `${name}.node`);
-}
+type AddonName = 'bidirectional_ipc_core' | 'bidirectional_ipc_fork';
 
 /**
- * Loads build `name` of native/: from BIDIRECTIONAL_IPC_BUILD if set, a
- * directory holding another build of both (such as the sanitizer build that
- * `npm run test:sanitize` loads); else from node-gyp's Release directory, or
- * where `bindings` finds it (Debug builds, other tools). Undefined if it is
- * not there.
+ * Where addon `name` may be, in order: BIDIRECTIONAL_IPC_BUILD alone if set,
+ * a directory holding another build of both (such as the sanitizer build
+ * that `npm run test:sanitize` loads); else node-gyp's Release directory (a
+ * local build wins), then, for the core, the prebuilt one.
  */
-function loadBuild(name: 'bidirectional_ipc_core' | 'bidirectional_ipc_fork'): unknown {
-  const file = expectedAt(name);
-  try {
-    return require(file);
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') {
+function candidates(name: AddonName): string[] {
+  const override = process.env.BIDIRECTIONAL_IPC_BUILD;
+  if (override) return [path.join(override, `${name}.node`)];
+  const local = path.join(BUILT, `${name}.node`);
+  return name === 'bidirectional_ipc_core' ? [local, path.join(PREBUILT, `${name}.node`)] : [local];
+}
+
+/** Loads the first of {@link candidates} that exists, else one `bindings` finds (Debug builds, other tools). */
+function loadBuild(name: AddonName): unknown {
+  for (const file of candidates(name)) {
+    if (!fs.existsSync(file)) continue;
+    try {
+      return require(file);
+    } catch (error) {
       throw packageError(
         'ERR_ADDON_NOT_LOADED',
         `the bidirectional-ipc addon ${file} could not be loaded (${(error as Error).message.split('\n')[0]}). ` +
@@ -136,7 +146,7 @@ function loadCore(): NativeModule & { internal: Pick<NativeInternals, 'lessonBlo
   if (core === undefined) {
     throw packageError(
       'ERR_ADDON_NOT_BUILT',
-      `the bidirectional-ipc addon is not built (no ${expectedAt('bidirectional_ipc_core')}): ` +
+      `the bidirectional-ipc addon is not built (no ${candidates('bidirectional_ipc_core')[0]}): ` +
         `the install step that compiles it failed or was skipped (--ignore-scripts). ${REBUILD_ADVICE}`,
     );
   }
@@ -190,7 +200,7 @@ export function forkEngine(): ForkEngine {
     throw packageError(
       'ERR_ADDON_NOT_BUILT',
       `fork() needs the fork engine, which is not built for Node ${process.versions.node} ` +
-        `(no ${expectedAt('bidirectional_ipc_fork')}; the install builds it and says why it could not). ` +
+        `(no ${candidates('bidirectional_ipc_fork')[0]}; the install builds it and says why it could not). ` +
         REBUILD_ADVICE,
     );
   }

@@ -10,6 +10,13 @@ import { describe, it } from 'node:test';
 
 const INDEX = path.join(__dirname, '..', 'src', 'index.js');
 
+/**
+ * How to start a Node: this one, or BIDIRECTIONAL_IPC_TEST_NODE's words,
+ * such as the arm64 Node under qemu-user that .ci/run tests the arm64
+ * prebuilt core with (no binfmt_misc there to start it by its path).
+ */
+const NODE_COMMAND = process.env.BIDIRECTIONAL_IPC_TEST_NODE?.split(' ') ?? [process.execPath];
+
 /** Runs `body` (CommonJS, with `ipc` the package) in a fresh Node; returns what it printed as JSON. */
 function inFreshNode(body: string, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
   const script = `
@@ -24,7 +31,8 @@ function inFreshNode(body: string, env: NodeJS.ProcessEnv = process.env): Record
     });
     const sameShape = (a, b) => a.length === b.length && a.every((entry, i) => entry.every((part, j) => part === b[i][j]));
     ${body}`;
-  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env, timeout: 30_000 });
+  const [command, ...prefix] = NODE_COMMAND;
+  const run = spawnSync(command, [...prefix, '-e', script], { encoding: 'utf8', env, timeout: 120_000 });
   assert.equal(run.status, 0, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
   return JSON.parse(run.stdout) as Record<string, unknown>;
 }
