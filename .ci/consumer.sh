@@ -38,33 +38,32 @@ fi
 say "npm install $tarball${1:+ ($1)}"
 PATH="$install_path" npm install --loglevel=warn --foreground-scripts "$scratch/$tarball" >"$scratch/install.log" 2>&1 ||
   { cat "$scratch/install.log"; exit 1; }
-if [ "${1:-}" = --no-compiler ]; then
-  grep -q 'a C++ compiler is missing' "$scratch/install.log" || { cat "$scratch/install.log"; exit 1; }
-  test ! -e node_modules/bidirectional-ipc/build/Release/bidirectional_ipc_core.node
-  node -e '
+# core_only EXPECTED LINE: the install said LINE, pipe/write/read work and
+# fork() throws the error whose code is EXPECTED.
+core_only() {
+  grep -qF "$2" "$scratch/install.log" || { cat "$scratch/install.log"; exit 1; }
+  EXPECTED=$1 node -e '
     const { pipe, fork, write, read } = require("bidirectional-ipc");
     const [r, w] = pipe();
     write(w, "ping");
     const buf = Buffer.alloc(8);
     if (buf.toString("utf8", 0, read(r, buf)) !== "ping") process.exit(1);
-    try { fork(); } catch (error) { if (error.code === "ERR_ADDON_NOT_BUILT") process.exit(0); throw error; }
+    try { fork(); } catch (error) { if (error.code === process.env.EXPECTED) process.exit(0); throw error; }
     process.exit(1);'
-  say "installed without a compiler: the prebuilt core works, the install named the compiler fork() needs"
-  exit 0
-fi
-if [ "${1:-}" = --fork-refused ]; then
-  grep -q 'every call but fork() works' "$scratch/install.log"
-  node -e '
-    const { pipe, fork, write, read } = require("bidirectional-ipc");
-    const [r, w] = pipe();
-    write(w, "ping");
-    const buf = Buffer.alloc(8);
-    if (buf.toString("utf8", 0, read(r, buf)) !== "ping") process.exit(1);
-    try { fork(); } catch (error) { if (error.code === "ERR_FORK_UNSUPPORTED_NODE") process.exit(0); throw error; }
-    process.exit(1);'
-  say "installed with the fork engine refused: the calls work, fork() throws ERR_FORK_UNSUPPORTED_NODE"
-  exit 0
-fi
+}
+case "${1:-}" in
+  --no-compiler)
+    core_only ERR_ADDON_NOT_BUILT 'a C++ compiler is missing'
+    test ! -e node_modules/bidirectional-ipc/build/Release/bidirectional_ipc_core.node
+    say "installed without a compiler: the prebuilt core works, the install named the compiler fork() needs"
+    exit 0
+    ;;
+  --fork-refused)
+    core_only ERR_FORK_UNSUPPORTED_NODE 'every call but fork() works'
+    say "installed with the fork engine refused: the calls work, fork() throws ERR_FORK_UNSUPPORTED_NODE"
+    exit 0
+    ;;
+esac
 test -f node_modules/bidirectional-ipc/build/Release/bidirectional_ipc_fork.node
 test ! -e node_modules/node-gyp || { say "node-gyp was installed as a runtime dependency"; exit 1; }
 packages=$(find node_modules -name package.json -path '*node_modules/*/package.json' -not -path '*/node_modules/*/node_modules/*/*/package.json' | wc -l)

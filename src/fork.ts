@@ -1,6 +1,7 @@
 // fork(2) for a Node process, the per-fork choice of inherited handles, and
 // the hooks that run around it. The rules of a forked child are in fork()'s
 // documentation below and, with the full inheritance table, in docs/fork.md.
+import * as diagnosticsChannel from 'node:diagnostics_channel';
 import type { Server, Socket } from 'node:net';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { type ForkEngine, forkEngine, native } from './native';
@@ -53,7 +54,7 @@ function noThreads(message: string): Error & { code: string } {
   return packageError('ERR_FORKED_CHILD_NO_THREADS', message);
 }
 
-/** The Workers of this process (found when the fork engine loads, then as they start), weakly: a forked child unrefs its copies. */
+/** The Workers started in this process since the package was loaded, weakly: a forked child unrefs its copies. */
 const started = new Set<WeakRef<Worker>>();
 let startedPurgeAt = 64;
 
@@ -84,12 +85,11 @@ const deferredThreadStarts: (() => void)[] = [];
 let parentWorkerStarting = false;
 
 /**
- * Records each new Worker, so that a forked child can tell the parent's
- * Workers from its own. Node's Worker constructor assigns `this.performance`
- * and then calls `this[kHandle].startThread()` (lib/internal/worker.js, Node
- * 20 to 26), so a setter on the prototype sees every Worker started once the
- * fork engine is loaded, before its thread starts ({@link liveWorkers} finds
- * those started before). In a child whose parent's
+ * Sees each new Worker before its thread starts: Node's Worker constructor
+ * assigns `this.performance` and then calls `this[kHandle].startThread()`
+ * (lib/internal/worker.js, Node 20 to 26), so a setter on the prototype runs
+ * first. Installed with the fork engine, so it is in every forked child. In a
+ * child whose parent had a Worker starting, it refuses; in a child whose parent's
  * joins may still be queued, it defers that start to the loop's first turn:
  * the queued joins run first (Environment::CheckImmediate runs native
  * immediates before JavaScript ones), on stacks no thread has taken yet.
@@ -108,14 +108,25 @@ function watchNewWorkers(): void {
       }
       if (parentJoinsQueued) deferThreadStart(this);
       Object.defineProperty(this, 'performance', { value, writable: true, enumerable: true, configurable: true });
-      if (started.size >= startedPurgeAt) {
-        for (const ref of started) if ((ref.deref()?.threadId ?? -1) === -1) started.delete(ref); // ended
-        startedPurgeAt = Math.max(64, started.size * 2);
-      }
-      started.add(new WeakRef(this));
     },
   });
 }
+
+/**
+ * Records each new Worker, so that a forked child can tell the parent's
+ * Workers from its own: Node publishes every Worker its constructor has
+ * started on the 'worker_threads' diagnostics channel (Node 20 to 26). A
+ * subscription is all the package leaves in a program that never forks; the
+ * setter above, which must run before a thread starts, comes with the engine.
+ */
+function recordWorker(message: unknown): void {
+  if (started.size >= startedPurgeAt) {
+    for (const ref of started) if ((ref.deref()?.threadId ?? -1) === -1) started.delete(ref); // ended
+    startedPurgeAt = Math.max(64, started.size * 2);
+  }
+  started.add(new WeakRef((message as { worker: Worker }).worker));
+}
+diagnosticsChannel.subscribe('worker_threads', recordWorker);
 
 /** A Worker's field that lib/internal/worker.js (Node 20 to 26) keeps under a symbol of this name. */
 function internalField(worker: Worker, name: 'kHandle' | 'kIsOnline'): unknown {
@@ -159,51 +170,6 @@ function startDeferredThreads(): void {
   for (const start of deferredThreadStarts.splice(0)) start();
 }
 
-/**
- * The Workers of this process whose thread has not ended, found on the V8
- * heap through the inspector protocol (Runtime.queryObjects, one heap walk):
- * the ones started before the fork engine was loaded, which no setter saw.
- * Empty in a Node built without the inspector, where only the Workers
- * started after the first fork() are known.
- */
-function liveWorkers(): Worker[] {
-  let inspector: typeof import('node:inspector');
-  try {
-    inspector = require('node:inspector');
-  } catch {
-    return [];
-  }
-  const session = new inspector.Session();
-  session.connect();
-  // The session answers synchronously; the found objects are handed over
-  // through a global that exists only for the duration of this call.
-  const key = `__bidirectional_ipc_workers_${process.pid}`;
-  const shared = globalThis as unknown as Record<string, unknown>;
-  const post = (method: string, params: object): Record<string, { objectId?: string }> => {
-    let answer: unknown;
-    session.post(method, params, (error, result) => {
-      if (error) throw error;
-      answer = result;
-    });
-    return answer as Record<string, { objectId?: string }>;
-  };
-  try {
-    shared[key] = Worker.prototype;
-    const prototype = post('Runtime.evaluate', { expression: `globalThis.${key}` }).result;
-    const found = post('Runtime.queryObjects', { prototypeObjectId: prototype.objectId }).objects;
-    post('Runtime.callFunctionOn', {
-      objectId: found.objectId,
-      functionDeclaration: `function () { globalThis.${key} = this; }`,
-    });
-    const workers = shared[key] as Worker[];
-    // Worker.prototype's own instances with a thread: others are ended or Node's own copies of the shape.
-    return workers.filter((worker) => internalField(worker, 'kHandle') !== undefined && worker.threadId !== -1);
-  } finally {
-    delete shared[key];
-    session.disconnect();
-  }
-}
-
 let engine: ForkEngine | undefined;
 
 /**
@@ -221,7 +187,6 @@ let engine: ForkEngine | undefined;
 function loadEngine(): ForkEngine {
   if (engine !== undefined) return engine;
   const loaded = forkEngine();
-  for (const worker of liveWorkers()) started.add(new WeakRef(worker));
   watchNewWorkers();
   void new Error('warms the trace sites of Error construction').stack;
   engine = loaded;
