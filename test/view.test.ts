@@ -107,7 +107,7 @@ describe('the recording of the demo', () => {
       [['view', 'demo', '--from', path.join(work, 'demo.json'), '--html', page], 2, /name no program/],
       [['view', '--iterations', '0', '--html', page], 2, /--iterations: a whole number/],
       [['view', '--from', path.join(work, 'missing.json'), '--html', page], 1, /ENOENT|no such file/],
-      [['view', '--from', demo.html, '--html', page], 1, /JSON|not a recording/],
+      [['view', '--from', demo.html, '--html', page], 2, /--from: .*demo.html is not JSON/],
     ] as const) {
       const run = runCli([...args]);
       assert.equal(run.status, status, `${args.join(' ')}: ${run.stderr}`);
