@@ -15,6 +15,7 @@
         "native/child.cc",
         "native/child_platform.cc",
         "native/dontfork.cc",
+        "native/random.cc",
         "native/io.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -13,6 +13,7 @@
 #include "errors.h"
 #include "fork.h"
 #include "io.h"
+#include "random.h"
 #include "syscalls.h"
 
 using namespace ipc;
@@ -48,6 +49,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_call(exports, "watchPidExit", WatchPidExit);
   export_call(exports, "childProcessOwns", ChildProcessOwns);
   export_call(exports, "duplicateListener", DuplicateListener);
+  // A forked child's own Math.random() (random.cc).
+  export_call(exports, "mathRandomLayoutCheck", MathRandomLayoutCheck);
+  export_call(exports, "reseedMathRandom", ReseedMathRandom);
 
   // What only the lessons and the tests call, apart from what the package's
   // own functions need (src/native.ts types the two separately).

@@ -1,6 +1,7 @@
 // fork(2) for a Node process, the per-fork choice of inherited handles, and
 // the hooks that run around it. The rules of a forked child are in fork()'s
 // documentation below and, with the full inheritance table, in docs/fork.md.
+import type * as Crypto from 'node:crypto';
 import type { Server, Socket } from 'node:net';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { checkBuiltForThisNode, native } from './native';
@@ -167,6 +168,49 @@ watchNewWorkers();
 // parent, so no child is the first.
 void new Error('warms the trace sites of Error construction').stack;
 
+/** The addon's calls for a forked child's own Math.random() (native/random.cc). */
+interface RandomCalls {
+  /** null when this V8's Math.random() state is where the addon expects it, else what was found. */
+  mathRandomLayoutCheck(mathRandom: () => number): string | null;
+  reseedMathRandom(): void;
+}
+const random = native as unknown as RandomCalls;
+
+/** Math.random as Node made it: a program may replace the property with its own. */
+const builtinMathRandom = Math.random;
+let mathRandomLayoutChecked = false;
+
+/**
+ * Before the first fork: refuses to fork on a V8 where the addon cannot find
+ * Math.random()'s state, since every child would draw the parent's numbers.
+ */
+function checkMathRandomLayout(): void {
+  if (mathRandomLayoutChecked) return;
+  const why = random.mathRandomLayoutCheck(builtinMathRandom);
+  if (why !== null) {
+    throw packageError(
+      'ERR_FORK_UNSUPPORTED_NODE',
+      `fork() cannot give a child its own Math.random() on Node ${process.version} (V8 ` +
+        `${process.versions.v8}): ${why}. Use child_process to start new processes on this Node.`,
+    );
+  }
+  mathRandomLayoutChecked = true;
+}
+
+/**
+ * Node's crypto module keeps random bytes drawn in the parent in caches of its
+ * own (lib/internal/crypto/random.js): randomUUID() a batch of 128 UUIDs,
+ * refilled when its index comes round to 0, randomInt() 1,024 six-byte values,
+ * refilled when the last is used. OpenSSL reseeds itself in a forked child,
+ * but those caches are copies. 128 randomUUID() calls pass index 0 exactly
+ * once, and 1,025 randomInt() calls over the full 48-bit range (6 bytes each)
+ * empty any cache and refill it: what either hands out after that was drawn
+ * in the child. Only done where the module was loaded (the caches exist).
+ */
+const UUID_BATCH = 128;
+const RANDOM_INT_CACHE_ENTRIES = 1024;
+const RANDOM_INT_MAX = 2 ** 48 - 1;
+
 /** What the package's own modules do after each fork, in both processes: see {@link afterFork}. */
 const forkSteps: ((inChild: boolean) => void)[] = [];
 
@@ -197,6 +241,14 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
   if (!inChild) {
     for (const hook of [...hooks]) hook.afterInParent?.();
     return;
+  }
+  // Randomness first: no code of the program runs in the child before it is its own.
+  random.reseedMathRandom();
+  const loaded = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
+  if (loaded.includes('NativeModule internal/crypto/random')) {
+    const { randomUUID, randomInt } = require('node:crypto') as typeof Crypto;
+    for (let i = 0; i < UUID_BATCH; i++) randomUUID();
+    for (let i = 0; i <= RANDOM_INT_CACHE_ENTRIES; i++) randomInt(0, RANDOM_INT_MAX);
   }
   Object.defineProperty(process, 'pid', { value: native.getpid(), enumerable: true, configurable: true });
   Object.defineProperty(process, 'ppid', { get: native.getppid, enumerable: true, configurable: true });
@@ -385,6 +437,7 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
       "fork() cannot be called once the process is exiting (in an 'exit' listener)",
     );
   }
+  checkMathRandomLayout();
   const pending = native.stdioPendingBytes(keep);
   if (pending > 0) {
     throw packageError(
