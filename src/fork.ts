@@ -2,6 +2,7 @@
 // the hooks that run around it. The rules of a forked child are in fork()'s
 // documentation below and, with the full inheritance table, in docs/fork.md.
 import type * as Crypto from 'node:crypto';
+import { writeSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { checkBuiltForThisNode, native } from './native';
@@ -22,7 +23,11 @@ const hooks: ForkHooks[] = [];
 
 /**
  * Registers callbacks to run around every {@link fork}. Returns a function
- * that unregisters them. An exception from a hook propagates out of fork().
+ * that unregisters them. An exception thrown by a hook never leaves fork():
+ * it is reported on stderr, as CPython reports one from an
+ * `os.register_at_fork` callback ("exception ignored in a registerAtFork
+ * 'before' hook", then its stack), and the other hooks and the fork go on:
+ * the parent gets the pid, the child runs `childMain` or returns 0.
  */
 export function registerAtFork(callbacks: ForkHooks): () => void {
   if (callbacks === null || typeof callbacks !== 'object') {
@@ -39,6 +44,22 @@ export function registerAtFork(callbacks: ForkHooks): () => void {
     const at = hooks.indexOf(entry);
     if (at !== -1) hooks.splice(at, 1);
   };
+}
+
+/** Runs one hook; what it throws is reported on stderr, never raised (see {@link registerAtFork}). */
+function runHook(entry: ForkHooks, kind: keyof ForkHooks): void {
+  if (entry[kind] === undefined) return;
+  try {
+    entry[kind]();
+  } catch (error) {
+    const shown = (error as Error | null)?.stack ?? String(error);
+    try {
+      // Written at once: stderr's stream could queue it for the child to write again.
+      writeSync(2, `bidirectional-ipc: exception ignored in a registerAtFork '${kind}' hook:\n${shown}\n`);
+    } catch {
+      // stderr closed or full: the report is lost, the fork is not
+    }
+  }
 }
 
 interface StreamHandle {
@@ -239,7 +260,7 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
   const inChild = pid === 0;
   for (const step of forkSteps) step(inChild);
   if (!inChild) {
-    for (const hook of [...hooks]) hook.afterInParent?.();
+    for (const hook of [...hooks]) runHook(hook, 'afterInParent');
     return;
   }
   // Randomness first: no code of the program runs in the child before it is its own.
@@ -309,7 +330,7 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
   // A Worker that a parent had deferred is the parent's: its thread never starts here.
   deferredThreadStarts.length = 0;
   if (parentJoinsQueued) setImmediate(startDeferredThreads);
-  for (const hook of [...hooks]) hook.afterInChild?.();
+  for (const hook of [...hooks]) runHook(hook, 'afterInChild');
   if (childMain === undefined) return;
   // childMain is the whole life of the child: an exception ends it as an
   // uncaught one would (the error on stderr, status 1), a return as
@@ -446,7 +467,7 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
         "queued; forking now would make the child write them again. Wait for the stream's 'drain' event first.",
     );
   }
-  for (let i = hooks.length - 1; i >= 0; i--) hooks[i].before?.();
+  for (const hook of [...hooks].reverse()) runHook(hook, 'before');
   const pid = tracing() ? traced('fork', [], () => native.fork(keep)) : native.fork(keep);
   afterFork(pid, childMain);
   return pid;

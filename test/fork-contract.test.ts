@@ -1,0 +1,37 @@
+// fork()'s contract in states a program forks in: a hook that throws, a
+// 'beforeExit' listener, an agent's pooled sockets, corked output. Each case
+// runs test/fixtures/inherit.ts in its own Node process, bounded in time.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runFixture } from './helpers';
+
+/** The fixture's stdout lines and its stderr; it must finish in time and report no hung child. */
+function run(args: string[]): { out: string[]; stderr: string } {
+  const result = runFixture('inherit', args);
+  assert.equal(result.signal, null, `finished in time; stderr:\n${result.stderr}`);
+  const out = result.stdout.split('\n').filter(Boolean);
+  assert.ok(!out.includes('HUNG'), out.join('\n'));
+  return { out, stderr: result.stderr };
+}
+
+describe('a registerAtFork hook that throws never changes what fork() does', () => {
+  for (const [kind, runsIn] of [
+    ['before', 'parent'],
+    ['afterInParent', 'parent'],
+    ['afterInChild', 'child'],
+  ] as const) {
+    it(`'${kind}': the parent gets the pid and reaps the child, the child runs childMain, the error is on stderr`, () => {
+      const { out, stderr } = run(['throwing-hook', kind]);
+      const shown = `${out.join('\n')}\n${stderr}`;
+      assert.ok(!out.some((line) => line.startsWith('FORK_THREW')), shown);
+      assert.ok(out.includes('PARENT_GOT_PID true'), shown);
+      assert.ok(out.includes('CHILD_MAIN_RAN'), shown);
+      assert.ok(out.includes('STATUS 0'), shown);
+      assert.ok(out.includes(`OTHER_HOOK_RAN_IN ${runsIn}`), 'the next hook still ran');
+      assert.match(
+        stderr,
+        new RegExp(`exception ignored in a registerAtFork '${kind}' hook:\\nError: HOOK_BOOM in ${runsIn}`),
+      );
+    });
+  }
+});
