@@ -232,6 +232,39 @@ const UUID_BATCH = 128;
 const RANDOM_INT_CACHE_ENTRIES = 1024;
 const RANDOM_INT_MAX = 2 ** 48 - 1;
 
+/**
+ * Whether Node is emitting 'beforeExit' now. A child forked in a listener
+ * goes back into Node's loop, which then finds the child's own watch on it
+ * (child.cc) and turns once more, emitting 'beforeExit' again where Node
+ * would go on to 'exit' if the listener scheduled nothing. The first listener
+ * sets this, and the emit's own tick queue, run right after the listeners,
+ * clears it.
+ */
+let emittingBeforeExit = false;
+process.prependListener('beforeExit', () => {
+  emittingBeforeExit = true;
+  process.nextTick(() => {
+    emittingBeforeExit = false;
+  });
+});
+
+/**
+ * In a child forked while 'beforeExit' was being emitted: if the loop has
+ * run nothing when 'beforeExit' comes again, the child exits as Node would
+ * have, before any listener runs. An unref'd immediate tells whether the
+ * loop turned (it runs at the first turn that does anything), without
+ * keeping the loop alive itself.
+ */
+function exitInsteadOfSecondBeforeExit(): void {
+  let loopTurned = false;
+  setImmediate(() => {
+    loopTurned = true;
+  }).unref();
+  process.prependOnceListener('beforeExit', () => {
+    if (!loopTurned) process.exit();
+  });
+}
+
 /** What the package's own modules do after each fork, in both processes: see {@link afterFork}. */
 const forkSteps: ((inChild: boolean) => void)[] = [];
 
@@ -327,6 +360,7 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
     }
   }
   started.clear();
+  if (emittingBeforeExit) exitInsteadOfSecondBeforeExit();
   // A Worker that a parent had deferred is the parent's: its thread never starts here.
   deferredThreadStarts.length = 0;
   if (parentJoinsQueued) setImmediate(startDeferredThreads);

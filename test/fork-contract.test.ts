@@ -35,3 +35,18 @@ describe('a registerAtFork hook that throws never changes what fork() does', () 
     });
   }
 });
+
+describe("fork() inside a 'beforeExit' listener", () => {
+  it("a child that scheduled nothing goes straight to 'exit', as Node does, without a second 'beforeExit'", () => {
+    const { out } = run(['fork-in-before-exit']);
+    const child = out.filter((line) => !line.includes('parent') && !line.startsWith('STATUS'));
+    assert.deepEqual(child, ['CHILD_FORKED_IN_BEFORE_EXIT', 'EXIT_IN child 0']);
+    assert.ok(out.includes('STATUS 0'), out.join('\n'));
+  });
+
+  it("a child that scheduled a timer runs it, then emits 'beforeExit' once more, as Node does", () => {
+    const { out } = run(['fork-in-before-exit', 'schedules']);
+    const child = out.filter((line) => !line.includes('parent') && !line.startsWith('STATUS'));
+    assert.deepEqual(child, ['CHILD_FORKED_IN_BEFORE_EXIT', 'CHILD_TIMER', 'BEFORE_EXIT_IN child', 'EXIT_IN child 0']);
+  });
+});
