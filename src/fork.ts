@@ -2,6 +2,8 @@
 // the hooks that run around it. The rules of a forked child are in fork()'s
 // documentation below and, with the full inheritance table, in docs/fork.md.
 import type * as Crypto from 'node:crypto';
+import type * as Http from 'node:http';
+import type { Agent as HttpAgent } from 'node:http';
 import { writeSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { isMainThread, Worker } from 'node:worker_threads';
@@ -265,6 +267,39 @@ function exitInsteadOfSecondBeforeExit(): void {
   });
 }
 
+/** The agents whose pooled sockets this child has dropped; undefined until a child first needs it. */
+let agentsPurged: WeakSet<object> | undefined;
+
+/**
+ * In a child: an http(s) Agent's free sockets are the parent's connections,
+ * detached here (their descriptors are inert sockets), and the agent would
+ * hand them out to the child's requests, which would fail with EPIPE. Each
+ * agent, at the child's first request through it, destroys those sockets in
+ * the child (the parent's connections are untouched) and takes them out of
+ * its free lists at once; their 'close', a turn later, does the rest of the
+ * agent's bookkeeping (lib/_http_agent.js onClose, removeSocket).
+ * Every free socket is the parent's then: only a finished request of the
+ * child's could have added one since the fork.
+ */
+function dropInheritedPooledSockets(Agent: typeof HttpAgent): void {
+  agentsPurged = new WeakSet();
+  type Pools = { freeSockets: Record<string, { destroy(): void }[]> };
+  const prototype = Agent.prototype as unknown as Record<string, unknown>;
+  if ((prototype.addRequest as { dropsParentSockets?: true }).dropsParentSockets) return; // a child's child
+  const addRequest = prototype.addRequest as (...args: unknown[]) => unknown;
+  const wrapped = function (this: Pools, ...args: unknown[]): unknown {
+    if (agentsPurged !== undefined && !agentsPurged.has(this)) {
+      agentsPurged.add(this);
+      for (const [name, sockets] of Object.entries(this.freeSockets ?? {})) {
+        for (const socket of sockets) socket.destroy();
+        delete this.freeSockets[name];
+      }
+    }
+    return addRequest.apply(this, args);
+  };
+  prototype.addRequest = Object.assign(wrapped, { dropsParentSockets: true as const });
+}
+
 /** What the package's own modules do after each fork, in both processes: see {@link afterFork}. */
 const forkSteps: ((inChild: boolean) => void)[] = [];
 
@@ -303,6 +338,9 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
     const { randomUUID, randomInt } = require('node:crypto') as typeof Crypto;
     for (let i = 0; i < UUID_BATCH; i++) randomUUID();
     for (let i = 0; i <= RANDOM_INT_CACHE_ENTRIES; i++) randomInt(0, RANDOM_INT_MAX);
+  }
+  if (loaded.includes('NativeModule _http_agent')) {
+    dropInheritedPooledSockets((require('node:http') as typeof Http).Agent);
   }
   Object.defineProperty(process, 'pid', { value: native.getpid(), enumerable: true, configurable: true });
   Object.defineProperty(process, 'ppid', { get: native.getppid, enumerable: true, configurable: true });

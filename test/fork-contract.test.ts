@@ -50,3 +50,20 @@ describe("fork() inside a 'beforeExit' listener", () => {
     assert.deepEqual(child, ['CHILD_FORKED_IN_BEFORE_EXIT', 'CHILD_TIMER', 'BEFORE_EXIT_IN child', 'EXIT_IN child 0']);
   });
 });
+
+describe("an http.Agent holding the parent's pooled keep-alive connections", () => {
+  for (const which of ['own', 'global'] as const) {
+    it(`${which === 'own' ? 'new http.Agent({ keepAlive: true })' : 'http.globalAgent'}: every request the child makes through it is answered`, () => {
+      const { out } = run(['agent-pool', which]);
+      assert.ok(out.includes('POOLED 1'), out.join('\n'));
+      const child = out.filter((line) => line.startsWith('CHILD_GOT'));
+      assert.deepEqual(child, [
+        'CHILD_GOT answered /child-0',
+        'CHILD_GOT answered /child-1',
+        'CHILD_GOT answered /child-2',
+      ]);
+      assert.ok(out.includes('PARENT_GOT answered /after'), 'the parent still uses its pool');
+      assert.ok(out.includes('STATUS 0'), out.join('\n'));
+    });
+  }
+});
