@@ -4,7 +4,7 @@
 import type * as Crypto from 'node:crypto';
 import type * as Http from 'node:http';
 import type { Agent as HttpAgent } from 'node:http';
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync, type Stats } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { checkBuiltForThisNode, native } from './native';
@@ -46,6 +46,38 @@ export function registerAtFork(callbacks: ForkHooks): () => void {
     const at = hooks.indexOf(entry);
     if (at !== -1) hooks.splice(at, 1);
   };
+}
+
+/**
+ * Bytes that the stdout and stderr streams hold in JavaScript, not yet given
+ * to libuv or the kernel: written while cork()ed, or queued behind a write in
+ * flight. Both processes would write them. Asked without creating either
+ * stream where creating it would change the descriptor (a pipe or socket is
+ * made non-blocking, for every process that shares it): such a stream has a
+ * live handle, found among the active ones (Node marks stdio streams
+ * `_isStdio`, with `fd`). On a regular file the stream writes synchronously
+ * and is created if need be. (On /dev/null, twice is as good as once.)
+ */
+function stdioBufferedBytes(): number {
+  type Stdio = { _isStdio?: boolean; fd?: number; writableLength?: number };
+  let bytes = 0;
+  const active = (process as unknown as { _getActiveHandles(): Stdio[] })._getActiveHandles();
+  for (const stream of active) {
+    if (stream?._isStdio === true && (stream.fd === 1 || stream.fd === 2)) bytes += stream.writableLength ?? 0;
+  }
+  for (const [fd, name] of [
+    [1, 'stdout'],
+    [2, 'stderr'],
+  ] as const) {
+    let kind: Stats;
+    try {
+      kind = fstatSync(fd);
+    } catch {
+      continue; // closed
+    }
+    if (kind.isFile()) bytes += process[name].writableLength;
+  }
+  return bytes;
 }
 
 /** Runs one hook; what it throws is reported on stderr, never raised (see {@link registerAtFork}). */
@@ -531,6 +563,14 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
     );
   }
   checkMathRandomLayout();
+  const corked = stdioBufferedBytes();
+  if (corked > 0) {
+    throw packageError(
+      'ERR_FORK_PENDING_OUTPUT',
+      `${corked} bytes written to stdout/stderr are still held by the stream (cork()ed, or behind a write ` +
+        "in progress); forking now would make the child write them again. uncork() it and wait for its 'drain' event first.",
+    );
+  }
   const pending = native.stdioPendingBytes(keep);
   if (pending > 0) {
     throw packageError(

@@ -2,8 +2,12 @@
 // 'beforeExit' listener, an agent's pooled sockets, corked output. Each case
 // runs test/fixtures/inherit.ts in its own Node process, bounded in time.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { runFixture } from './helpers';
+import { fixture, runFixture } from './helpers';
 
 /** The fixture's stdout lines and its stderr; it must finish in time and report no hung child. */
 function run(args: string[]): { out: string[]; stderr: string } {
@@ -66,4 +70,30 @@ describe("an http.Agent holding the parent's pooled keep-alive connections", () 
       assert.ok(out.includes('STATUS 0'), out.join('\n'));
     });
   }
+});
+
+describe('a line written to a cork()ed stdout before fork()', () => {
+  const check = (stdout: string): void => {
+    const out = stdout.split(/\r?\n/).filter(Boolean);
+    assert.ok(out.includes('FORK_REFUSED ERR_FORK_PENDING_OUTPUT'), out.join('\n'));
+    assert.equal(out.filter((line) => line === 'CORKED_LINE').length, 1, out.join('\n'));
+    assert.ok(out.includes('STATUS 0'), out.join('\n'));
+  };
+
+  it('stdout a pipe: fork() refuses while it is held, and once uncorked the line is written once', () => {
+    const result = runFixture('inherit', ['corked-stdout']);
+    assert.equal(result.signal, null, result.stderr);
+    check(result.stdout);
+  });
+
+  it('stdout a file: the same', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'corked-')), 'out');
+    const result = spawnSync('sh', ['-c', `"${process.execPath}" "${fixture('inherit')}" corked-stdout > "${file}"`], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(result.signal, null, result.stderr);
+    check(fs.readFileSync(file, 'utf8'));
+    fs.rmSync(path.dirname(file), { recursive: true });
+  });
 });
