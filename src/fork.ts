@@ -523,11 +523,46 @@ function keptFds(options: ForkOptions | undefined): number[] {
  *  - The child ends like Node (`process.exit(n)`, an uncaught exception,
  *    the loop running dry, 'beforeExit' and 'exit' events) but through
  *    _exit(2), without Node's teardown.
+ *  - The child's randomness is its own: `Math.random()`, `crypto.randomUUID()`,
+ *    `randomInt()` and `randomBytes()` differ from the parent's and every
+ *    sibling's.
+ *  - Hooks from {@link registerAtFork} that throw are reported on stderr and
+ *    ignored; they never change what fork() returns or where the child runs.
+ *
+ * # Safety
+ *
+ * fork(2) copies one thread of a multi-threaded process. What the child of a
+ * busy program can rely on: the rules above, in each state a row of
+ * docs/fork.md's table names (each row backed by a test): timers, promises
+ * and 'beforeExit' listeners pending or running; sockets, servers,
+ * keep-alive agents, spawned processes and running Workers alive; output on
+ * a pipe, a file or a terminal. What it cannot rely on:
+ *  - Locks held by another thread at the instant of fork(2) stay held for
+ *    ever in the child. The package parks V8's platform threads and takes
+ *    libuv's queue lock across the fork, but Node offers no way to stop a
+ *    Worker thread at a safe point: under constant Worker churn (Workers
+ *    starting and ending every few milliseconds) about 1 child in 900 never
+ *    ends (7 of 6,400 measured, docs/fork.md). Forking while Workers run
+ *    steadily showed no hang (200 of 200 per Node line).
+ *  - Work in flight on another thread (thread-pool fs, dns, crypto, zlib; a
+ *    Worker's message) completes in the parent only.
+ *  - `Math.random()` in a `vm` context is not reseeded: a context made
+ *    before the fork draws the parent's sequence in the child, and contexts
+ *    made in sibling children draw the same sequence as each other. Only the
+ *    main context's is the child's own.
+ *  - A V8 whose `Math.random()` state the addon has not been checked against
+ *    makes the first fork() throw `ERR_FORK_UNSUPPORTED_NODE`, rather than
+ *    give children the parent's numbers.
+ * A busy program (Workers starting and stopping, requests in flight in the
+ * thread pool) should fork from the fork server, `startForkServer()`: its
+ * children come from a process that holds none of that state.
  *
  * @throws `ERR_FORK_PENDING_OUTPUT` while stdout, stderr or a kept socket
- *   holds queued writes (the child would write them again), `ERR_FORK_EXITING`
+ *   holds queued writes, or stdout/stderr holds bytes written while
+ *   `cork()`ed (the child would write them again), `ERR_FORK_EXITING`
  *   inside an 'exit' listener, `ERR_FORK_NOT_MAIN_THREAD` in a Worker, and a
- *   `SyscallError` (EAGAIN, ENOMEM) if fork(2) fails.
+ *   `SyscallError` (EAGAIN, ENOMEM) if fork(2) fails, and
+ *   `ERR_FORK_UNSUPPORTED_NODE` (see Safety).
  *
  * @example
  * ```ts
