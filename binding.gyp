@@ -42,7 +42,8 @@
         "native/workers.cc",
         "native/child.cc",
         "native/child_platform.cc",
-        "native/dontfork.cc"
+        "native/dontfork.cc",
+        "native/random.cc"
       ],
       # What Node 20's node_version.h defines unconditionally (later ones do not).
       "defines": ["NAPI_VERSION=9"]

@@ -43,11 +43,13 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -219,6 +221,29 @@ uv__io_t* WatcherOf(uv_handle_t* h) {
   }
 }
 
+// Whether `h` is the terminal stream of stdout or stderr. libuv opens a
+// terminal anew for a TTY stream and dup2()s that description onto the
+// original descriptor (src/unix/tty.c uv_tty_init), so the stream's fd is
+// neither 1 nor 2 but shares 1's or 2's open file description: kcmp(2)
+// KCMP_FILE tells. Where kcmp is refused (a kernel without it, a seccomp
+// filter), a stream on the same terminal that is not being read stands in
+// (stdin's stream, which is read, stays detached).
+bool IsStdoutOrStderrTerminal(uv_handle_t* h, uv__io_t* w) {
+  if (h->type != UV_TTY) return false;
+  constexpr int kKcmpFile = 0;  // KCMP_FILE, linux/kcmp.h
+  pid_t self = getpid();
+  struct stat handle_file, stdio_file;
+  bool same_terminal = false;
+  for (int stdio : {1, 2}) {
+    long order = syscall(SYS_kcmp, self, self, kKcmpFile, w->fd, stdio);
+    if (order == 0) return true;
+    if (order == -1 && fstat(w->fd, &handle_file) == 0 && fstat(stdio, &stdio_file) == 0 &&
+        handle_file.st_rdev == stdio_file.st_rdev && handle_file.st_ino == stdio_file.st_ino)
+      same_terminal = true;
+  }
+  return same_terminal && (w->pevents & POLLIN) == 0;
+}
+
 void DetachHandle(uv_handle_t* h, void* arg) {
   auto* detach = static_cast<Detach*>(arg);
   switch (h->type) {
@@ -249,6 +274,7 @@ void DetachHandle(uv_handle_t* h, void* arg) {
   }
   uv__io_t* w = WatcherOf(h);
   if (w == nullptr || w->fd < 0 || w->fd == 1 || w->fd == 2) return;
+  if (IsStdoutOrStderrTerminal(h, w)) return;
   const std::vector<int>& keep = *detach->keep;
   if (std::find(keep.begin(), keep.end(), w->fd) != keep.end()) return;
   StopWatcher(h->loop, w);

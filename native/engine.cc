@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "exports.h"
 #include "fork.h"
+#include "random.h"
 
 using namespace ipc;
 
@@ -27,6 +28,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ExportCall(exports, "fork", Fork);
   ExportCall(exports, "childStdioReopened", ChildStdioReopened);
   ExportCall(exports, "stdioPendingBytes", StdioPendingBytes);
+  // A forked child's own Math.random() (random.cc).
+  ExportCall(exports, "mathRandomLayoutCheck", MathRandomLayoutCheck);
+  ExportCall(exports, "reseedMathRandom", ReseedMathRandom);
   ExportCall(exports, "setErrorClass", SetErrorClass);
 
   Napi::Object internal = Napi::Object::New(env);

@@ -1,7 +1,11 @@
 // fork(2) for a Node process, the per-fork choice of inherited handles, and
 // the hooks that run around it. The rules of a forked child are in fork()'s
 // documentation below and, with the full inheritance table, in docs/fork.md.
+import type * as Crypto from 'node:crypto';
 import * as diagnosticsChannel from 'node:diagnostics_channel';
+import type * as Http from 'node:http';
+import type { Agent as HttpAgent } from 'node:http';
+import { fstatSync, writeSync, type Stats } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { type ForkEngine, forkEngine, native } from './native';
@@ -22,7 +26,11 @@ const hooks: ForkHooks[] = [];
 
 /**
  * Registers callbacks to run around every {@link fork}. Returns a function
- * that unregisters them. An exception from a hook propagates out of fork().
+ * that unregisters them. An exception thrown by a hook never leaves fork():
+ * it is reported on stderr, as CPython reports one from an
+ * `os.register_at_fork` callback ("exception ignored in a registerAtFork
+ * 'before' hook", then its stack), and the other hooks and the fork go on:
+ * the parent gets the pid, the child runs `childMain` or returns 0.
  */
 export function registerAtFork(callbacks: ForkHooks): () => void {
   if (callbacks === null || typeof callbacks !== 'object') {
@@ -39,6 +47,54 @@ export function registerAtFork(callbacks: ForkHooks): () => void {
     const at = hooks.indexOf(entry);
     if (at !== -1) hooks.splice(at, 1);
   };
+}
+
+/**
+ * Bytes that the stdout and stderr streams hold in JavaScript, not yet given
+ * to libuv or the kernel: written while cork()ed, or queued behind a write in
+ * flight. Both processes would write them. Asked without creating either
+ * stream where creating it would change the descriptor (a pipe or socket is
+ * made non-blocking, for every process that shares it): such a stream has a
+ * live handle, found among the active ones (Node marks stdio streams
+ * `_isStdio`, with `fd`). On a regular file the stream writes synchronously
+ * and is created if need be. (On /dev/null, twice is as good as once.)
+ */
+function stdioBufferedBytes(): number {
+  type Stdio = { _isStdio?: boolean; fd?: number; writableLength?: number };
+  let bytes = 0;
+  const active = (process as unknown as { _getActiveHandles(): Stdio[] })._getActiveHandles();
+  for (const stream of active) {
+    if (stream?._isStdio === true && (stream.fd === 1 || stream.fd === 2)) bytes += stream.writableLength ?? 0;
+  }
+  for (const [fd, name] of [
+    [1, 'stdout'],
+    [2, 'stderr'],
+  ] as const) {
+    let kind: Stats;
+    try {
+      kind = fstatSync(fd);
+    } catch {
+      continue; // closed
+    }
+    if (kind.isFile()) bytes += process[name].writableLength;
+  }
+  return bytes;
+}
+
+/** Runs one hook; what it throws is reported on stderr, never raised (see {@link registerAtFork}). */
+function runHook(entry: ForkHooks, kind: keyof ForkHooks): void {
+  if (entry[kind] === undefined) return;
+  try {
+    entry[kind]();
+  } catch (error) {
+    const shown = (error as Error | null)?.stack ?? String(error);
+    try {
+      // Written at once: stderr's stream could queue it for the child to write again.
+      writeSync(2, `bidirectional-ipc: exception ignored in a registerAtFork '${kind}' hook:\n${shown}\n`);
+    } catch {
+      // stderr closed or full: the report is lost, the fork is not
+    }
+  }
 }
 
 interface StreamHandle {
@@ -193,6 +249,107 @@ function loadEngine(): ForkEngine {
   return engine;
 }
 
+/** Math.random as Node made it: a program may replace the property with its own. */
+const builtinMathRandom = Math.random;
+let mathRandomLayoutChecked = false;
+
+/**
+ * Before the first fork: refuses to fork on a V8 where the addon cannot find
+ * Math.random()'s state, since every child would draw the parent's numbers.
+ */
+function checkMathRandomLayout(engine: ForkEngine): void {
+  if (mathRandomLayoutChecked) return;
+  const why = engine.mathRandomLayoutCheck(builtinMathRandom);
+  if (why !== null) {
+    throw packageError(
+      'ERR_FORK_UNSUPPORTED_NODE',
+      `fork() cannot give a child its own Math.random() on Node ${process.version} (V8 ` +
+        `${process.versions.v8}): ${why}. Use child_process to start new processes on this Node.`,
+    );
+  }
+  mathRandomLayoutChecked = true;
+}
+
+/**
+ * Node's crypto module keeps random bytes drawn in the parent in caches of its
+ * own (lib/internal/crypto/random.js): randomUUID() a batch of 128 UUIDs,
+ * refilled when its index comes round to 0, randomInt() 1,024 six-byte values,
+ * refilled when the last is used. OpenSSL reseeds itself in a forked child,
+ * but those caches are copies. 128 randomUUID() calls pass index 0 exactly
+ * once, and 1,025 randomInt() calls over the full 48-bit range (6 bytes each)
+ * empty any cache and refill it: what either hands out after that was drawn
+ * in the child. Only done where the module was loaded (the caches exist).
+ */
+const UUID_BATCH = 128;
+const RANDOM_INT_CACHE_ENTRIES = 1024;
+const RANDOM_INT_MAX = 2 ** 48 - 1;
+
+/**
+ * Whether Node is emitting 'beforeExit' now. A child forked in a listener
+ * goes back into Node's loop, which then finds the child's own watch on it
+ * (child.cc) and turns once more, emitting 'beforeExit' again where Node
+ * would go on to 'exit' if the listener scheduled nothing. The first listener
+ * sets this, and the emit's own tick queue, run right after the listeners,
+ * clears it.
+ */
+let emittingBeforeExit = false;
+process.prependListener('beforeExit', () => {
+  emittingBeforeExit = true;
+  process.nextTick(() => {
+    emittingBeforeExit = false;
+  });
+});
+
+/**
+ * In a child forked while 'beforeExit' was being emitted: if the loop has
+ * run nothing when 'beforeExit' comes again, the child exits as Node would
+ * have, before any listener runs. An unref'd immediate tells whether the
+ * loop turned (it runs at the first turn that does anything), without
+ * keeping the loop alive itself.
+ */
+function exitInsteadOfSecondBeforeExit(): void {
+  let loopTurned = false;
+  setImmediate(() => {
+    loopTurned = true;
+  }).unref();
+  process.prependOnceListener('beforeExit', () => {
+    if (!loopTurned) process.exit();
+  });
+}
+
+/** The agents whose pooled sockets this child has dropped; undefined until a child first needs it. */
+let agentsPurged: WeakSet<object> | undefined;
+
+/**
+ * In a child: an http(s) Agent's free sockets are the parent's connections,
+ * detached here (their descriptors are inert sockets), and the agent would
+ * hand them out to the child's requests, which would fail with EPIPE. Each
+ * agent, at the child's first request through it, destroys those sockets in
+ * the child (the parent's connections are untouched) and takes them out of
+ * its free lists at once; their 'close', a turn later, does the rest of the
+ * agent's bookkeeping (lib/_http_agent.js onClose, removeSocket).
+ * Every free socket is the parent's then: only a finished request of the
+ * child's could have added one since the fork.
+ */
+function dropInheritedPooledSockets(Agent: typeof HttpAgent): void {
+  agentsPurged = new WeakSet();
+  type Pools = { freeSockets: Record<string, { destroy(): void }[]> };
+  const prototype = Agent.prototype as unknown as Record<string, unknown>;
+  if ((prototype.addRequest as { dropsParentSockets?: true }).dropsParentSockets) return; // a child's child
+  const addRequest = prototype.addRequest as (...args: unknown[]) => unknown;
+  const wrapped = function (this: Pools, ...args: unknown[]): unknown {
+    if (agentsPurged !== undefined && !agentsPurged.has(this)) {
+      agentsPurged.add(this);
+      for (const [name, sockets] of Object.entries(this.freeSockets ?? {})) {
+        for (const socket of sockets) socket.destroy();
+        delete this.freeSockets[name];
+      }
+    }
+    return addRequest.apply(this, args);
+  };
+  prototype.addRequest = Object.assign(wrapped, { dropsParentSockets: true as const });
+}
+
 /** What the package's own modules do after each fork, in both processes: see {@link afterFork}. */
 const forkSteps: ((inChild: boolean) => void)[] = [];
 
@@ -221,8 +378,19 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
   const inChild = pid === 0;
   for (const step of forkSteps) step(inChild);
   if (!inChild) {
-    for (const hook of [...hooks]) hook.afterInParent?.();
+    for (const hook of [...hooks]) runHook(hook, 'afterInParent');
     return;
+  }
+  // Randomness first: no code of the program runs in the child before it is its own.
+  engine!.reseedMathRandom();
+  const loaded = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
+  if (loaded.includes('NativeModule internal/crypto/random')) {
+    const { randomUUID, randomInt } = require('node:crypto') as typeof Crypto;
+    for (let i = 0; i < UUID_BATCH; i++) randomUUID();
+    for (let i = 0; i <= RANDOM_INT_CACHE_ENTRIES; i++) randomInt(0, RANDOM_INT_MAX);
+  }
+  if (loaded.includes('NativeModule _http_agent')) {
+    dropInheritedPooledSockets((require('node:http') as typeof Http).Agent);
   }
   Object.defineProperty(process, 'pid', { value: native.getpid(), enumerable: true, configurable: true });
   Object.defineProperty(process, 'ppid', { get: native.getppid, enumerable: true, configurable: true });
@@ -280,10 +448,11 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
     }
   }
   started.clear();
+  if (emittingBeforeExit) exitInsteadOfSecondBeforeExit();
   // A Worker that a parent had deferred is the parent's: its thread never starts here.
   deferredThreadStarts.length = 0;
   if (parentJoinsQueued) setImmediate(startDeferredThreads);
-  for (const hook of [...hooks]) hook.afterInChild?.();
+  for (const hook of [...hooks]) runHook(hook, 'afterInChild');
   if (childMain === undefined) return;
   // childMain is the whole life of the child: an exception ends it as an
   // uncaught one would (the error on stderr, status 1), a return as
@@ -372,11 +541,46 @@ function keptFds(options: ForkOptions | undefined): number[] {
  *  - The child ends like Node (`process.exit(n)`, an uncaught exception,
  *    the loop running dry, 'beforeExit' and 'exit' events) but through
  *    _exit(2), without Node's teardown.
+ *  - The child's randomness is its own: `Math.random()`, `crypto.randomUUID()`,
+ *    `randomInt()` and `randomBytes()` differ from the parent's and every
+ *    sibling's.
+ *  - Hooks from {@link registerAtFork} that throw are reported on stderr and
+ *    ignored; they never change what fork() returns or where the child runs.
+ *
+ * # Safety
+ *
+ * fork(2) copies one thread of a multi-threaded process. What the child of a
+ * busy program can rely on: the rules above, in each state a row of
+ * docs/fork.md's table names (each row backed by a test): timers, promises
+ * and 'beforeExit' listeners pending or running; sockets, servers,
+ * keep-alive agents, spawned processes and running Workers alive; output on
+ * a pipe, a file or a terminal. What it cannot rely on:
+ *  - Locks held by another thread at the instant of fork(2) stay held for
+ *    ever in the child. The package parks V8's platform threads and takes
+ *    libuv's queue lock across the fork, but Node offers no way to stop a
+ *    Worker thread at a safe point: under constant Worker churn (Workers
+ *    starting and ending every few milliseconds) about 1 child in 900 never
+ *    ends (7 of 6,400 measured, docs/fork.md). Forking while Workers run
+ *    steadily showed no hang (200 of 200 per Node line).
+ *  - Work in flight on another thread (thread-pool fs, dns, crypto, zlib; a
+ *    Worker's message) completes in the parent only.
+ *  - `Math.random()` in a `vm` context is not reseeded: a context made
+ *    before the fork draws the parent's sequence in the child, and contexts
+ *    made in sibling children draw the same sequence as each other. Only the
+ *    main context's is the child's own.
+ *  - A V8 whose `Math.random()` state the addon has not been checked against
+ *    makes the first fork() throw `ERR_FORK_UNSUPPORTED_NODE`, rather than
+ *    give children the parent's numbers.
+ * A busy program (Workers starting and stopping, requests in flight in the
+ * thread pool) should fork from the fork server, `startForkServer()`: its
+ * children come from a process that holds none of that state.
  *
  * @throws `ERR_FORK_PENDING_OUTPUT` while stdout, stderr or a kept socket
- *   holds queued writes (the child would write them again), `ERR_FORK_EXITING`
+ *   holds queued writes, or stdout/stderr holds bytes written while
+ *   `cork()`ed (the child would write them again), `ERR_FORK_EXITING`
  *   inside an 'exit' listener, `ERR_FORK_NOT_MAIN_THREAD` in a Worker, and a
- *   `SyscallError` (EAGAIN, ENOMEM) if fork(2) fails.
+ *   `SyscallError` (EAGAIN, ENOMEM) if fork(2) fails, and
+ *   `ERR_FORK_UNSUPPORTED_NODE` (see Safety).
  *
  * @example
  * ```ts
@@ -413,6 +617,15 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
     );
   }
   const engine = loadEngine();
+  checkMathRandomLayout(engine);
+  const corked = stdioBufferedBytes();
+  if (corked > 0) {
+    throw packageError(
+      'ERR_FORK_PENDING_OUTPUT',
+      `${corked} bytes written to stdout/stderr are still held by the stream (cork()ed, or behind a write ` +
+        "in progress); forking now would make the child write them again. uncork() it and wait for its 'drain' event first.",
+    );
+  }
   const pending = engine.stdioPendingBytes(keep);
   if (pending > 0) {
     throw packageError(
@@ -421,7 +634,7 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
         "queued; forking now would make the child write them again. Wait for the stream's 'drain' event first.",
     );
   }
-  for (let i = hooks.length - 1; i >= 0; i--) hooks[i].before?.();
+  for (const hook of [...hooks].reverse()) runHook(hook, 'before');
   const pid = tracing() ? traced('fork', [], () => engine.fork(keep)) : engine.fork(keep);
   afterFork(pid, childMain);
   return pid;

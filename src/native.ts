@@ -63,6 +63,10 @@ export interface ForkEngine {
   childStdioReopened(): number[];
   /** Bytes Node still has queued for stdout, stderr and `moreFds`: fork() refuses while any are. */
   stdioPendingBytes(moreFds?: number[]): number;
+  /** null when this V8's Math.random() state is where random.cc expects it, else what was found. */
+  mathRandomLayoutCheck(mathRandom: () => number): string | null;
+  /** In a forked child: Math.random() of the main context draws from a fresh getrandom(2) state. */
+  reseedMathRandom(): void;
   setErrorClass(errorClass: new (message: string, code: string, errno: number, syscall: string) => Error): void;
   /** The Node the engine was compiled for: it depends on that Node's internals. */
   builtFor: { node: string; modules: number; uv: string };

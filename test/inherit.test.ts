@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { fixture, runFixture } from './helpers';
+import { fixture, runFixture, skipUnless } from './helpers';
+
+/** script(1), which runs a command on a terminal of its own, if it is missing. */
+function scriptMissing(): string[] {
+  const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });
+  return probe.error ? ['script(1) (Debian: apt-get install bsdutils)'] : [];
+}
 
 function lines(args: string[]): string[] {
   const run = runFixture('inherit', args);
@@ -74,6 +80,33 @@ describe('the inheritance table, row by row', () => {
     assert.ok(!out.includes('CHILD_READ_STDIN'));
     assert.ok(out.includes('STATUS 0'));
   });
+
+  it(
+    'console output on a terminal (script(1)): every line the child writes arrives, after the parent has printed',
+    {
+      skip: skipUnless(scriptMissing()),
+    },
+    () => {
+      const run = spawnSync(
+        'script',
+        ['-qec', `"${process.execPath}" "${fixture('inherit')}" terminal-output`, '/dev/null'],
+        {
+          encoding: 'utf8',
+          timeout: 20_000,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      assert.equal(run.signal, null, `finished in time; output:\n${run.stdout}`);
+      const out = run.stdout.split(/\r?\n/).filter(Boolean);
+      const expected = ['CHILD_STDOUT 0', 'CHILD_STDERR 0', 'CHILD_STDOUT 2', 'CHILD_STDERR 2', 'CHILD_STDOUT_LATER'];
+      for (const line of expected)
+        assert.equal(out.filter((l) => l === line).length, 1, `${line} once in:\n${out.join('\n')}`);
+      // The parent's terminal stdin, which it reads, is an inert socket in the child.
+      assert.ok(out.includes('CHILD_STDIN_STREAM_FD socket'), out.join('\n'));
+      assert.ok(!out.includes('STDIN_READ_IN child'));
+      assert.ok(out.includes('STATUS 0'), out.join('\n'));
+    },
+  );
 });
 
 describe('fork({ keep }) arguments', () => {

@@ -1,0 +1,66 @@
+// A forked child's randomness is its own: Math.random() and crypto's random
+// values differ from the parent's and from every sibling's.
+import assert from 'node:assert/strict';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { describe, it } from 'node:test';
+import { inChild } from './helpers';
+
+/** What one process draws: a sequence of each kind, through references taken at load and through the module. */
+function draw(): string {
+  const math: number[] = [];
+  for (let i = 0; i < 8; i++) math.push(Math.random());
+  return JSON.stringify({
+    math,
+    uuid: [randomUUID(), crypto.randomUUID(), globalThis.crypto.randomUUID()],
+    int: [randomInt(0, 2 ** 48 - 1), crypto.randomInt(2 ** 40)],
+    bytes: [randomBytes(16).toString('hex'), crypto.randomBytes(16).toString('hex')],
+  });
+}
+
+/** Every value of every kind in `draws`, each tagged with its kind; duplicates kept. */
+function values(draws: string[]): string[] {
+  return draws.flatMap((text) =>
+    Object.entries(JSON.parse(text) as Record<string, unknown[]>).flatMap(([kind, list]) =>
+      list.map((value) => `${kind} ${String(value)}`),
+    ),
+  );
+}
+
+describe("a forked child's randomness is its own", () => {
+  it('100 siblings and their parent draw 100 + 1 different values of each kind (Math.random, randomUUID, randomInt, randomBytes)', () => {
+    // The parent has drawn from each before forking: its caches are full.
+    draw();
+    // Math.random() in optimized code.
+    let sum = 0;
+    for (let i = 0; i < 200_000; i++) sum += Math.random();
+    assert.ok(sum > 0);
+    const draws: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const child = inChild((report) => report(draw()));
+      assert.equal(child.timedOut, false);
+      assert.equal(child.status.exitCode, 0, child.report);
+      draws.push(child.report);
+    }
+    draws.push(draw());
+    const all = values(draws);
+    const seen = new Map<string, number>();
+    for (const value of all) seen.set(value, (seen.get(value) ?? 0) + 1);
+    const repeated = [...seen].filter(([, count]) => count > 1);
+    assert.deepEqual(repeated.slice(0, 5), [], `${repeated.length} values drawn by more than one process`);
+    assert.equal(all.length, 101 * 15);
+  });
+
+  it('a child of a child draws its own values too', () => {
+    draw();
+    const child = inChild((report) => {
+      const mine = draw();
+      const grandchild = inChild((inner) => inner(draw()));
+      report(JSON.stringify([mine, grandchild.report]));
+    });
+    assert.equal(child.status.exitCode, 0, child.report);
+    const [mine, grandchild] = JSON.parse(child.report) as string[];
+    const all = values([mine, grandchild, draw()]);
+    assert.equal(new Set(all).size, all.length);
+  });
+});
