@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "child.h"
 #include "errors.h"
 #include "fork.h"
 #include "io.h"
@@ -21,6 +22,7 @@ using Call = Napi::Value (*)(const Napi::CallbackInfo&);
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   MeasureCpuClock();
+  RunFinishedWorkOneByOne(env);
   // One function per call, named as JavaScript sees it.
   auto export_call = [env](Napi::Object target, const char* name, Call call) {
     target.Set(name, Napi::Function::New(env, call, name));

@@ -15,6 +15,15 @@ namespace ipc {
 void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePlatform* platform,
                 const std::vector<int>& keep_fds);
 
+// Makes the main thread's loop call finished thread-pool work back one request
+// at a time, from a list a forked child can empty (child.cc, RunFinishedWork).
+// Called when the addon loads, so that a fork() in any later callback is covered.
+void RunFinishedWorkOneByOne(napi_env env);
+
+// Finds, once, the libuv counters that the child resets (called by fork()
+// before it forks; reads the executable's symbol table the first time).
+void PrepareChildThreadPool();
+
 // Bytes queued on the stream handles whose descriptor is one of `fds`.
 size_t QueuedWriteBytes(uv_loop_t* loop, const std::vector<int>& fds);
 

@@ -136,6 +136,7 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   }
   int err = PrepareChildPlatform(platform);
   if (err) throw ErrnoError(env, err, kProcMissing);
+  PrepareChildThreadPool();
   fflush(nullptr);  // C stdio buffers would otherwise be written twice
   FORK_PHASE("flushed");
   ParkedWorkers parked(platform);
