@@ -46,6 +46,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   export_call(exports, "bytesQueued", BytesQueued);
   export_call(exports, "setErrorClass", SetErrorClass);
   export_call(exports, "childStdioReopened", ChildStdioReopened);
+  export_call(exports, "childInheritedWatchedFiles", ChildInheritedWatchedFiles);
   export_call(exports, "stdioPendingBytes", StdioPendingBytes);
   export_call(exports, "watchPidExit", WatchPidExit);
   export_call(exports, "childProcessOwns", ChildProcessOwns);

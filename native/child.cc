@@ -88,6 +88,7 @@ struct Child {
 };
 Child* child = nullptr;
 std::vector<int> reopened_stdio;
+std::vector<std::string> inherited_stat_paths;  // of the fs.watchFile watchers stopped in the child
 
 void QueueInit(struct uv__queue* q) {
   q->next = q;
@@ -407,10 +408,18 @@ void DetachHandle(uv_handle_t* h, void* arg) {
       uv_fs_event_stop(reinterpret_cast<uv_fs_event_t*>(h));
       uv_unref(h);
       return;
-    case UV_FS_POLL:
-      uv_fs_poll_stop(reinterpret_cast<uv_fs_poll_t*>(h));
+    case UV_FS_POLL: {
+      // Node keeps one StatWatcher per file for all of fs.watchFile's
+      // listeners; fork.ts unwatches these files in the child, so that the
+      // child's own fs.watchFile of one gets a watcher that runs.
+      auto* poll = reinterpret_cast<uv_fs_poll_t*>(h);
+      char path[PATH_MAX];
+      size_t size = sizeof path;
+      if (uv_fs_poll_getpath(poll, path, &size) == 0) inherited_stat_paths.emplace_back(path, size);
+      uv_fs_poll_stop(poll);
       uv_unref(h);
       return;
+    }
     default:
       break;
   }
@@ -463,6 +472,7 @@ void BlockStdioStreams(uv_loop_t* loop) {
 }
 
 void DetachInherited(uv_loop_t* loop, const std::vector<int>& keep_fds) {
+  inherited_stat_paths.clear();
   Detach detach{&keep_fds, InertSocket(), {}};
   for (struct uv__queue* q = loop->process_handles.next; q != &loop->process_handles; q = q->next) {
     detach.waited_for.insert(q);
@@ -551,6 +561,16 @@ Napi::Value ChildStdioReopened(const Napi::CallbackInfo& info) {
     fds.Set(i, Napi::Number::New(info.Env(), reopened_stdio[i]));
   }
   return fds;
+}
+
+// The files whose fs.watchFile watchers the child inherited and stopped, [] in
+// a process that is not a forked child.
+Napi::Value ChildInheritedWatchedFiles(const Napi::CallbackInfo& info) {
+  Napi::Array paths = Napi::Array::New(info.Env(), inherited_stat_paths.size());
+  for (size_t i = 0; i < inherited_stat_paths.size(); i++) {
+    paths.Set(i, Napi::String::New(info.Env(), inherited_stat_paths[i]));
+  }
+  return paths;
 }
 
 }  // namespace ipc

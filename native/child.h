@@ -28,5 +28,6 @@ void PrepareChildThreadPool();
 size_t QueuedWriteBytes(uv_loop_t* loop, const std::vector<int>& fds);
 
 Napi::Value ChildStdioReopened(const Napi::CallbackInfo& info);
+Napi::Value ChildInheritedWatchedFiles(const Napi::CallbackInfo& info);
 
 }  // namespace ipc

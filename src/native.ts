@@ -27,6 +27,8 @@ export interface NativeModule {
   setErrorClass(errorClass: new (message: string, code: string, errno: number, syscall: string) => Error): void;
   /** In a forked child: the stdio descriptors given a file description of the child's own. */
   childStdioReopened(): number[];
+  /** In a forked child: the files whose inherited fs.watchFile watchers were stopped. */
+  childInheritedWatchedFiles(): string[];
   /** Bytes Node still has queued for stdout, stderr and `moreFds`: fork() refuses while any are. */
   stdioPendingBytes(moreFds?: number[]): number;
   /** pidfd_open(2) + a uv_poll_t: onExit() once the process has ended; returns a stop function. */

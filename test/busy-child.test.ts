@@ -125,6 +125,15 @@ describe('other inherited channels', () => {
   });
 });
 
+describe('watchers', () => {
+  it("a child's own fs.watchFile of a file the parent watches fires in the child, and the parent's listener does not", () => {
+    const out = lines('watch-file-both');
+    assert.ok(out.includes('CHILD_WATCHFILE_FIRED'), out.join('\n'));
+    assert.ok(!out.includes('PARENT_LISTENER_IN child'), out.join('\n'));
+    assert.ok(out.includes('STATUS 0'), out.join('\n'));
+  });
+});
+
 describe('resource limits in the child', () => {
   // RLIMIT_NPROC does not bind root: as root, the fixture runs as nobody.
   const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];

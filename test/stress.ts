@@ -130,6 +130,12 @@ const rows: Row[] = [
     forbid: ['WATCH_EVENT_IN child'],
   },
   {
+    name: 'fs.watchFile in parent and child',
+    command: busy('watch-file-both'),
+    expect: ['CHILD_WATCHFILE_FIRED', 'STATUS 0'],
+    forbid: ['PARENT_LISTENER_IN child'],
+  },
+  {
     name: 'stdin',
     command: inherit('stdin'),
     stdin: 'x'.repeat(100_000),
