@@ -43,12 +43,14 @@
 // libuv: uv_loop_fork, uv_walk, uv_prepare_t, uv_fs_event_stop, uv_fs_poll_stop.
 #include "child.h"
 
+#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -471,6 +473,30 @@ void BlockStdioStreams(uv_loop_t* loop) {
       nullptr);
 }
 
+// The listening sockets left once the main loop's handles are detached are
+// those of the parent's other threads: the inspector's server (its own loop,
+// on its own thread), a Worker's server. Their threads are not in the child,
+// but the descriptor was: after the parent's inspector.close() its port still
+// accepted connections for as long as a child lived. Each is replaced by the
+// inert socket too, unless the program named it in `keep`.
+void DetachOtherListeners(const std::vector<int>& keep_fds, int dead_end) {
+  DIR* fds = opendir("/proc/self/fd");
+  if (fds == nullptr) return;  // no /proc: fork() has refused before this
+  std::vector<int> listening;
+  while (struct dirent* entry = readdir(fds)) {
+    int fd = atoi(entry->d_name);
+    int accepting = 0;
+    socklen_t size = sizeof accepting;
+    if (entry->d_name[0] == '.' || fd == dirfd(fds)) continue;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) != 0 || !accepting) continue;
+    if (std::find(keep_fds.begin(), keep_fds.end(), fd) == keep_fds.end()) listening.push_back(fd);
+  }
+  closedir(fds);
+  for (int fd : listening) {
+    if (dup3(dead_end, fd, O_CLOEXEC) == -1) Die("dup3", errno);
+  }
+}
+
 void DetachInherited(uv_loop_t* loop, const std::vector<int>& keep_fds) {
   inherited_stat_paths.clear();
   Detach detach{&keep_fds, InertSocket(), {}};
@@ -478,6 +504,7 @@ void DetachInherited(uv_loop_t* loop, const std::vector<int>& keep_fds) {
     detach.waited_for.insert(q);
   }
   uv_walk(loop, DetachHandle, &detach);
+  DetachOtherListeners(keep_fds, detach.dead_end);
   close(detach.dead_end);
 }
 

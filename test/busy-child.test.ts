@@ -118,6 +118,16 @@ describe('other inherited channels', () => {
     }
   });
 
+  it("the parent's inspector port refuses connections once the parent closes it, while a child lives", () => {
+    const run = spawnSync(process.execPath, ['--inspect=127.0.0.1:0', fixture('busy'), 'inspector-closed'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(run.signal, null, run.stderr);
+    assert.match(run.stdout, /^CONNECT_AFTER_CLOSE ECONNREFUSED$/m, run.stdout + run.stderr);
+    assert.match(run.stdout, /^STATUS 0$/m, run.stderr);
+  });
+
   it("fork() inside an 'exit' listener throws ERR_FORK_EXITING", () => {
     const run = runFixture('busy', ['fork-in-exit']);
     assert.equal(run.signal, null);

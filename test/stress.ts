@@ -136,6 +136,11 @@ const rows: Row[] = [
     forbid: ['PARENT_LISTENER_IN child'],
   },
   {
+    name: 'inspector closed by the parent',
+    command: () => [node, '--inspect=127.0.0.1:0', fixture('busy'), 'inspector-closed'],
+    expect: ['CONNECT_AFTER_CLOSE ECONNREFUSED', 'STATUS 0'],
+  },
+  {
     name: 'stdin',
     command: inherit('stdin'),
     stdin: 'x'.repeat(100_000),
