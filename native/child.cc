@@ -548,6 +548,36 @@ void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePla
   child->inherited_reqs = loop->active_reqs.count;
 }
 
+bool FileRequestsOnIoUring() {
+  // libuv reads this variable once, at start; without it no such ring exists.
+  const char* requested = getenv("UV_USE_IO_URING");
+  if (requested == nullptr || atoi(requested) == 0) return false;
+  DIR* fds = opendir("/proc/self/fd");
+  if (fds == nullptr) return false;
+  bool found = false;
+  while (struct dirent* entry = readdir(fds)) {
+    if (found || entry->d_name[0] == '.') continue;
+    std::string fd_path = std::string("/proc/self/fd/") + entry->d_name;
+    char target[64];
+    ssize_t length = readlink(fd_path.c_str(), target, sizeof target - 1);
+    if (length <= 0) continue;
+    target[length] = '\0';
+    if (strcmp(target, "anon_inode:[io_uring]") != 0) continue;
+    // fdinfo's "SqThread:" names the ring's kernel submission thread, -1 for none.
+    std::string info_path = std::string("/proc/self/fdinfo/") + entry->d_name;
+    FILE* info = fopen(info_path.c_str(), "re");
+    if (info == nullptr) continue;
+    char line[128];
+    while (fgets(line, sizeof line, info) != nullptr) {
+      int thread;
+      if (sscanf(line, "SqThread: %d", &thread) == 1 && thread != -1) found = true;
+    }
+    fclose(info);
+  }
+  closedir(fds);
+  return found;
+}
+
 void RunFinishedWorkOneByOne(napi_env env) {
   uv_loop_t* loop;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop != uv_default_loop()) return;

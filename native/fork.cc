@@ -134,6 +134,16 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   if (cpu_clock_measurement != nullptr && cpu_clock_measurement->joinable()) {
     cpu_clock_measurement->join();
   }
+  if (FileRequestsOnIoUring()) {
+    Napi::Error error = Napi::Error::New(
+        env,
+        "fork() cannot be used while libuv runs file-system requests on io_uring "
+        "(UV_USE_IO_URING=1): a child forked inside one of their callbacks would go on "
+        "reading the parent's completion ring. Start the program without UV_USE_IO_URING "
+        "(libuv then uses its thread pool, which fork() supports).");
+    error.Set("code", "ERR_FORK_IO_URING");
+    throw error;
+  }
   int err = PrepareChildPlatform(platform);
   if (err) throw ErrnoError(env, err, kProcMissing);
   PrepareChildThreadPool();

@@ -18,7 +18,7 @@ function expectAllPass(name: string, runs = RUNS): void {
   assert.equal(run.signal, null, `the fixture finished in time; stderr:\n${run.stderr}`);
   assert.match(run.stdout, new RegExp(`^RESULT ${name} `, 'm'), run.stdout + run.stderr);
   const counts = JSON.parse(run.stdout.split(`RESULT ${name} `)[1]);
-  assert.deepEqual(counts, { runs, pass: runs, hang: 0, crash: 0, wrong: 0 }, run.stdout + run.stderr);
+  assert.deepEqual(counts, { runs, pass: runs, hang: 0, crash: 0, wrong: 0, refused: 0 }, run.stdout + run.stderr);
 }
 
 describe('fork() inside one of a batch of callbacks', () => {
@@ -42,6 +42,39 @@ describe('fork() inside an I/O callback (fork per request)', () => {
 
   it("in a spawned process's stdout 'data' listener: the child ends by itself", () => {
     expectAllPass('spawned-stdout');
+  });
+});
+
+describe('fork() inside an fs callback with UV_USE_IO_URING=1', () => {
+  it('refuses with ERR_FORK_IO_URING where libuv reads on an io_uring, and gives a correct child elsewhere', () => {
+    const env = { ...process.env, UV_USE_IO_URING: '1' };
+    // Whether this Node's libuv then has a ring with a kernel submission thread, from /proc.
+    const probe = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('fs');
+         console.log(fs.readdirSync('/proc/self/fd').some((fd) => {
+           try { return fs.readlinkSync('/proc/self/fd/' + fd) === 'anon_inode:[io_uring]' &&
+             !/SqThread:\\s+-1/.test(fs.readFileSync('/proc/self/fdinfo/' + fd, 'utf8')); } catch { return false; }
+         }))`,
+      ],
+      { encoding: 'utf8', env },
+    );
+    const onIoUring = probe.stdout.trim() === 'true';
+    const run = spawnSync(process.execPath, [fixture('callbacks'), 'fs-read-callback', String(RUNS)], {
+      encoding: 'utf8',
+      env,
+      timeout: 60_000 + RUNS * 10_000,
+      killSignal: 'SIGKILL',
+    });
+    assert.equal(run.signal, null, run.stderr);
+    const counts = JSON.parse(run.stdout.split('RESULT fs-read-callback ')[1] ?? 'null');
+    const expected = onIoUring
+      ? { runs: RUNS, pass: 0, hang: 0, crash: 0, wrong: 0, refused: RUNS }
+      : { runs: RUNS, pass: RUNS, hang: 0, crash: 0, wrong: 0, refused: 0 };
+    assert.deepEqual(counts, expected, run.stdout + run.stderr);
+    if (onIoUring) assert.match(run.stdout, /^FAILED refused ERR_FORK_IO_URING$/m);
   });
 });
 
@@ -69,7 +102,11 @@ describe('fork() while dns lookups run on the thread pool', () => {
       );
       assert.equal(run.signal, null, `finished in time; stderr:\n${run.stderr}`);
       const counts = JSON.parse(run.stdout.split('RESULT dns-in-flight ')[1] ?? 'null');
-      assert.deepEqual(counts, { runs: RUNS, pass: RUNS, hang: 0, crash: 0, wrong: 0 }, run.stdout + run.stderr);
+      assert.deepEqual(
+        counts,
+        { runs: RUNS, pass: RUNS, hang: 0, crash: 0, wrong: 0, refused: 0 },
+        run.stdout + run.stderr,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
