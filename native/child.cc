@@ -473,6 +473,23 @@ void BlockStdioStreams(uv_loop_t* loop) {
       nullptr);
 }
 
+// The listening sockets among this process's descriptors, less `except`.
+std::vector<int> ListeningSockets(const std::vector<int>& except) {
+  std::vector<int> listening;
+  DIR* fds = opendir("/proc/self/fd");
+  if (fds == nullptr) return listening;  // no /proc: fork() has refused before this
+  while (struct dirent* entry = readdir(fds)) {
+    int fd = atoi(entry->d_name);
+    int accepting = 0;
+    socklen_t size = sizeof accepting;
+    if (entry->d_name[0] == '.' || fd == dirfd(fds)) continue;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) != 0 || !accepting) continue;
+    if (std::find(except.begin(), except.end(), fd) == except.end()) listening.push_back(fd);
+  }
+  closedir(fds);
+  return listening;
+}
+
 // The listening sockets left once the main loop's handles are detached are
 // those of the parent's other threads: the inspector's server (its own loop,
 // on its own thread), a Worker's server. Their threads are not in the child,
@@ -480,19 +497,7 @@ void BlockStdioStreams(uv_loop_t* loop) {
 // accepted connections for as long as a child lived. Each is replaced by the
 // inert socket too, unless the program named it in `keep`.
 void DetachOtherListeners(const std::vector<int>& keep_fds, int dead_end) {
-  DIR* fds = opendir("/proc/self/fd");
-  if (fds == nullptr) return;  // no /proc: fork() has refused before this
-  std::vector<int> listening;
-  while (struct dirent* entry = readdir(fds)) {
-    int fd = atoi(entry->d_name);
-    int accepting = 0;
-    socklen_t size = sizeof accepting;
-    if (entry->d_name[0] == '.' || fd == dirfd(fds)) continue;
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) != 0 || !accepting) continue;
-    if (std::find(keep_fds.begin(), keep_fds.end(), fd) == keep_fds.end()) listening.push_back(fd);
-  }
-  closedir(fds);
-  for (int fd : listening) {
+  for (int fd : ListeningSockets(keep_fds)) {
     if (dup3(dead_end, fd, O_CLOEXEC) == -1) Die("dup3", errno);
   }
 }
@@ -546,6 +551,20 @@ void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePla
   }
   // A child of a child keeps the prepare handle it inherited.
   child->inherited_reqs = loop->active_reqs.count;
+}
+
+bool HasOtherListeners(uv_loop_t* loop, const std::vector<int>& keep_fds) {
+  struct Owned {
+    std::vector<int> fds;
+  } owned{keep_fds};
+  uv_walk(
+      loop,
+      [](uv_handle_t* h, void* arg) {
+        uv__io_t* w = WatcherOf(h);
+        if (w != nullptr && w->fd >= 0) static_cast<Owned*>(arg)->fds.push_back(w->fd);
+      },
+      &owned);
+  return !ListeningSockets(owned.fds).empty();
 }
 
 bool FileRequestsOnIoUring() {

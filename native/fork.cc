@@ -30,6 +30,7 @@
 #include "fork.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <node.h>
 #include <pthread.h>
 #include <signal.h>
@@ -154,6 +155,14 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   std::vector<Region> regions = CachedDontforkRegions(&err);
   FORK_PHASE("listed");
   if (err) throw ErrnoError(env, err, kProcMissing);
+  // A listening socket of another thread (the inspector's) stays open in the
+  // child until SetUpChild replaces it; until then a connection to it could
+  // be accepted into its queue even after the parent closed it. fork() then
+  // returns in the parent only once the child says it is set up.
+  int set_up[2] = {-1, -1};
+  if (HasOtherListeners(loop, keep_fds) && pipe2(set_up, O_CLOEXEC) == -1) {
+    throw ErrnoError(env, errno, "pipe2");
+  }
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
@@ -169,12 +178,24 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   if (pid == 0) {
     parked.Abandon();
     SetUpChild(env, node_env, platform, keep_fds);
+    if (set_up[1] != -1) {
+      close(set_up[0]);
+      close(set_up[1]);  // end of file: the parent goes on
+    }
     FORK_PHASE("set_up");
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     return Napi::Number::New(env, 0);
   }
   uv_mutex_unlock(&loop->wq_mutex);
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (set_up[1] != -1) {
+    close(set_up[1]);
+    char byte;
+    // Returns at end of file: the child has closed its end, or died.
+    while (pid != -1 && read(set_up[0], &byte, 1) == -1 && errno == EINTR) {
+    }
+    close(set_up[0]);
+  }
   if (pid == -1) throw ErrnoError(env, fork_errno, "fork");
   return Napi::Number::New(env, pid);
 }
