@@ -7,15 +7,16 @@
 //  1. gives the loop its own epoll, wake-up and signal descriptors
 //     (uv_loop_fork);
 //  2. drops the thread-pool work that had finished in the parent but whose
-//     callback had not run yet (loop->wq): those callbacks belong to the
-//     parent. Work still queued or running on the pool at the fork is lost
-//     with the pool's threads; libuv itself discards that queue when the child
-//     first uses the pool (src/threadpool.c: init_once registers
-//     pthread_atfork(NULL, NULL, reset_once), and the next uv__work_submit
-//     re-runs init_threads, which re-creates the threads, the mutex, the
-//     condition variable and an empty queue). The requests of both kinds
-//     stay counted in loop->active_reqs and are discounted when the child
-//     decides whether it has anything left of its own;
+//     callback had not run yet (loop->wq, and the rest of the batch being
+//     called back when fork() was called from one of its callbacks, see
+//     RunFinishedWork): those callbacks belong to the parent. Work still queued or running on the
+//     pool at the fork is lost with the pool's threads; libuv itself discards that queue when the
+//     child first uses the pool (src/threadpool.c: init_once registers pthread_atfork(NULL, NULL,
+//     reset_once), and the next uv__work_submit re-runs init_threads, which re-creates the threads,
+//     the mutex, the condition variable and an empty queue). The requests of both kinds stay
+//     counted in loop->active_reqs and are discounted when the child decides whether it has
+//     anything left of its own. libuv's count of running slow lookups (getaddrinfo, getnameinfo) is
+//     the parent's; the child's pool starts with none (ResetThreadPoolCounts);
 //  3. detaches every inherited I/O handle that the program did not ask to
 //     keep: its watcher is taken out of the child's loop (no read, accept or
 //     write of the parent's ever happens here) and its descriptor is replaced
@@ -23,7 +24,9 @@
 //     parent's connections, listening ports or IPC channel; stdin, once the
 //     parent's program has opened it, goes the same way; stdout and stderr stay;
 //  4. makes the processes the parent spawned inert: the child neither waits
-//     for them nor reaps them, and kill() on them reaches nothing;
+//     for them nor reaps them, kill() on them reaches nothing, and the 'exit'
+//     callbacks of those the parent had reaped but not yet called back (when
+//     fork() was called from one of their 'exit' listeners) never run;
 //  5. unrefs the async handles (their threads, Workers' above all, are gone);
 //  6. re-opens stdout/stderr pipes with a file description of its own, routes
 //     process exit straight to _exit(2) (Node's teardown needs the threads the
@@ -41,19 +44,26 @@
 // libuv: uv_loop_fork, uv_walk, uv_prepare_t, uv_fs_event_stop, uv_fs_poll_stop.
 #include "child.h"
 
+#include <dirent.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <string>
+#include <unordered_set>
 
 #include "child_platform.h"
 
@@ -80,6 +90,7 @@ struct Child {
 };
 Child* child = nullptr;
 std::vector<int> reopened_stdio;
+std::vector<std::string> inherited_stat_paths;  // of the fs.watchFile watchers stopped in the child
 
 void QueueInit(struct uv__queue* q) {
   q->next = q;
@@ -96,6 +107,149 @@ void QueueRemove(struct uv__queue* q) {
 
 bool QueueEmpty(const struct uv__queue* q) {
   return q->next == q;
+}
+
+void QueueInsertTail(struct uv__queue* h, struct uv__queue* q) {
+  q->next = h;
+  q->prev = h->prev;
+  q->prev->next = q;
+  h->prev = q;
+}
+
+// libuv's uv__queue_move: every entry of `from` moves to `to`, `from` ends empty.
+void QueueMove(struct uv__queue* from, struct uv__queue* to) {
+  if (QueueEmpty(from)) {
+    QueueInit(to);
+    return;
+  }
+  to->next = from->next;
+  to->prev = from->prev;
+  to->next->prev = to;
+  to->prev->next = to;
+  QueueInit(from);
+}
+
+// Finished thread-pool work, called back one request at a time.
+//
+// libuv's uv__work_done (src/threadpool.c), the callback of loop->wq_async,
+// moves every finished request from loop->wq to a list on its own stack and
+// then runs their callbacks one after another. A fork() in one of them gives
+// a child that goes on down that list: the parent's other callbacks ran
+// again there (64 records written, 63 of them a second time by the child),
+// and nothing outside that stack frame can reach the list. So the main loop's
+// wq_async calls RunFinishedWork instead. It moves the batch to a list that
+// the child can find (a Batch, chained from running_batches) and hands the
+// requests to libuv's own uv__work_done one at a time, through a loop of
+// its own (`solo`) whose wq holds that one request: uv__work_done finds its
+// loop from the async handle it is given, takes its wq, and calls the
+// request back with the status it computes (UV_ECANCELED for a cancelled
+// one). Each request's callback uses the request's own loop, never that one.
+// The one change seen from outside: uv_metrics_info's event count no longer
+// counts a batch of n as n events (uv__work_done counts only batches > 1).
+struct Batch {
+  struct uv__queue requests;
+  Batch* outer;  // a batch whose callback ran a nested loop, which ran this one
+};
+Batch* running_batches = nullptr;
+uv_async_cb libuv_work_done = nullptr;
+uv_loop_t solo;
+
+void RunFinishedWork(uv_async_t* handle) {
+  uv_loop_t* loop =
+      reinterpret_cast<uv_loop_t*>(reinterpret_cast<char*>(handle) - offsetof(uv_loop_t, wq_async));
+  Batch batch;
+  uv_mutex_lock(&loop->wq_mutex);
+  QueueMove(&loop->wq, &batch.requests);
+  uv_mutex_unlock(&loop->wq_mutex);
+  batch.outer = running_batches;
+  running_batches = &batch;
+  while (!QueueEmpty(&batch.requests)) {
+    struct uv__queue* request = batch.requests.next;
+    QueueRemove(request);
+    uv_mutex_lock(&solo.wq_mutex);
+    QueueInsertTail(&solo.wq, request);
+    uv_mutex_unlock(&solo.wq_mutex);
+    libuv_work_done(&solo.wq_async);
+  }
+  running_batches = batch.outer;
+}
+
+// libuv's count of the slow requests (getaddrinfo, getnameinfo) running on its
+// pool (src/threadpool.c `slow_io_work_running`), null where it was not found.
+// The pool runs a queued slow request only while fewer than half its threads
+// run one. A child inherits the count of the parent's running lookups, and
+// nothing in the child ever lowers it (libuv's fork handler re-creates the
+// pool's threads, mutex and queues but keeps its counters): a child forked
+// while two lookups ran never ran a lookup of its own (gdb: the request in
+// slow_io_pending_wq, every pool thread idle). The counter is a static of
+// libuv, which Node links into its executable; its address comes from the
+// executable's symbol table, read once in the parent.
+unsigned int* slow_io_work_running = nullptr;
+bool thread_pool_counts_looked_up = false;
+
+// The load address of the main executable (0 unless it is position-independent).
+uintptr_t ExecutableBias() {
+  uintptr_t bias = 0;
+  dl_iterate_phdr(
+      [](struct dl_phdr_info* info, size_t, void* out) {
+        *static_cast<uintptr_t*>(out) = info->dlpi_addr;
+        return 1;  // the first object is the executable
+      },
+      &bias);
+  return bias;
+}
+
+// The address of the one local data object named `name` and `size` bytes long
+// in /proc/self/exe's symbol table (.symtab), or null: no symbol table (a
+// stripped executable), no such object, or more than one.
+void* FindExecutableObject(const char* name, size_t size) {
+  int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (fd == -1) return nullptr;
+  struct stat st;
+  void* image = MAP_FAILED;
+  if (fstat(fd, &st) == 0 && static_cast<size_t>(st.st_size) >= sizeof(Elf64_Ehdr)) {
+    image = mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  }
+  close(fd);
+  if (image == MAP_FAILED) return nullptr;
+  const auto* base = static_cast<const unsigned char*>(image);
+  const size_t length = st.st_size;
+  auto inside = [&](uint64_t offset, uint64_t bytes) {
+    return offset <= length && bytes <= length - offset;
+  };
+  void* found = nullptr;
+  int matches = 0;
+  const auto* header = reinterpret_cast<const Elf64_Ehdr*>(base);
+  if (memcmp(header->e_ident, ELFMAG, SELFMAG) == 0 && header->e_ident[EI_CLASS] == ELFCLASS64 &&
+      header->e_shentsize == sizeof(Elf64_Shdr) &&
+      inside(header->e_shoff, uint64_t{header->e_shnum} * sizeof(Elf64_Shdr))) {
+    const auto* sections = reinterpret_cast<const Elf64_Shdr*>(base + header->e_shoff);
+    for (unsigned i = 0; i < header->e_shnum; i++) {
+      const Elf64_Shdr& symtab = sections[i];
+      if (symtab.sh_type != SHT_SYMTAB || symtab.sh_link >= header->e_shnum) continue;
+      const Elf64_Shdr& strtab = sections[symtab.sh_link];
+      if (!inside(symtab.sh_offset, symtab.sh_size) || !inside(strtab.sh_offset, strtab.sh_size))
+        continue;
+      const auto* symbols = reinterpret_cast<const Elf64_Sym*>(base + symtab.sh_offset);
+      const char* names = reinterpret_cast<const char*>(base + strtab.sh_offset);
+      size_t name_length = strlen(name);
+      for (size_t k = 0; k < symtab.sh_size / sizeof(Elf64_Sym); k++) {
+        const Elf64_Sym& sym = symbols[k];
+        if (ELF64_ST_TYPE(sym.st_info) != STT_OBJECT || sym.st_size != size) continue;
+        if (sym.st_name + name_length >= strtab.sh_size) continue;
+        if (memcmp(names + sym.st_name, name, name_length + 1) != 0) continue;
+        found = reinterpret_cast<void*>(ExecutableBias() + sym.st_value);
+        matches++;
+      }
+    }
+  }
+  munmap(image, length);
+  return matches == 1 ? found : nullptr;
+}
+
+// In the child: its pool (re-created by libuv when first used) runs nothing yet.
+void ResetThreadPoolCounts() {
+  if (slow_io_work_running != nullptr) *slow_io_work_running = 0;
 }
 
 // Mirrors libuv's uv__loop_alive (src/unix/core.c), less our own prepare
@@ -174,6 +328,11 @@ void DropFinishedWork(uv_loop_t* loop) {
   }
   QueueInit(&loop->wq);
   loop->active_reqs.count -= dropped;
+  // The rest of the batch that fork() was called from (RunFinishedWork): its
+  // requests stay counted in loop->active_reqs, as the pool's running ones do.
+  for (Batch* batch = running_batches; batch != nullptr; batch = batch->outer) {
+    QueueInit(&batch->requests);
+  }
 }
 
 // Takes a watcher out of the child's loop, as libuv's uv__io_stop and
@@ -204,6 +363,8 @@ uv_stream_t* StreamOn(uv_handle_t* h, const std::vector<int>& fds) {
 struct Detach {
   const std::vector<int>* keep;
   int dead_end;  // InertSocket()
+  // The process handles on loop->process_handles, the ones libuv still waits for.
+  std::unordered_set<const struct uv__queue*> waited_for;
 };
 
 uv__io_t* WatcherOf(uv_handle_t* h) {
@@ -253,9 +414,16 @@ void DetachHandle(uv_handle_t* h, void* arg) {
       return;
     case UV_PROCESS: {
       // libuv's SIGCHLD handler reaps the processes on loop->process_handles
-      // (src/unix/process.c uv__wait_children); the child must not.
+      // (src/unix/process.c uv__wait_children); the child must not. That
+      // function first moves every process it reaped to a list on its stack,
+      // then calls each one's exit_cb, having already stepped to the next: a
+      // fork() in one of those callbacks leaves the others on that list, and
+      // the child went on calling them (Node's onexit then threw reading
+      // 'close' of a handle already closed). They stay on the list, so that
+      // libuv's walk of it ends, and call nothing.
       auto* process = reinterpret_cast<uv_process_t*>(h);
-      QueueRemove(&process->queue);
+      if (detach->waited_for.count(&process->queue) != 0) QueueRemove(&process->queue);
+      process->exit_cb = nullptr;
       process->pid = kNoSuchPid;
       uv_unref(h);
       return;
@@ -265,10 +433,18 @@ void DetachHandle(uv_handle_t* h, void* arg) {
       uv_fs_event_stop(reinterpret_cast<uv_fs_event_t*>(h));
       uv_unref(h);
       return;
-    case UV_FS_POLL:
-      uv_fs_poll_stop(reinterpret_cast<uv_fs_poll_t*>(h));
+    case UV_FS_POLL: {
+      // Node keeps one StatWatcher per file for all of fs.watchFile's
+      // listeners; fork.ts unwatches these files in the child, so that the
+      // child's own fs.watchFile of one gets a watcher that runs.
+      auto* poll = reinterpret_cast<uv_fs_poll_t*>(h);
+      char path[PATH_MAX];
+      size_t size = sizeof path;
+      if (uv_fs_poll_getpath(poll, path, &size) == 0) inherited_stat_paths.emplace_back(path, size);
+      uv_fs_poll_stop(poll);
       uv_unref(h);
       return;
+    }
     default:
       break;
   }
@@ -289,9 +465,15 @@ void DetachHandle(uv_handle_t* h, void* arg) {
 // silent) and refuses writes (EPIPE): if the child's copy of a detached
 // stream is used after all (a 'data' listener's pending resume, say), no
 // event arrives, so none of the parent's stream handlers runs in the child.
+// Non-blocking: libuv reads a stream again after a read that filled its
+// buffer (src/unix/stream.c uv__read; a UDP socket up to 32 datagrams,
+// src/unix/udp.c), so a fork() in a 'data' or 'message' listener is followed,
+// in the child, by a read of this socket: it must say EAGAIN (libuv then waits
+// for an event that never comes), not block (30 children in 50 hung).
 int InertSocket() {
   int ends[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) == -1) Die("socketpair", errno);
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, ends) == -1)
+    Die("socketpair", errno);
   if (shutdown(ends[0], SHUT_WR) == -1) Die("shutdown", errno);
   static int silent_peer = -1;  // one per process, kept for its whole life
   if (silent_peer != -1) close(silent_peer);
@@ -315,9 +497,43 @@ void BlockStdioStreams(uv_loop_t* loop) {
       nullptr);
 }
 
+// The listening sockets among this process's descriptors, less `except`.
+std::vector<int> ListeningSockets(const std::vector<int>& except) {
+  std::vector<int> listening;
+  DIR* fds = opendir("/proc/self/fd");
+  if (fds == nullptr) return listening;  // no /proc: fork() has refused before this
+  while (struct dirent* entry = readdir(fds)) {
+    int fd = atoi(entry->d_name);
+    int accepting = 0;
+    socklen_t size = sizeof accepting;
+    if (entry->d_name[0] == '.' || fd == dirfd(fds)) continue;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) != 0 || !accepting) continue;
+    if (std::find(except.begin(), except.end(), fd) == except.end()) listening.push_back(fd);
+  }
+  closedir(fds);
+  return listening;
+}
+
+// The listening sockets left once the main loop's handles are detached are
+// those of the parent's other threads: the inspector's server (its own loop,
+// on its own thread), a Worker's server. Their threads are not in the child,
+// but the descriptor was: after the parent's inspector.close() its port still
+// accepted connections for as long as a child lived. Each is replaced by the
+// inert socket too, unless the program named it in `keep`.
+void DetachOtherListeners(const std::vector<int>& keep_fds, int dead_end) {
+  for (int fd : ListeningSockets(keep_fds)) {
+    if (dup3(dead_end, fd, O_CLOEXEC) == -1) Die("dup3", errno);
+  }
+}
+
 void DetachInherited(uv_loop_t* loop, const std::vector<int>& keep_fds) {
-  Detach detach{&keep_fds, InertSocket()};
+  inherited_stat_paths.clear();
+  Detach detach{&keep_fds, InertSocket(), {}};
+  for (struct uv__queue* q = loop->process_handles.next; q != &loop->process_handles; q = q->next) {
+    detach.waited_for.insert(q);
+  }
   uv_walk(loop, DetachHandle, &detach);
+  DetachOtherListeners(keep_fds, detach.dead_end);
   close(detach.dead_end);
 }
 
@@ -334,6 +550,7 @@ void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePla
   int r = uv_loop_fork(loop);
   if (r != 0) Die("uv_loop_fork", -r);
   DropFinishedWork(loop);
+  ResetThreadPoolCounts();
   DetachInherited(loop, keep_fds);
   if (!AdoptPlatformInChild(platform)) Die("mprotect (the platform's vtable)", errno);
 
@@ -360,6 +577,67 @@ void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePla
   child->inherited_reqs = loop->active_reqs.count;
 }
 
+bool HasOtherListeners(uv_loop_t* loop, const std::vector<int>& keep_fds) {
+  struct Owned {
+    std::vector<int> fds;
+  } owned{keep_fds};
+  uv_walk(
+      loop,
+      [](uv_handle_t* h, void* arg) {
+        uv__io_t* w = WatcherOf(h);
+        if (w != nullptr && w->fd >= 0) static_cast<Owned*>(arg)->fds.push_back(w->fd);
+      },
+      &owned);
+  return !ListeningSockets(owned.fds).empty();
+}
+
+bool FileRequestsOnIoUring() {
+  // libuv reads this variable once, at start; without it no such ring exists.
+  const char* requested = getenv("UV_USE_IO_URING");
+  if (requested == nullptr || atoi(requested) == 0) return false;
+  DIR* fds = opendir("/proc/self/fd");
+  if (fds == nullptr) return false;
+  bool found = false;
+  while (struct dirent* entry = readdir(fds)) {
+    if (found || entry->d_name[0] == '.') continue;
+    std::string fd_path = std::string("/proc/self/fd/") + entry->d_name;
+    char target[64];
+    ssize_t length = readlink(fd_path.c_str(), target, sizeof target - 1);
+    if (length <= 0) continue;
+    target[length] = '\0';
+    if (strcmp(target, "anon_inode:[io_uring]") != 0) continue;
+    // fdinfo's "SqThread:" names the ring's kernel submission thread, -1 for none.
+    std::string info_path = std::string("/proc/self/fdinfo/") + entry->d_name;
+    FILE* info = fopen(info_path.c_str(), "re");
+    if (info == nullptr) continue;
+    char line[128];
+    while (fgets(line, sizeof line, info) != nullptr) {
+      int thread;
+      if (sscanf(line, "SqThread: %d", &thread) == 1 && thread != -1) found = true;
+    }
+    fclose(info);
+  }
+  closedir(fds);
+  return found;
+}
+
+void RunFinishedWorkOneByOne(napi_env env) {
+  uv_loop_t* loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop != uv_default_loop()) return;
+  if (loop->wq_async.async_cb == RunFinishedWork) return;
+  if (libuv_work_done == nullptr && uv_mutex_init(&solo.wq_mutex) != 0) return;
+  QueueInit(&solo.wq);
+  libuv_work_done = loop->wq_async.async_cb;
+  loop->wq_async.async_cb = RunFinishedWork;
+}
+
+void PrepareChildThreadPool() {
+  if (thread_pool_counts_looked_up) return;
+  thread_pool_counts_looked_up = true;
+  slow_io_work_running = static_cast<unsigned int*>(
+      FindExecutableObject("slow_io_work_running", sizeof(unsigned int)));
+}
+
 size_t QueuedWriteBytes(uv_loop_t* loop, const std::vector<int>& fds) {
   struct Sum {
     const std::vector<int>* fds;
@@ -383,6 +661,16 @@ Napi::Value ChildStdioReopened(const Napi::CallbackInfo& info) {
     fds.Set(i, Napi::Number::New(info.Env(), reopened_stdio[i]));
   }
   return fds;
+}
+
+// The files whose fs.watchFile watchers the child inherited and stopped, [] in
+// a process that is not a forked child.
+Napi::Value ChildInheritedWatchedFiles(const Napi::CallbackInfo& info) {
+  Napi::Array paths = Napi::Array::New(info.Env(), inherited_stat_paths.size());
+  for (size_t i = 0; i < inherited_stat_paths.size(); i++) {
+    paths.Set(i, Napi::String::New(info.Env(), inherited_stat_paths[i]));
+  }
+  return paths;
 }
 
 }  // namespace ipc

@@ -71,9 +71,22 @@ class ChildPool {
 
   // Returns once no posted task is queued or running (delayed ones not yet
   // due are not counted, as in Node's own queue), with how many tasks the
-  // pool has run in all.
+  // pool has run in all. While the pool has no thread at all (none could be
+  // started: pthread_create's EAGAIN under RLIMIT_NPROC), the caller runs the
+  // ready tasks itself, as V8 lets a thread that joins a job do: without it a
+  // child that could not start a thread waited here for ever at its end.
   uint64_t WaitIdle() {
     std::unique_lock<std::mutex> lock(mutex_);
+    while (threads_ == 0 && !ready_.empty()) {
+      std::unique_ptr<v8::Task> task = std::move(ready_.front());
+      ready_.pop_front();
+      lock.unlock();
+      task->Run();
+      task.reset();
+      lock.lock();
+      finished_++;
+      outstanding_--;
+    }
     idle_.wait(lock, [this] { return outstanding_ == 0; });
     return finished_;
   }

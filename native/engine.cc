@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "child.h"
 #include "errors.h"
 #include "exports.h"
 #include "fork.h"
@@ -25,8 +26,10 @@ constexpr int kBuiltUvMinor = UV_VERSION_MINOR;
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   MeasureCpuClock();  // its thread: only in programs that fork (fork.cc says why)
+  RunFinishedWorkOneByOne(env);
   ExportCall(exports, "fork", Fork);
   ExportCall(exports, "childStdioReopened", ChildStdioReopened);
+  ExportCall(exports, "childInheritedWatchedFiles", ChildInheritedWatchedFiles);
   ExportCall(exports, "stdioPendingBytes", StdioPendingBytes);
   // A forked child's own Math.random() (random.cc).
   ExportCall(exports, "mathRandomLayoutCheck", MathRandomLayoutCheck);

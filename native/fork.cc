@@ -30,6 +30,7 @@
 #include "fork.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <node.h>
 #include <pthread.h>
 #include <signal.h>
@@ -134,8 +135,19 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   if (cpu_clock_measurement != nullptr && cpu_clock_measurement->joinable()) {
     cpu_clock_measurement->join();
   }
+  if (FileRequestsOnIoUring()) {
+    Napi::Error error = Napi::Error::New(
+        env,
+        "fork() cannot be used while libuv runs file-system requests on io_uring "
+        "(UV_USE_IO_URING=1): a child forked inside one of their callbacks would go on "
+        "reading the parent's completion ring. Start the program without UV_USE_IO_URING "
+        "(libuv then uses its thread pool, which fork() supports).");
+    error.Set("code", "ERR_FORK_IO_URING");
+    throw error;
+  }
   int err = PrepareChildPlatform(platform);
   if (err) throw ErrnoError(env, err, kProcMissing);
+  PrepareChildThreadPool();
   fflush(nullptr);  // C stdio buffers would otherwise be written twice
   FORK_PHASE("flushed");
   ParkedWorkers parked(platform);
@@ -143,6 +155,14 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   std::vector<Region> regions = CachedDontforkRegions(&err);
   FORK_PHASE("listed");
   if (err) throw ErrnoError(env, err, kProcMissing);
+  // A listening socket of another thread (the inspector's) stays open in the
+  // child until SetUpChild replaces it; until then a connection to it could
+  // be accepted into its queue even after the parent closed it. fork() then
+  // returns in the parent only once the child says it is set up.
+  int set_up[2] = {-1, -1};
+  if (HasOtherListeners(loop, keep_fds) && pipe2(set_up, O_CLOEXEC) == -1) {
+    throw ErrnoError(env, errno, "pipe2");
+  }
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
@@ -158,12 +178,24 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   if (pid == 0) {
     parked.Abandon();
     SetUpChild(env, node_env, platform, keep_fds);
+    if (set_up[1] != -1) {
+      close(set_up[0]);
+      close(set_up[1]);  // end of file: the parent goes on
+    }
     FORK_PHASE("set_up");
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     return Napi::Number::New(env, 0);
   }
   uv_mutex_unlock(&loop->wq_mutex);
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (set_up[1] != -1) {
+    close(set_up[1]);
+    char byte;
+    // Returns at end of file: the child has closed its end, or died.
+    while (pid != -1 && read(set_up[0], &byte, 1) == -1 && errno == EINTR) {
+    }
+    close(set_up[0]);
+  }
   if (pid == -1) throw ErrnoError(env, fork_errno, "fork");
   return Napi::Number::New(env, pid);
 }

@@ -10,6 +10,7 @@ import type { Server, Socket } from 'node:net';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { type ForkEngine, forkEngine, native } from './native';
 import { invalidArgument, invalidType, packageError } from './errors';
+import { releaseInheritedWatchers } from './internal/child-loop';
 import { traced, tracing } from './tracer';
 
 /** Callbacks run around every {@link fork}, like Python's `os.register_at_fork`. */
@@ -377,6 +378,7 @@ export function onEachFork(step: (inChild: boolean) => void): void {
 const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | undefined): void {
   const inChild = pid === 0;
   for (const step of forkSteps) step(inChild);
+  releaseInheritedWatchers(inChild);
   if (!inChild) {
     for (const hook of [...hooks]) runHook(hook, 'afterInParent');
     return;

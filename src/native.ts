@@ -61,6 +61,8 @@ export interface ForkEngine {
   fork(keepFds?: number[]): number;
   /** In a forked child: the stdio descriptors given a file description of the child's own. */
   childStdioReopened(): number[];
+  /** In a forked child: the files whose inherited fs.watchFile watchers were stopped. */
+  childInheritedWatchedFiles(): string[];
   /** Bytes Node still has queued for stdout, stderr and `moreFds`: fork() refuses while any are. */
   stdioPendingBytes(moreFds?: number[]): number;
   /** null when this V8's Math.random() state is where random.cc expects it, else what was found. */

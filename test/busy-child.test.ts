@@ -6,7 +6,7 @@ import { fork as nodeFork, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../src/internal/paths';
-import { busyFixtureLines as lines, fixture, runFixture } from './helpers';
+import { busyFixtureLines as lines, fixture, runFixture, skipUnless } from './helpers';
 
 function count(all: string[], line: string): number {
   return all.filter((l) => l === line).length;
@@ -118,11 +118,52 @@ describe('other inherited channels', () => {
     }
   });
 
+  it("the parent's inspector port refuses connections once the parent closes it, while a child lives", () => {
+    const run = spawnSync(process.execPath, ['--inspect=127.0.0.1:0', fixture('busy'), 'inspector-closed'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(run.signal, null, run.stderr);
+    assert.match(run.stdout, /^CONNECT_AFTER_CLOSE ECONNREFUSED$/m, run.stdout + run.stderr);
+    assert.match(run.stdout, /^STATUS 0$/m, run.stderr);
+  });
+
   it("fork() inside an 'exit' listener throws ERR_FORK_EXITING", () => {
     const run = runFixture('busy', ['fork-in-exit']);
     assert.equal(run.signal, null);
     assert.equal(run.stdout, 'FORK_IN_EXIT ERR_FORK_EXITING\n', run.stderr);
   });
+});
+
+describe('watchers', () => {
+  it("a child's own fs.watchFile of a file the parent watches fires in the child, and the parent's listener does not", () => {
+    const out = lines('watch-file-both');
+    assert.ok(out.includes('CHILD_WATCHFILE_FIRED'), out.join('\n'));
+    assert.ok(!out.includes('PARENT_LISTENER_IN child'), out.join('\n'));
+    assert.ok(out.includes('STATUS 0'), out.join('\n'));
+  });
+});
+
+describe('resource limits in the child', () => {
+  // RLIMIT_NPROC does not bind root: as root, the fixture runs as nobody.
+  const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+  const missing = asNobody.length && spawnSync('setpriv', ['--version']).status !== 0 ? ['setpriv (util-linux)'] : [];
+  if (spawnSync('prlimit', ['--version']).status !== 0) missing.push('prlimit (util-linux)');
+  it(
+    'a child that cannot start a thread (RLIMIT_NPROC) still runs V8 background work and ends',
+    { skip: skipUnless(missing) },
+    () => {
+      const [command, ...args] = [...asNobody, process.execPath, fixture('busy'), 'thread-limit'];
+      const run = spawnSync(command, args, { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+      assert.equal(run.signal, null, run.stderr);
+      const out = run.stdout.split('\n').filter(Boolean);
+      assert.ok(out.includes('LIMIT_SET yes'), out.join('\n') + run.stderr);
+      assert.ok(!out.includes('HUNG'), out.join('\n') + run.stderr);
+      // One thread: the limit held, and the compile ran on the child's main thread.
+      assert.ok(out.includes('CHILD_COMPILED threads 1'), out.join('\n') + run.stderr);
+      assert.ok(out.includes('STATUS 0'), out.join('\n') + run.stderr);
+    },
+  );
 });
 
 describe('a busy parent that forks again and again', () => {
