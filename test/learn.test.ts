@@ -64,6 +64,63 @@ function assertHappensBefore(positions: (pattern: RegExp) => number, i: number, 
   );
 }
 
+/** Runs `code` in a new Node process with the package as `ipc`, `input` on its stdin. */
+function runWithPackage(code: string, input = ''): { stdout: string; stderr: string; status: number | null } {
+  const index = JSON.stringify(path.join(__dirname, '../src/index'));
+  return spawnSync(process.execPath, ['-e', `const ipc = require(${index});\n${code}`], {
+    input,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
+describe('execvp gives the new program its stdio', () => {
+  // Node marks fds 0-2 close-on-exec at start-up; without execvp clearing it, sh would read
+  // nothing ("out:") and a program's stdout or stderr could be closed.
+  it("an exec'd sh reads stdin and writes stdout and stderr", () => {
+    const run = runWithPackage(
+      `const pid = ipc.fork(() => ipc.execvp('sh', ['sh', '-c', 'read x; echo "out:$x"; echo err >&2']));
+       process.exitCode = ipc.waitpid(pid).exitCode;`,
+      'hello\n',
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'out:hello\n');
+    assert.equal(run.stderr, 'err\n');
+  });
+
+  it("printf 'a\\nb\\nc\\n' | wc -l built from pipe, fork, dup2, close and execvp prints 3", () => {
+    const run = runWithPackage(
+      `const [r, w] = ipc.pipe();
+       const printf = ipc.fork(() => { ipc.dup2(w, 1); ipc.close(r); ipc.close(w); ipc.execvp('printf', ['printf', 'a\\nb\\nc\\n']); });
+       const wc = ipc.fork(() => { ipc.dup2(r, 0); ipc.close(r); ipc.close(w); ipc.execvp('wc', ['wc', '-l']); });
+       ipc.close(r); ipc.close(w);
+       process.exitCode = ipc.waitpid(printf).exitCode + ipc.waitpid(wc).exitCode;`,
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), '3');
+  });
+
+  it("the example of docs/api.md, fork(() => execvp('wc', ['wc', '-l'])), counts its stdin", () => {
+    const run = runWithPackage(
+      `const pid = ipc.fork(() => ipc.execvp('wc', ['wc', '-l']));
+       process.exitCode = ipc.waitpid(pid).exitCode;`,
+      'one\ntwo\n',
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), '2');
+  });
+
+  it('a failed execvp leaves close-on-exec on 0-2 as it was', () => {
+    const run = runWithPackage(
+      `const before = [0, 1, 2].map((fd) => ipc.fcntl(fd, ipc.F_GETFD));
+       let code = '';
+       try { ipc.execvp('no-such-program-here', ['x']); } catch (error) { code = error.code; }
+       console.log(JSON.stringify({ code, same: [0, 1, 2].every((fd, i) => ipc.fcntl(fd, ipc.F_GETFD) === before[i]) }));`,
+    );
+    assert.deepEqual(JSON.parse(run.stdout), { code: 'ENOENT', same: true });
+  });
+});
+
 describe('--trace', () => {
   it('prints every call of the demo to stderr, blocked calls as started, and leaves stdout byte-identical', () => {
     const run = runCli(['demo', '--trace']);
