@@ -503,14 +503,45 @@ describe('lessons', () => {
     });
   });
 
-  it('each lesson runs from the command line, ends by itself, and exits 0', () => {
+  it('each lesson, plain and under --trace, runs from the command line, ends by itself, and exits 0', () => {
     for (const lesson of LESSONS) {
-      const started = Date.now();
-      const cli = runCli(['lesson', lesson.name]);
-      assert.equal(cli.status, 0, `${lesson.name}: ${cli.stderr}`);
-      assert.equal(cli.stderr, '', lesson.name);
-      assert.match(cli.stdout, /The fix/);
-      assert.ok(Date.now() - started < 30_000);
+      for (const trace of [[], ['--trace']]) {
+        // A bound for a loaded CI machine, far under the watchdog's; it ends a hung run.
+        const cli = spawnSync(process.execPath, [CLI, 'lesson', lesson.name, ...trace], {
+          encoding: 'utf8',
+          timeout: 90_000,
+          killSignal: 'SIGKILL',
+        });
+        const what = `lesson ${lesson.name} ${trace.join(' ')}`;
+        assert.equal(cli.signal, null, `${what} ended by itself; stderr:\n${cli.stderr.slice(-2000)}`);
+        assert.equal(cli.status, 0, `${what}: ${cli.stderr.slice(-2000)}`);
+        if (trace.length === 0) assert.equal(cli.stderr, '', what);
+        assert.match(cli.stdout, /The fix/);
+      }
     }
+  });
+});
+
+describe('watchdog', () => {
+  it('past its bound, says what is blocked where (/proc wchan), kills what the command started, and exits non-zero', () => {
+    // pipe-capacity's mistake keeps two children blocked in write(2) for 700 ms: the bound ends it first.
+    const cli = spawnSync(process.execPath, [CLI, 'lesson', 'pipe-capacity'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, BIDIRECTIONAL_IPC_WATCHDOG_MS: '300' },
+    });
+    assert.notEqual(cli.status, 0);
+    assert.equal(cli.signal, 'SIGKILL');
+    assert.match(cli.stderr, /^watchdog: `bidirectional-ipc lesson pipe-capacity` has not ended after 0\.3 s/m);
+    const blocked = [...cli.stderr.matchAll(/^ {2}pid (\d+) \(node, parent (\d+)\): state (\w), in (\S+)$/gm)];
+    const writers = blocked.filter((m) => /pipe_write/.test(m[4]));
+    assert.equal(writers.length, 2, cli.stderr);
+    writers.forEach((m) => assert.equal(m[3], 'S'));
+    assert.ok(
+      blocked.every(
+        (m) => !fs.existsSync(`/proc/${m[1]}`) || fs.readFileSync(`/proc/${m[1]}/stat`, 'utf8').includes(') Z'),
+      ),
+      'every process it named is gone',
+    );
   });
 });

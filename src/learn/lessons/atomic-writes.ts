@@ -25,7 +25,7 @@ function count(size: number): { records: number; torn: number } {
   }
   close(w);
   const all: Buffer[] = [];
-  const buf = Buffer.alloc(1000); // a slow reader keeps the pipe nearly full
+  const buf = Buffer.alloc(65536);
   for (let n; (n = read(r, buf)) > 0;) all.push(Buffer.from(buf.subarray(0, n)));
   close(r);
   pids.forEach((pid) => waitBounded(pid, 10_000));
