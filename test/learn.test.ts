@@ -329,6 +329,26 @@ describe('steps', () => {
     assert.match(text, /the parent read 31 bytes: "Child echoing: Parent message 0"/);
     assert.match(text, /wait: the child \d+ exited with status 0/);
     assert.match(text, /pipe 2: \[ +nobody\] parent_write ==> child_read \[nobody\]/);
+    // Step 2: status flags are shared through the open file description, FD_CLOEXEC is not (fcntl(2)).
+    assert.doesNotMatch(text, /so flags set through one are seen through the other/);
+    assert.match(text, /FD_CLOEXEC on the same fd \(set in its own fdinfo\); the child's\n +fdinfo shows it not set/);
+    // Step 7: with no holder left the pipes are freed: no descriptor of any process refers to them.
+    const holders = (inode: number) =>
+      fs
+        .readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .flatMap((p) => {
+          try {
+            return fs
+              .readdirSync(`/proc/${p}/fd`)
+              .filter((fd) => fs.readlinkSync(`/proc/${p}/fd/${fd}`) === `pipe:[${inode}]`);
+          } catch {
+            return []; // gone, or not ours to read
+          }
+        });
+    for (const inode of Object.values(at('wait').inodes)) assert.deepEqual(holders(inode), [], `pipe:[${inode}]`);
+    assert.doesNotMatch(text, /With every write end closed, a read would return 0/);
+    assert.match(text, /pipe 2: .*\n +no process holds either end: the kernel has freed the pipe/);
     // The tables really shrink by the two ends each process closed.
     assert.equal(ends('fork', 'child') - ends('close unused ends', 'child'), 2);
     assert.equal(ends('fork', 'parent') - ends('close unused ends', 'parent'), 2);
@@ -392,15 +412,20 @@ describe('lessons', () => {
     assert.deepEqual(result.fixExitCodes, [0, 0]);
   });
 
-  it('broken-pipe: EPIPE with SIGPIPE ignored, death by SIGPIPE at its default, SIG_IGN kept across execvp', () => {
+  it('broken-pipe: POLLERR first, EPIPE with SIGPIPE ignored, death by SIGPIPE at its default, restored before exec', () => {
     const { result, text } = run('broken-pipe');
     assert.deepEqual(result, {
+      pollErr: true,
       errorCode: 'EPIPE',
       defaultActionSignal: 'SIGPIPE',
       shWroteAfter: false,
       execvpSurvived: true,
+      restoredSignal: 'SIGPIPE',
+      restoredSaid: '',
     });
-    assert.match(text, /execve\(2\) keeps an ignored\nsignal ignored/);
+    assert.doesNotMatch(text, /cannot know in advance/);
+    assert.doesNotMatch(text, /a write to a pipe with no reader fails with EPIPE/);
+    assert.match(text, /execve\(2\) keeps an ignored signal ignored/);
   });
 
   it('zombie: state Z until waitpid, gone after', () => {
@@ -410,7 +435,10 @@ describe('lessons', () => {
 
   it('partial-io: short write and short read; loops move 1 MiB; streaming decode keeps UTF-8 whole', () => {
     const { result, text } = run('partial-io');
-    assert.match(text, /returns short only when a signal interrupts it/);
+    assert.doesNotMatch(text, /returns short only when a signal interrupts it/);
+    assert.doesNotMatch(text, /needs a write loop/);
+    // A blocking write returns short both when a caught signal arrives and when the last reader closes.
+    for (const n of [result.bySignal, result.byReaderGone] as number[]) assert.ok(n > 0 && n < 2 ** 20, `${n}`);
     assert.ok((result.oneWrite as number) < 2 ** 20);
     assert.ok((result.oneRead as number) < 2 ** 20);
     assert.equal(result.total, 2 ** 20);
