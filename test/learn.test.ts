@@ -492,16 +492,23 @@ describe('lessons', () => {
     assert.deepEqual(result, { leakedEof: false, leakedHeld: 2, fixedEof: true, fixedHeld: 0 });
   });
 
-  it('atomic-writes: 4096-byte records never tear, 4097-byte ones do', () => {
-    const { result } = run('atomic-writes');
+  it('atomic-writes: 4096-byte records never tear, 4097-byte ones may', () => {
+    const { result, text } = run('atomic-writes');
+    const pipeBuf = spawnSync('getconf', ['PIPE_BUF', '/'], { encoding: 'utf8' }).stdout.trim();
+    assert.match(text, new RegExp(`PIPE_BUF is ${pipeBuf} on Linux \\(POSIX requires at least 512`));
+    assert.match(byName['atomic-writes'].title, /4097-byte records may tear/);
     assert.equal(result.tornAt4096, 0);
     assert.equal(result.records, 800, 'every record arrived');
     assert.ok((result.tornAt4097 as number) > 0, 'longer records were torn');
   });
 
   it("copy-on-write: the child's private pages grow by the buffer only once it writes it", () => {
-    const { result } = run('copy-on-write');
+    const { result, text } = run('copy-on-write');
     assert.ok((result.beforeMiB as number) < 16, `before: ${result.beforeMiB} MiB`);
+    // Shared, not the parent's: the child's Shared_Dirty holds the 64 MiB until it writes them.
+    assert.ok((result.sharedBeforeMiB as number) >= 60, `shared before: ${result.sharedBeforeMiB} MiB`);
+    assert.ok((result.sharedBeforeMiB as number) - (result.sharedAfterMiB as number) >= 60, 'no longer shared');
+    assert.doesNotMatch(`${byName['copy-on-write'].title}\n${text}`, /copies no memory|still the parent's/);
     assert.ok((result.grownMiB as number) >= 60, `grown: ${result.grownMiB} MiB`);
     assert.equal(result.parentUnchanged, true);
     assert.equal(result.exitCode, 0);
@@ -520,8 +527,16 @@ describe('lessons', () => {
   });
 
   it('sigchld: three exits while blocked leave one pending SIGCHLD; one waitpid leaves two zombies, a loop none', () => {
-    const { result } = run('sigchld');
+    const { result, text } = run('sigchld');
+    assert.doesNotMatch(
+      text,
+      /one handler call when it is unblocked|The mistake: a handler that calls waitpid once per signal\./,
+    );
+    assert.match(text, /No handler runs in this lesson/);
+    assert.ok((result.threads as number) >= 1);
     assert.deepEqual(result, {
+      threads: result.threads,
+      othersBlockIt: true,
       allZombies: true,
       pendingWhileBlocked: true,
       reapedOnce: 1,
