@@ -408,6 +408,10 @@ describe('lessons', () => {
     assert.equal(result.reported, 65536);
     assert.equal(result.raised, result.maxSize, 'F_SETPIPE_SZ raised it to pipe-max-size');
     assert.doesNotMatch(text, /fixed amount/);
+    // The default, not a constant: capped once a user passes pipe-user-pages-soft.
+    const soft = fs.readFileSync('/proc/sys/fs/pipe-user-pages-soft', 'utf8').trim();
+    assert.equal(result.softPages, Number(soft));
+    assert.match(text, new RegExp(`That is the default, 16 pages; .*pipe-user-pages-soft\\npages \\(${soft} here\\)`));
     assert.equal(result.deadlocked, true);
     assert.deepEqual(result.fixExitCodes, [0, 0]);
   });
@@ -454,7 +458,8 @@ describe('lessons', () => {
   });
 
   it('tutorial-myths: without the sleep the exchange stays in step; a 4-byte read leaves the rest queued', () => {
-    const { result } = run('tutorial-myths');
+    const { result, text } = run('tutorial-myths');
+    assert.doesNotMatch(text, /Claim \d: "/, 'no paraphrase in quotation marks as if the tutorial said it');
     assert.deepEqual(result, {
       inOrder: true,
       oneMessagePerRead: true,
@@ -489,7 +494,8 @@ describe('lessons', () => {
 
   it("cloexec: a leaked write end in an exec'd program withholds EOF; O_CLOEXEC gives it at once", () => {
     const { result } = run('cloexec');
-    assert.deepEqual(result, { leakedEof: false, leakedHeld: 2, fixedEof: true, fixedHeld: 0 });
+    // It holds both ends, read end first (pipe() gives the read end the lower number).
+    assert.deepEqual(result, { leakedEof: false, leakedEnds: ['read', 'write'], fixedEof: true, fixedHeld: 0 });
   });
 
   it('atomic-writes: 4096-byte records never tear, 4097-byte ones may', () => {
@@ -520,7 +526,9 @@ describe('lessons', () => {
   });
 
   it("orphan: the grandchild's parent becomes pid 1 or a subreaper once its parent has exited", () => {
-    const { result } = run('orphan');
+    const { result, text } = run('orphan');
+    assert.doesNotMatch(text, /double-fork/, 'a double fork does not tell a child that its parent died');
+    assert.match(text, /PR_SET_PDEATHSIG/);
     assert.equal(result.parentBefore, result.childPid);
     assert.notEqual(result.parentAfter, result.childPid);
     assert.equal(result.adoptedByAncestor, true);
