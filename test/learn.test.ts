@@ -520,9 +520,15 @@ describe('lessons', () => {
     assert.equal(result.exitCode, 0);
   });
 
-  it('fork-buffering: a buffered line is written by both processes; flushed first, once', () => {
+  it('fork-buffering: onto a terminal once; into a pipe twice; once with fflush before fork or _exit in the child', () => {
     const { result } = run('fork-buffering');
-    assert.deepEqual(result, { copiesWithoutFlush: 2, copiesWithFlush: 1 });
+    assert.deepEqual(result, {
+      terminal: { isatty: true, copies: 1 }, // script(1)'s pseudo-terminal: isatty() from the kernel
+      copiesIntoPipe: 2,
+      copiesWithFlush: 1,
+      copiesWithChildExit: 1,
+      childLineWithChildExit: false,
+    });
   });
 
   it("orphan: the grandchild's parent becomes pid 1 or a subreaper once its parent has exited", () => {
