@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { close, fork, pipe, read, waitpid } from '../src/index';
+import { close, fork, pipe, read, waitpid, write } from '../src/index';
 import { LESSONS } from '../src/learn/lessons/index';
 import { fdTable, runSteps } from '../src/learn/steps';
 import { CLI, runCli, tutorialOutput } from './helpers';
@@ -576,6 +576,44 @@ describe('lessons', () => {
         assert.match(cli.stdout, /The fix/);
       }
     }
+  });
+});
+
+describe('docs/learn.md', () => {
+  const doc = fs.readFileSync(path.join(__dirname, '../../docs/learn.md'), 'utf8');
+
+  it('names the wait channel this kernel shows for a blocked pipe write', () => {
+    const [r, w] = pipe();
+    const pid = fork(() => {
+      close(r);
+      try {
+        for (;;) write(w, Buffer.alloc(65536)); // blocks once the pipe is full
+      } catch {
+        // EPIPE once the parent has seen where it blocks and closed the read end
+      }
+    });
+    close(w);
+    let where = '';
+    const deadline = Date.now() + 5000;
+    while (!/pipe/.test(where) && Date.now() < deadline) where = fs.readFileSync(`/proc/${pid}/wchan`, 'utf8');
+    close(r); // the writer gets EPIPE (SIGPIPE is ignored) and ends
+    waitpid(pid);
+    assert.match(where, /pipe_write/);
+    assert.ok(doc.includes(`\`${where}\``), `docs/learn.md names ${where}`);
+  });
+
+  it("a lesson's polling is hidden from --trace, as it says: lesson zombie --trace shows no sleep", () => {
+    assert.match(doc, /hidden from `--trace` unless `--trace=internal`/);
+    const run = runCli(['lesson', 'zombie', '--trace']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.doesNotMatch(run.stderr, /\bsleep\(|WNOHANG/);
+    assert.match(run.stderr, /waitpid\(\d+, 0\) = \d+ \(exited 0\)/, "the lesson's own waitpid is shown");
+  });
+
+  it('says no falsehood the issue found', () => {
+    assert.doesNotMatch(doc, /returns short only on a signal/);
+    assert.doesNotMatch(doc, /4097-byte ones do,/);
+    assert.doesNotMatch(doc, /Every command ends by itself \(a lesson within a\s+few seconds\) and exits 0\./);
   });
 });
 
