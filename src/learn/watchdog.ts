@@ -61,13 +61,24 @@ function watch({ pid, command, ms }: Watch): void {
       `watchdog: killing ${pids.length === 1 ? 'it' : `these ${pids.length} processes`} (SIGKILL); exit status 137.`,
     ];
     fs.writeSync(2, `${lines.join('\n')}\n`);
-    for (const p of pids.slice(1).reverse()) {
+    const started = pids.slice(1);
+    for (const p of [...started].reverse()) {
       try {
         process.kill(p, 'SIGKILL');
       } catch {
         // already gone
       }
     }
+    // SIGKILL takes effect asynchronously: the command ends only once they have (dead or zombie).
+    const dead = (p: number) => {
+      try {
+        return readStat(p).state === 'Z';
+      } catch {
+        return true;
+      }
+    };
+    const tick = new Int32Array(new SharedArrayBuffer(4));
+    for (let waited = 0; waited < 2000 && !started.every(dead); waited += 5) Atomics.wait(tick, 0, 0, 5);
     process.kill(pid, 'SIGKILL');
   }, ms);
 }
