@@ -2,7 +2,7 @@
 // class a command must never hang in silence. Past its bound it says which
 // processes it started are still there and what each is blocked in
 // (/proc/PID/stat and /proc/PID/wchan), kills them (SIGKILL), and then this
-// process: the command ends with status 137, not 0.
+// process: the command ends by SIGKILL (status 137 in a shell), never with 0.
 //
 // It is a Worker thread, not a timer: the demo and the lessons block the main
 // thread in read(), write() and waitpid(), where no timer of the main thread
@@ -23,6 +23,8 @@ interface Watch {
   pid: number;
   command: string;
   ms: number;
+  /** Set to 1 when the watchdog fires (shared with the main thread). */
+  fired: Int32Array;
 }
 
 /** The bound in ms: BIDIRECTIONAL_IPC_WATCHDOG_MS if it is a positive number, else the default. */
@@ -52,7 +54,7 @@ function describe(pids: number[]): string[] {
 }
 
 /** The watchdog thread: sleeps out the bound, then reports and ends the command. */
-function watch({ pid, command, ms }: Watch): void {
+function watch({ pid, command, ms, fired }: Watch): void {
   setTimeout(() => {
     const pids = tree(pid);
     const lines = [
@@ -61,24 +63,14 @@ function watch({ pid, command, ms }: Watch): void {
       `watchdog: killing ${pids.length === 1 ? 'it' : `these ${pids.length} processes`} (SIGKILL); exit status 137.`,
     ];
     fs.writeSync(2, `${lines.join('\n')}\n`);
-    const started = pids.slice(1);
-    for (const p of [...started].reverse()) {
+    Atomics.store(fired, 0, 1);
+    for (const p of pids.slice(1).reverse()) {
       try {
         process.kill(p, 'SIGKILL');
       } catch {
         // already gone
       }
     }
-    // SIGKILL takes effect asynchronously: the command ends only once they have (dead or zombie).
-    const dead = (p: number) => {
-      try {
-        return readStat(p).state === 'Z';
-      } catch {
-        return true;
-      }
-    };
-    const tick = new Int32Array(new SharedArrayBuffer(4));
-    for (let waited = 0; waited < 2000 && !started.every(dead); waited += 5) Atomics.wait(tick, 0, 0, 5);
     process.kill(pid, 'SIGKILL');
   }, ms);
 }
@@ -91,7 +83,13 @@ if (!isMainThread && (workerData as Watch | null)?.watchdog === true) watch(work
  * alive, and a forked child does not inherit it (its thread is not copied).
  */
 export function startWatchdog(command: string, ms = watchdogBound()): Promise<void> {
-  const data: Watch = { watchdog: true, pid: process.pid, command, ms };
+  const fired = new Int32Array(new SharedArrayBuffer(4));
+  const data: Watch = { watchdog: true, pid: process.pid, command, ms, fired };
+  // Its SIGKILL follows the children's at once; should this process reach its exit in between
+  // (a child's death can unblock it), it still does not end with 0.
+  process.on('exit', () => {
+    if (Atomics.load(fired, 0) === 1) process.exitCode = 137;
+  });
   const worker = new Worker(__filename, { workerData: data });
   return new Promise((resolve, reject) => {
     worker.once('online', () => {
