@@ -182,7 +182,9 @@ Napi::Value Dup2(const Napi::CallbackInfo& info) {
 // execvp(file, argv): argv is an array of strings (argv[0] included). Returns
 // only on failure. Nothing of Node runs on the way out: the kernel replaces the
 // whole image, keeping descriptors without FD_CLOEXEC, ignored signals and the
-// signal mask, as execve(2) says.
+// signal mask, as execve(2) says. Node sets FD_CLOEXEC on 0-2 at start-up, so
+// it is cleared on those three first (the program gets its stdio, as from a
+// shell), and put back if execvp fails, leaving the process as it was.
 Napi::Value Execvp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsString() || !info[1].IsArray()) {
@@ -206,8 +208,17 @@ Napi::Value Execvp(const Napi::CallbackInfo& info) {
     argv.push_back(arg.data());
   }
   argv.push_back(nullptr);
+  int stdioFlags[3];
+  for (int fd = 0; fd < 3; fd++) {
+    stdioFlags[fd] = fcntl(fd, F_GETFD);  // -1: not open, nothing to give
+    if (stdioFlags[fd] > 0) fcntl(fd, F_SETFD, stdioFlags[fd] & ~FD_CLOEXEC);
+  }
   execvp(file.c_str(), argv.data());
-  throw ErrnoError(env, errno, "execvp");
+  int error = errno;
+  for (int fd = 0; fd < 3; fd++) {
+    if (stdioFlags[fd] > 0) fcntl(fd, F_SETFD, stdioFlags[fd]);
+  }
+  throw ErrnoError(env, error, "execvp");
 }
 
 Napi::Value Kill(const Napi::CallbackInfo& info) {

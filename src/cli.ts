@@ -21,6 +21,7 @@ const load = {
   steps: () => require('./learn/steps') as typeof import('./learn/steps'),
   tracePrinter: () => require('./learn/trace-printer') as typeof import('./learn/trace-printer'),
   view: () => require('./view/index') as typeof import('./view/index'),
+  watchdog: () => require('./learn/watchdog') as typeof import('./learn/watchdog'),
 };
 
 const USAGE = `Usage: bidirectional-ipc [COMMAND] [options]
@@ -141,6 +142,24 @@ function runLesson(name: string | undefined, list: boolean): void {
   const lesson = LESSONS.find((l) => l.name === name)!;
   say(`${lesson.name}: ${lesson.title}\n\n`);
   lesson.run(say);
+}
+
+/**
+ * Runs the demo or a lesson once its watchdog is running (which, past its
+ * bound, reports what is blocked and ends them); a failure ends with one line.
+ */
+function guarded(command: () => void): void {
+  void load
+    .watchdog()
+    .startWatchdog(['bidirectional-ipc', ...process.argv.slice(2)].join(' '))
+    .then(() => {
+      try {
+        command();
+      } catch (error) {
+        const e = error as Error & { code?: string };
+        fail(`${e.code ? e.message : String(e.stack ?? e)}${childFate()}`);
+      }
+    });
 }
 
 function runCompare(json: boolean): void {
@@ -331,14 +350,10 @@ function run(argv: string[]): void {
   }
   switch (command) {
     case 'demo':
-      try {
+      return guarded(() => {
         runDemo(iterations);
         if (recording && process.pid === parentPid) load.diagram().writeDiagram(recording, values.diagram!);
-      } catch (error) {
-        const e = error as Error & { code?: string };
-        fail(`${e.code ? e.message : String(e.stack ?? e)}${childFate()}`);
-      }
-      return;
+      });
     case 'steps': {
       // Ctrl-C: end like the demo does (128 + SIGINT); the steps' exit handler kills a stopped child.
       const interrupted = () => process.exit(130);
@@ -350,8 +365,8 @@ function run(argv: string[]): void {
       return;
     }
     case 'lesson':
-      runLesson(rest[0], values.list === true);
-      return;
+      if (values.list) return runLesson(undefined, true);
+      return guarded(() => runLesson(rest[0], false));
     case 'compare':
       runCompare(values.json === true);
       return;

@@ -321,14 +321,18 @@ export function dup2(oldfd: number, newfd: number): number {
  * 'exit' event, no teardown), the kernel discards the whole image, and the
  * program's exit status is what the parent's {@link waitpid} reports.
  * Descriptors without FD_CLOEXEC stay open in the program; descriptors opened
- * with {@link O_CLOEXEC} (Node's own, for instance) are closed. Signals that
+ * with {@link O_CLOEXEC} (Node's own, for instance) are closed. Node marks its
+ * stdin, stdout and stderr close-on-exec at start-up, so execvp clears
+ * FD_CLOEXEC on descriptors 0, 1 and 2 just before it runs the program: like
+ * one started by a shell, the program reads fd 0 and writes fds 1 and 2
+ * (whatever {@link dup2} made them). If execvp fails it sets those flags back. Signals that
  * were ignored stay ignored (Node ignores SIGPIPE, so the program does too),
  * caught ones return to their default. Fails with a SyscallError (ENOENT,
  * EACCES...) and then the process goes on unchanged. Does not block, so never
  * sees EINTR.
  *
  * @example
- * const pid = fork(() => execvp('wc', ['wc', '-l']));
+ * const pid = fork(() => execvp('wc', ['wc', '-l'])); // counts the lines of this process's stdin
  */
 export function execvp(file: string, args: readonly string[]): never {
   if (typeof file !== 'string') throw invalidType('file', 'of type string', file);

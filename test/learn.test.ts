@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { close, fork, pipe, read, waitpid } from '../src/index';
+import { close, F_SETFL, fcntl, fork, isSyscallError, O_NONBLOCK, pipe, read, waitpid, write } from '../src/index';
 import { LESSONS } from '../src/learn/lessons/index';
 import { fdTable, runSteps } from '../src/learn/steps';
 import { CLI, runCli, tutorialOutput } from './helpers';
@@ -63,6 +63,63 @@ function assertHappensBefore(positions: (pattern: RegExp) => number, i: number, 
     `${where}: message ${i} in cause-and-effect order: ${steps}`,
   );
 }
+
+/** Runs `code` in a new Node process with the package as `ipc`, `input` on its stdin. */
+function runWithPackage(code: string, input = ''): { stdout: string; stderr: string; status: number | null } {
+  const index = JSON.stringify(path.join(__dirname, '../src/index'));
+  return spawnSync(process.execPath, ['-e', `const ipc = require(${index});\n${code}`], {
+    input,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
+describe('execvp gives the new program its stdio', () => {
+  // Node marks fds 0-2 close-on-exec at start-up; without execvp clearing it, sh would read
+  // nothing ("out:") and a program's stdout or stderr could be closed.
+  it("an exec'd sh reads stdin and writes stdout and stderr", () => {
+    const run = runWithPackage(
+      `const pid = ipc.fork(() => ipc.execvp('sh', ['sh', '-c', 'read x; echo "out:$x"; echo err >&2']));
+       process.exitCode = ipc.waitpid(pid).exitCode;`,
+      'hello\n',
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'out:hello\n');
+    assert.equal(run.stderr, 'err\n');
+  });
+
+  it("printf 'a\\nb\\nc\\n' | wc -l built from pipe, fork, dup2, close and execvp prints 3", () => {
+    const run = runWithPackage(
+      `const [r, w] = ipc.pipe();
+       const printf = ipc.fork(() => { ipc.dup2(w, 1); ipc.close(r); ipc.close(w); ipc.execvp('printf', ['printf', 'a\\nb\\nc\\n']); });
+       const wc = ipc.fork(() => { ipc.dup2(r, 0); ipc.close(r); ipc.close(w); ipc.execvp('wc', ['wc', '-l']); });
+       ipc.close(r); ipc.close(w);
+       process.exitCode = ipc.waitpid(printf).exitCode + ipc.waitpid(wc).exitCode;`,
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), '3');
+  });
+
+  it("the example of docs/api.md, fork(() => execvp('wc', ['wc', '-l'])), counts its stdin", () => {
+    const run = runWithPackage(
+      `const pid = ipc.fork(() => ipc.execvp('wc', ['wc', '-l']));
+       process.exitCode = ipc.waitpid(pid).exitCode;`,
+      'one\ntwo\n',
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), '2');
+  });
+
+  it('a failed execvp leaves close-on-exec on 0-2 as it was', () => {
+    const run = runWithPackage(
+      `const before = [0, 1, 2].map((fd) => ipc.fcntl(fd, ipc.F_GETFD));
+       let code = '';
+       try { ipc.execvp('no-such-program-here', ['x']); } catch (error) { code = error.code; }
+       console.log(JSON.stringify({ code, same: [0, 1, 2].every((fd, i) => ipc.fcntl(fd, ipc.F_GETFD) === before[i]) }));`,
+    );
+    assert.deepEqual(JSON.parse(run.stdout), { code: 'ENOENT', same: true });
+  });
+});
 
 describe('--trace', () => {
   it('prints every call of the demo to stderr, blocked calls as started, and leaves stdout byte-identical', () => {
@@ -272,6 +329,26 @@ describe('steps', () => {
     assert.match(text, /the parent read 31 bytes: "Child echoing: Parent message 0"/);
     assert.match(text, /wait: the child \d+ exited with status 0/);
     assert.match(text, /pipe 2: \[ +nobody\] parent_write ==> child_read \[nobody\]/);
+    // Step 2: status flags are shared through the open file description, FD_CLOEXEC is not (fcntl(2)).
+    assert.doesNotMatch(text, /so flags set through one are seen through the other/);
+    assert.match(text, /FD_CLOEXEC on the same fd \(set in its own fdinfo\); the child's\n +fdinfo shows it not set/);
+    // Step 7: with no holder left the pipes are freed: no descriptor of any process refers to them.
+    const holders = (inode: number) =>
+      fs
+        .readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .flatMap((p) => {
+          try {
+            return fs
+              .readdirSync(`/proc/${p}/fd`)
+              .filter((fd) => fs.readlinkSync(`/proc/${p}/fd/${fd}`) === `pipe:[${inode}]`);
+          } catch {
+            return []; // gone, or not ours to read
+          }
+        });
+    for (const inode of Object.values(at('wait').inodes)) assert.deepEqual(holders(inode), [], `pipe:[${inode}]`);
+    assert.doesNotMatch(text, /With every write end closed, a read would return 0/);
+    assert.match(text, /pipe 2: .*\n +no process holds either end: the kernel has freed the pipe/);
     // The tables really shrink by the two ends each process closed.
     assert.equal(ends('fork', 'child') - ends('close unused ends', 'child'), 2);
     assert.equal(ends('fork', 'parent') - ends('close unused ends', 'parent'), 2);
@@ -331,19 +408,28 @@ describe('lessons', () => {
     assert.equal(result.reported, 65536);
     assert.equal(result.raised, result.maxSize, 'F_SETPIPE_SZ raised it to pipe-max-size');
     assert.doesNotMatch(text, /fixed amount/);
+    // The default, not a constant: capped once a user passes pipe-user-pages-soft.
+    const soft = fs.readFileSync('/proc/sys/fs/pipe-user-pages-soft', 'utf8').trim();
+    assert.equal(result.softPages, Number(soft));
+    assert.match(text, new RegExp(`That is the default, 16 pages; .*pipe-user-pages-soft\\npages \\(${soft} here\\)`));
     assert.equal(result.deadlocked, true);
     assert.deepEqual(result.fixExitCodes, [0, 0]);
   });
 
-  it('broken-pipe: EPIPE with SIGPIPE ignored, death by SIGPIPE at its default, SIG_IGN kept across execvp', () => {
+  it('broken-pipe: POLLERR first, EPIPE with SIGPIPE ignored, death by SIGPIPE at its default, restored before exec', () => {
     const { result, text } = run('broken-pipe');
     assert.deepEqual(result, {
+      pollErr: true,
       errorCode: 'EPIPE',
       defaultActionSignal: 'SIGPIPE',
       shWroteAfter: false,
       execvpSurvived: true,
+      restoredSignal: 'SIGPIPE',
+      restoredSaid: '',
     });
-    assert.match(text, /execve\(2\) keeps an ignored\nsignal ignored/);
+    assert.doesNotMatch(text, /cannot know in advance/);
+    assert.doesNotMatch(text, /a write to a pipe with no reader fails with EPIPE/);
+    assert.match(text, /execve\(2\) keeps an ignored signal ignored/);
   });
 
   it('zombie: state Z until waitpid, gone after', () => {
@@ -353,7 +439,10 @@ describe('lessons', () => {
 
   it('partial-io: short write and short read; loops move 1 MiB; streaming decode keeps UTF-8 whole', () => {
     const { result, text } = run('partial-io');
-    assert.match(text, /returns short only when a signal interrupts it/);
+    assert.doesNotMatch(text, /returns short only when a signal interrupts it/);
+    assert.doesNotMatch(text, /needs a write loop/);
+    // A blocking write returns short both when a caught signal arrives and when the last reader closes.
+    for (const n of [result.bySignal, result.byReaderGone] as number[]) assert.ok(n > 0 && n < 2 ** 20, `${n}`);
     assert.ok((result.oneWrite as number) < 2 ** 20);
     assert.ok((result.oneRead as number) < 2 ** 20);
     assert.equal(result.total, 2 ** 20);
@@ -369,7 +458,8 @@ describe('lessons', () => {
   });
 
   it('tutorial-myths: without the sleep the exchange stays in step; a 4-byte read leaves the rest queued', () => {
-    const { result } = run('tutorial-myths');
+    const { result, text } = run('tutorial-myths');
+    assert.doesNotMatch(text, /Claim \d: "/, 'no paraphrase in quotation marks as if the tutorial said it');
     assert.deepEqual(result, {
       inOrder: true,
       oneMessagePerRead: true,
@@ -404,39 +494,63 @@ describe('lessons', () => {
 
   it("cloexec: a leaked write end in an exec'd program withholds EOF; O_CLOEXEC gives it at once", () => {
     const { result } = run('cloexec');
-    assert.deepEqual(result, { leakedEof: false, leakedHeld: 2, fixedEof: true, fixedHeld: 0 });
+    // It holds both ends, read end first (pipe() gives the read end the lower number).
+    assert.deepEqual(result, { leakedEof: false, leakedEnds: ['read', 'write'], fixedEof: true, fixedHeld: 0 });
   });
 
-  it('atomic-writes: 4096-byte records never tear, 4097-byte ones do', () => {
-    const { result } = run('atomic-writes');
+  it('atomic-writes: 4096-byte records never tear, 4097-byte ones may', () => {
+    const { result, text } = run('atomic-writes');
+    const pipeBuf = spawnSync('getconf', ['PIPE_BUF', '/'], { encoding: 'utf8' }).stdout.trim();
+    assert.match(text, new RegExp(`PIPE_BUF is ${pipeBuf} on Linux \\(POSIX requires at least 512`));
+    assert.match(byName['atomic-writes'].title, /4097-byte records may tear/);
     assert.equal(result.tornAt4096, 0);
     assert.equal(result.records, 800, 'every record arrived');
     assert.ok((result.tornAt4097 as number) > 0, 'longer records were torn');
   });
 
   it("copy-on-write: the child's private pages grow by the buffer only once it writes it", () => {
-    const { result } = run('copy-on-write');
+    const { result, text } = run('copy-on-write');
     assert.ok((result.beforeMiB as number) < 16, `before: ${result.beforeMiB} MiB`);
+    // Shared, not the parent's: the child's Shared_Dirty holds the 64 MiB until it writes them.
+    assert.ok((result.sharedBeforeMiB as number) >= 60, `shared before: ${result.sharedBeforeMiB} MiB`);
+    assert.ok((result.sharedBeforeMiB as number) - (result.sharedAfterMiB as number) >= 60, 'no longer shared');
+    assert.doesNotMatch(`${byName['copy-on-write'].title}\n${text}`, /copies no memory|still the parent's/);
     assert.ok((result.grownMiB as number) >= 60, `grown: ${result.grownMiB} MiB`);
     assert.equal(result.parentUnchanged, true);
     assert.equal(result.exitCode, 0);
   });
 
-  it('fork-buffering: a buffered line is written by both processes; flushed first, once', () => {
+  it('fork-buffering: onto a terminal once; into a pipe twice; once with fflush before fork or _exit in the child', () => {
     const { result } = run('fork-buffering');
-    assert.deepEqual(result, { copiesWithoutFlush: 2, copiesWithFlush: 1 });
+    assert.deepEqual(result, {
+      terminal: { isatty: true, copies: 1 }, // script(1)'s pseudo-terminal: isatty() from the kernel
+      copiesIntoPipe: 2,
+      copiesWithFlush: 1,
+      copiesWithChildExit: 1,
+      childLineWithChildExit: false,
+    });
   });
 
   it("orphan: the grandchild's parent becomes pid 1 or a subreaper once its parent has exited", () => {
-    const { result } = run('orphan');
+    const { result, text } = run('orphan');
+    assert.doesNotMatch(text, /double-fork/, 'a double fork does not tell a child that its parent died');
+    assert.match(text, /PR_SET_PDEATHSIG/);
     assert.equal(result.parentBefore, result.childPid);
     assert.notEqual(result.parentAfter, result.childPid);
     assert.equal(result.adoptedByAncestor, true);
   });
 
   it('sigchld: three exits while blocked leave one pending SIGCHLD; one waitpid leaves two zombies, a loop none', () => {
-    const { result } = run('sigchld');
+    const { result, text } = run('sigchld');
+    assert.doesNotMatch(
+      text,
+      /one handler call when it is unblocked|The mistake: a handler that calls waitpid once per signal\./,
+    );
+    assert.match(text, /No handler runs in this lesson/);
+    assert.ok((result.threads as number) >= 1);
     assert.deepEqual(result, {
+      threads: result.threads,
+      othersBlockIt: true,
       allZombies: true,
       pendingWhileBlocked: true,
       reapedOnce: 1,
@@ -446,14 +560,123 @@ describe('lessons', () => {
     });
   });
 
-  it('each lesson runs from the command line, ends by itself, and exits 0', () => {
+  it('each lesson, plain and under --trace, runs from the command line, ends by itself, and exits 0', () => {
     for (const lesson of LESSONS) {
-      const started = Date.now();
-      const cli = runCli(['lesson', lesson.name]);
-      assert.equal(cli.status, 0, `${lesson.name}: ${cli.stderr}`);
-      assert.equal(cli.stderr, '', lesson.name);
-      assert.match(cli.stdout, /The fix/);
-      assert.ok(Date.now() - started < 30_000);
+      for (const trace of [[], ['--trace']]) {
+        // A bound for a loaded CI machine, far under the watchdog's; it ends a hung run.
+        const cli = spawnSync(process.execPath, [CLI, 'lesson', lesson.name, ...trace], {
+          encoding: 'utf8',
+          timeout: 90_000,
+          killSignal: 'SIGKILL',
+        });
+        const what = `lesson ${lesson.name} ${trace.join(' ')}`;
+        assert.equal(cli.signal, null, `${what} ended by itself; stderr:\n${cli.stderr.slice(-2000)}`);
+        assert.equal(cli.status, 0, `${what}: ${cli.stderr.slice(-2000)}`);
+        if (trace.length === 0) assert.equal(cli.stderr, '', what);
+        assert.match(cli.stdout, /The fix/);
+      }
     }
+  });
+});
+
+describe('docs/learn.md', () => {
+  const doc = fs.readFileSync(path.join(__dirname, '../../docs/learn.md'), 'utf8');
+
+  it('names the wait channel this kernel shows for a blocked pipe write', () => {
+    const [r, w] = pipe();
+    const pid = fork(() => {
+      close(r);
+      try {
+        for (;;) write(w, Buffer.alloc(65536)); // blocks once the pipe is full
+      } catch {
+        // EPIPE once the parent has seen where it blocks and closed the read end
+      }
+    });
+    close(w);
+    let where = '';
+    const deadline = Date.now() + 5000;
+    while (!/pipe/.test(where) && Date.now() < deadline) where = fs.readFileSync(`/proc/${pid}/wchan`, 'utf8');
+    close(r); // the writer gets EPIPE (SIGPIPE is ignored) and ends
+    waitpid(pid);
+    assert.match(where, /pipe_write/);
+    assert.ok(doc.includes(`\`${where}\``), `docs/learn.md names ${where}`);
+  });
+
+  it("a lesson's polling is hidden from --trace, as it says: lesson zombie --trace shows no sleep", () => {
+    assert.match(doc, /hidden from `--trace` unless `--trace=internal`/);
+    const run = runCli(['lesson', 'zombie', '--trace']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.doesNotMatch(run.stderr, /\bsleep\(|WNOHANG/);
+    assert.match(run.stderr, /waitpid\(\d+, 0\) = \d+ \(exited 0\)/, "the lesson's own waitpid is shown");
+  });
+
+  it('says no falsehood the issue found', () => {
+    assert.doesNotMatch(doc, /returns short only on a signal/);
+    assert.doesNotMatch(doc, /4097-byte ones do,/);
+    assert.doesNotMatch(doc, /Every command ends by itself \(a lesson within a\s+few seconds\) and exits 0\./);
+  });
+});
+
+describe('watchdog', () => {
+  /** Whether /proc shows `pid` gone or a zombie, waiting for SIGKILL to take effect (at most 10 s). */
+  const dies = (pid: number) => {
+    const dead = () => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+      } catch {
+        return true;
+      }
+    };
+    const deadline = Date.now() + 10_000;
+    while (!dead() && Date.now() < deadline) spawnSync('sleep', ['0.01']);
+    return dead();
+  };
+  const reported = (stderr: string) =>
+    [...stderr.matchAll(/^ {2}pid (\d+) \((\w+), parent (\d+)\): state (\w), in (\S+)$/gm)].map((m) => ({
+      pid: Number(m[1]),
+      ppid: Number(m[3]),
+      state: m[4],
+      where: m[5],
+    }));
+
+  it('past its bound, says what state the command is in (/proc) and ends it, not with 0', () => {
+    // Its stdout is a full pipe that nobody reads: the lesson's first line blocks in write(2) for ever.
+    const [r, w] = pipe(O_NONBLOCK);
+    try {
+      for (;;) write(w, Buffer.alloc(65536));
+    } catch (error) {
+      if (!isSyscallError(error, 'EAGAIN')) throw error;
+    }
+    fcntl(w, F_SETFL, 0); // blocking again, for the command
+    const cli = spawnSync(process.execPath, [CLI, 'lesson', 'zombie'], {
+      stdio: ['ignore', w, 'pipe'],
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, BIDIRECTIONAL_IPC_WATCHDOG_MS: '500' },
+    });
+    close(r);
+    close(w);
+    assert.ok(cli.signal === 'SIGKILL' || cli.status === 137, `ended by ${cli.signal ?? cli.status}`);
+    assert.match(cli.stderr, /^watchdog: `bidirectional-ipc lesson zombie` has not ended after 0\.5 s/m);
+    // The command itself, as /proc shows it: here it retries its write to the full pipe (Node made
+    // stdout non-blocking), so it runs rather than sleeps.
+    const [main] = reported(cli.stderr);
+    assert.equal(main.pid, cli.pid);
+    assert.match(main.state, /^[RS]$/);
+    assert.ok(dies(cli.pid));
+  });
+
+  it("kills the command's children too: pipe-capacity's two deadlocked writers", () => {
+    // The lesson's mistake keeps two children blocked in write(2) for 700 ms: the bound ends it first.
+    const cli = spawnSync(process.execPath, [CLI, 'lesson', 'pipe-capacity'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, BIDIRECTIONAL_IPC_WATCHDOG_MS: '500' },
+    });
+    assert.ok(cli.signal === 'SIGKILL' || cli.status === 137, `ended by ${cli.signal ?? cli.status}`);
+    const processes = reported(cli.stderr);
+    const writers = processes.filter((p) => p.ppid === cli.pid && /pipe_write/.test(p.where));
+    assert.equal(writers.length, 2, cli.stderr);
+    for (const p of processes) assert.ok(dies(p.pid), `pid ${p.pid} is gone`);
   });
 });

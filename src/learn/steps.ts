@@ -15,11 +15,14 @@ import {
   bytesQueued,
   close,
   F_GETFL,
+  F_SETFD,
   F_SETFL,
+  FD_CLOEXEC,
   fcntl,
   fork,
   getpid,
   kill,
+  O_CLOEXEC,
   O_NONBLOCK,
   pipe,
   read,
@@ -121,9 +124,13 @@ function drawPipes(tables: { who: string; table: FdTable }[], known: KnownPipe[]
       `  pipe ${k.label}: [${(writers.join('+') || 'nobody').padStart(12)}] ${k.names.write} ==> ${k.names.read} [${readers.join('+') || 'nobody'}]`,
     );
     lines.push(
-      `          ${writers.length} writer(s), ${readers.length} reader(s); ` +
-        (queued >= 0 ? `${queued} bytes queued${text}` : 'no reader left') +
-        (writers.length === 0 ? '; no writer left: a read returns 0, end of file' : ''),
+      writers.length + readers.length === 0
+        ? '          no process holds either end: the kernel has freed the pipe'
+        : `          ${writers.length} writer(s), ${readers.length} reader(s); ` +
+            (queued >= 0
+              ? `${queued} bytes queued${text}`
+              : 'no reader left: a write gets SIGPIPE (EPIPE where that is ignored, caught or blocked)') +
+            (writers.length === 0 ? '; no writer left: a read returns 0, end of file' : ''),
     );
   }
   return lines;
@@ -142,6 +149,8 @@ export interface Seen {
   tables: Record<string, FdTable>;
   /** Bytes queued per pipe label, from FIONREAD. */
   queued: Record<number, number>;
+  /** The inode of each pipe, per label. */
+  inodes: Record<number, number>;
   states: Record<string, string>;
 }
 
@@ -171,8 +180,12 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
     const states: Record<string, string> = { parent: processState(process.pid) };
     if (childPid && fs.existsSync(`/proc/${childPid}`)) states.child = processState(childPid);
     const queued: Record<number, number> = {};
-    for (const k of known) queued[k.label] = queuedIn(k, Object.values(tables));
-    seen.push({ step, tables, queued, states });
+    const inodes: Record<number, number> = {};
+    for (const k of known) {
+      queued[k.label] = queuedIn(k, Object.values(tables));
+      inodes[k.label] = k.inode;
+    }
+    seen.push({ step, tables, queued, inodes, states });
     const lines: string[] = [];
     for (const [who, table] of Object.entries(tables)) lines.push(...describeTable(who, table, known));
     if (states.child === 'Z')
@@ -231,8 +244,9 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
     'Step 2. main: fork().\n' +
       '  The child is a copy of the parent, descriptor table included: both processes now hold all four\n' +
       '  ends. A copied descriptor points to the same open file description (one per end, in the kernel),\n' +
-      '  so flags set through one are seen through the other. A pipe gives end of file only when every\n' +
-      '  write end, in every process, is closed.\n',
+      '  so the file status flags (O_NONBLOCK...) set through one are seen through the other; the\n' +
+      '  descriptor flag FD_CLOEXEC belongs to each descriptor alone (fcntl(2)). A pipe gives end of\n' +
+      '  file only when every write end, in every process, is closed.\n',
   );
   await pause();
   const pid = fork();
@@ -258,9 +272,16 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
   fcntl(parentWrite, F_SETFL, fcntl(parentWrite, F_GETFL) | O_NONBLOCK);
   const flagsInChild = fdFlags(parentWrite, childPid);
   fcntl(parentWrite, F_SETFL, fcntl(parentWrite, F_GETFL) & ~O_NONBLOCK);
+  // The descriptor flag is not shared: fdinfo shows O_CLOEXEC for a descriptor marked close-on-exec.
+  fcntl(parentWrite, F_SETFD, FD_CLOEXEC);
+  const cloexecInParent = (fdFlags(parentWrite) & O_CLOEXEC) !== 0;
+  const cloexecInChild = (fdFlags(parentWrite, childPid) & O_CLOEXEC) !== 0;
+  fcntl(parentWrite, F_SETFD, 0);
   out(
     `  Shared, not copied: the parent set O_NONBLOCK on its fd ${parentWrite} (parent_write); /proc/${childPid}/fdinfo/${parentWrite}\n` +
-      `  of the child now shows it ${(flagsInChild & O_NONBLOCK) !== 0 ? 'set too' : 'NOT set'}: one open file description, two descriptors. (Cleared again.)\n\n`,
+      `  of the child now shows it ${(flagsInChild & O_NONBLOCK) !== 0 ? 'set too' : 'NOT set'}: one open file description, two descriptors.\n` +
+      `  Per descriptor: the parent set FD_CLOEXEC on the same fd (${cloexecInParent ? 'set' : 'NOT set'} in its own fdinfo); the child's\n` +
+      `  fdinfo shows it ${cloexecInChild ? 'set too' : 'not set'}. (Both cleared again.)\n\n`,
   );
 
   out(
@@ -306,8 +327,9 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
 
   out(
     'Step 7. parentProcess and childProcess: close both ends; parentProcess: wait().\n' +
-      '  With every write end closed, a read would return 0 (end of file). The child exits and stays a\n' +
-      '  zombie until the parent waits for it; wait() reaps it and reports its status.\n',
+      '  Once no process holds either end of a pipe, the kernel frees it (pipe(7)): nothing is left to\n' +
+      '  read or write. The child exits and stays a zombie until the parent waits for it; wait() reaps\n' +
+      '  it and reports its status.\n',
   );
   await pause();
   close(parentRead);

@@ -1,15 +1,59 @@
-// Writing after the reader is gone: EPIPE where SIGPIPE is ignored, death where it is not.
+// Writing after the reader is gone: SIGPIPE, which kills by default; EPIPE
+// only where SIGPIPE is ignored, caught or blocked (pipe(7)).
 import { spawnSync } from 'node:child_process';
-import { close, dup2, execvp, fork, pipe, read, waitpid, write } from '../../index';
+import { close, dup2, execvp, fork, pipe, poll, POLLERR, POLLOUT, read, waitpid, write } from '../../index';
 import type { Lesson } from './common';
+
+/** Everything readable from `fd` until end of file. */
+function readAll(fd: number): string {
+  const buf = Buffer.alloc(1024);
+  let text = '';
+  for (let n; (n = read(fd, buf)) > 0;) text += buf.toString('utf8', 0, n);
+  return text;
+}
+
+/**
+ * Forks a child that runs sh, its stdout a pipe with no reader left, its
+ * stderr a pipe read here; `restoreSigpipe`: the child first installs a
+ * SIGPIPE handler, which execve(2) resets to the default action.
+ */
+function shIntoClosedPipe(restoreSigpipe: boolean): { status: string; said: string } {
+  const [r, w] = pipe();
+  close(r);
+  const [errR, errW] = pipe();
+  const pid = fork(() => {
+    if (restoreSigpipe) process.on('SIGPIPE', () => {});
+    close(errR);
+    dup2(w, 1);
+    dup2(errW, 2);
+    close(w);
+    close(errW);
+    execvp('sh', ['sh', '-c', 'echo "anyone there?"; echo "still alive after the failed echo" >&2']);
+  });
+  close(w);
+  close(errW);
+  const said = readAll(errR).trim().replace(/\n/g, ' / ');
+  close(errR);
+  const status = waitpid(pid);
+  return { status: status.signaled ? `${status.signal}` : `exit ${status.exitCode}`, said };
+}
 
 export const brokenPipe: Lesson = {
   name: 'broken-pipe',
-  title: 'Writing after the reader is gone: EPIPE, or death by SIGPIPE',
+  title: 'Writing after the reader is gone: death by SIGPIPE, or EPIPE where SIGPIPE is ignored',
   run(say) {
-    say('Node, like the Rust runtime, ignores SIGPIPE; a write to a pipe with no reader fails with EPIPE.\n');
+    say(
+      'A write to a pipe that no process holds open for reading raises SIGPIPE, whose default action\n' +
+        'kills the writer; only where SIGPIPE is ignored, caught or blocked does write() fail with EPIPE\n' +
+        'instead (pipe(7)). Node, like the Rust runtime, ignores SIGPIPE:\n',
+    );
     let [r, w] = pipe();
     close(r);
+    const [ready] = poll([{ fd: w, events: POLLOUT }], 0);
+    say(
+      `  poll() for POLLOUT on the write end, before any write: revents 0x${ready.revents.toString(16)}, POLLERR ${ready.error ? 'set' : 'not set'}:\n` +
+        '  the kernel already says that no reader is left.\n',
+    );
     let code = '';
     try {
       write(w, 'anyone there?');
@@ -20,9 +64,9 @@ export const brokenPipe: Lesson = {
     close(w);
 
     say(
-      'With SIGPIPE at its default action the kernel kills the writer instead. execve(2) keeps an ignored\n' +
-        "signal ignored; it is libuv (Node's child_process) that resets every signal to its default in the child\n" +
-        'before exec. Here sh, started by child_process, writes into the same kind of pipe:\n',
+      'At the default action the kernel kills the writer. execve(2) keeps an ignored signal ignored;\n' +
+        "libuv (Node's child_process) resets every signal to its default in the child before exec. Here\n" +
+        'sh, started by child_process, writes into the same kind of pipe:\n',
     );
     [r, w] = pipe();
     close(r);
@@ -34,35 +78,31 @@ export const brokenPipe: Lesson = {
     say(
       `  sh ended by ${sh.signal ?? `exit ${sh.status}`}, before its next line${sh.stderr ? ` (stderr: ${sh.stderr.trim()})` : ''}.\n`,
     );
-    say("The same sh exec'd from a fork() child with execvp inherits the ignored SIGPIPE, and gets EPIPE:\n");
-    [r, w] = pipe();
-    close(r);
-    const [errR, errW] = pipe();
-    const pid = fork(() => {
-      close(errR);
-      dup2(w, 1);
-      dup2(errW, 2);
-      execvp('sh', ['sh', '-c', 'echo "anyone there?"; echo "still alive after the failed echo" >&2']);
-    });
-    close(w);
-    close(errW);
-    const buf = Buffer.alloc(1024);
-    let inherited = '';
-    for (let n; (n = read(errR, buf)) > 0;) inherited += buf.toString('utf8', 0, n);
-    close(errR);
-    const execStatus = waitpid(pid);
+    say("The mistake: the same sh exec'd from a fork() child inherits the ignored SIGPIPE:\n");
+    const inherited = shIntoClosedPipe(false);
     say(
-      `  sh ended by ${execStatus.signaled ? execStatus.signal : `exit ${execStatus.exitCode}`}${inherited ? `, and said: ${inherited.trim().replace(/\n/g, ' / ')}` : ''}.\n`,
+      `  sh ended by ${inherited.status}${inherited.said ? `, and said: ${inherited.said}` : ''}.\n` +
+        '  A filter in a pipeline (`prog | head`) should die quietly when its reader goes; this one does not.\n',
     );
     say(
-      'The fix: a writer cannot know in advance that its reader has gone. Keep SIGPIPE ignored, treat\n' +
-        'EPIPE from write() as "the other side is gone", and stop: the demo reports it in one line and exits 1.\n',
+      'The fix, for a program that ignores SIGPIPE: before exec, give the new program the default action\n' +
+        '(here the child installs a SIGPIPE handler, and execve resets a caught signal to its default):\n',
+    );
+    const restored = shIntoClosedPipe(true);
+    say(`  sh ended by ${restored.status}${restored.said ? `, and said: ${restored.said}` : ', quietly'}.\n`);
+    say(
+      'And in the program itself: treat EPIPE from write() as "the other side is gone" and stop (the\n' +
+        'demo reports it in one line and exits 1), or ask first: poll() sets POLLERR on a write end whose\n' +
+        'readers are all gone.\n',
     );
     return {
+      pollErr: (ready.revents & POLLERR) !== 0,
       errorCode: code,
       defaultActionSignal: sh.signal,
       shWroteAfter: sh.stderr.includes('not reached'),
-      execvpSurvived: inherited.includes('still alive'),
+      execvpSurvived: inherited.said.includes('still alive'),
+      restoredSignal: restored.status,
+      restoredSaid: restored.said,
     };
   },
 };

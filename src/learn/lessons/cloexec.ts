@@ -1,18 +1,18 @@
 // A descriptor leaked into an exec'd program keeps a pipe's write end open.
 import * as fs from 'node:fs';
 import { close, execvp, fork, kill, O_CLOEXEC, pipe, poll, POLLIN, read, waitpid, write } from '../../index';
-import { openFds, readStat } from '../../internal/proc';
+import { openFds, pipeEnd, readStat } from '../../internal/proc';
 import { waitUntil, type Lesson } from './common';
 
-/** The descriptors of `pid` that refer to pipe `inode`, from /proc. */
-function holding(pid: number, inode: number): number[] {
+/** The descriptors of `pid` that refer to pipe `inode`, and which end each is, from /proc. */
+function holding(pid: number, inode: number): { fd: number; end: 'read' | 'write' }[] {
   return openFds(pid)
     .filter((f) => f.pipe === inode)
-    .map((f) => f.fd);
+    .map((f) => ({ fd: f.fd, end: pipeEnd(f.flags!) }));
 }
 
 /** A pipe; a child that execs `sleep 30`; the parent writes, closes its write end, and looks for EOF. */
-function tryIt(flags: number): { eof: boolean; held: number[]; pid: number } {
+function tryIt(flags: number): { eof: boolean; held: { fd: number; end: 'read' | 'write' }[]; pid: number } {
   const [r, w] = pipe(flags);
   const inode = fs.fstatSync(r).ino;
   const pid = fork(() => execvp('sleep', ['sleep', '30']));
@@ -38,7 +38,8 @@ export const cloexec: Lesson = {
     const leaked = tryIt(0);
     say(
       `  the parent wrote, closed its write end and read the message; poll() for 300 ms more: ${leaked.eof ? 'end of file' : 'nothing, no EOF'}.\n` +
-        `  /proc/${leaked.pid}/fd: sleep holds fd ${leaked.held.join(', ')} of that pipe, a write end it never asked for.\n` +
+        `  /proc/${leaked.pid}/fd and fdinfo: sleep holds ${leaked.held.map((h) => `fd ${h.fd} (${h.end} end)`).join(', ')} of that pipe;\n` +
+        '  the write end, which it never asked for and never uses, is what keeps the reader from EOF.\n' +
         '  The reader gets EOF only when sleep exits, 30 s later (here it is killed).\n',
     );
     say('The fix: pipe(O_CLOEXEC) (or fcntl(fd, F_SETFD, FD_CLOEXEC)): the kernel closes it at exec.\n');
@@ -46,6 +47,11 @@ export const cloexec: Lesson = {
     say(
       `  same program: poll() reports ${fixed.eof ? 'end of file at once' : 'nothing'}; sleep holds ${fixed.held.length} descriptors of the pipe.\n`,
     );
-    return { leakedEof: leaked.eof, leakedHeld: leaked.held.length, fixedEof: fixed.eof, fixedHeld: fixed.held.length };
+    return {
+      leakedEof: leaked.eof,
+      leakedEnds: leaked.held.map((h) => h.end),
+      fixedEof: fixed.eof,
+      fixedHeld: fixed.held.length,
+    };
   },
 };

@@ -1,4 +1,5 @@
-// After fork, parent and child share their memory pages until one of them writes.
+// fork copies the mappings and page tables, not the pages: parent and child
+// share the pages until one of them writes (fork(2) NOTES).
 import * as fs from 'node:fs';
 import { fork, getpid, kill, waitpid, WUNTRACED } from '../../index';
 import { killAndReap, type Lesson } from './common';
@@ -7,15 +8,16 @@ const MiB = 1 << 20;
 const SIZE = 64 * MiB;
 const PAGE = 4096;
 
-/** Private_Dirty of `pid` in kB, from /proc/<pid>/smaps_rollup: pages that only this process has written. */
-function privateDirtyKiB(pid: number): number {
+/** Shared_Dirty and Private_Dirty of `pid` in KiB, from /proc/<pid>/smaps_rollup: written pages that others map too, and that only it maps. */
+function dirtyKiB(pid: number): { shared: number; private: number } {
   const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  return Number(/^Private_Dirty:\s+(\d+) kB/m.exec(rollup)![1]);
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)![1]);
+  return { shared: field('Shared_Dirty'), private: field('Private_Dirty') };
 }
 
 export const copyOnWrite: Lesson = {
   name: 'copy-on-write',
-  title: 'fork() copies no memory: pages are shared until written (Private_Dirty in smaps_rollup)',
+  title: 'fork() copies page tables, not pages: pages are shared until written (smaps_rollup)',
   run(say) {
     const heap = Buffer.alloc(SIZE, 1); // written here, so every page is resident before the fork
     say(
@@ -32,24 +34,35 @@ export const copyOnWrite: Lesson = {
       if (!status.stopped) throw new Error(`the child ended early: ${JSON.stringify(status)}`);
     };
     stopped();
-    const before = privateDirtyKiB(pid);
+    const before = dirtyKiB(pid);
     kill(pid, 'SIGCONT');
     stopped();
-    const after = privateDirtyKiB(pid);
+    const after = dirtyKiB(pid);
     kill(pid, 'SIGCONT');
     const status = waitpid(pid);
     if (status.pid === 0) killAndReap(pid);
-    const grownMiB = Math.round((after - before) / 1024);
+    const MiBs = (kib: number) => Math.round(kib / 1024);
+    const grownMiB = MiBs(after.private - before.private);
     say(
-      `  right after fork the child's Private_Dirty is ${Math.round(before / 1024)} MiB: the buffer's pages are still the parent's.\n` +
-        `  after it wrote to every page: ${Math.round(after / 1024)} MiB, ${grownMiB} MiB more: each page was copied when first written.\n`,
+      `  right after fork the child's Shared_Dirty is ${MiBs(before.shared)} MiB and its Private_Dirty ${MiBs(before.private)} MiB: fork copied\n` +
+        '  the mappings and page tables (fork(2) NOTES), and both processes map the same pages.\n' +
+        `  after it wrote to every page: Private_Dirty ${MiBs(after.private)} MiB, ${grownMiB} MiB more, Shared_Dirty ${MiBs(after.shared)} MiB:\n` +
+        '  each page was copied when first written.\n',
     );
     const unchanged = heap.every((b) => b === 1);
     say(`  the parent's buffer still holds only 1s: ${unchanged}. Each process sees its own copy once it writes.\n`);
     say(
       'The fix, if this surprises you: nothing is wrong; fork is cheap because of it. But a child that\n' +
-        'touches a big heap (a garbage collector does) pays for the copies: preload, then fork, then touch little.\n',
+        'touches a big heap (a garbage collector does) pays for the copies: preload, then fork, then touch little.\n' +
+        'Cheap is not free: the page tables are copied at fork, so its cost grows with the mappings (docs/benchmarks.md).\n',
     );
-    return { beforeMiB: Math.round(before / 1024), grownMiB, parentUnchanged: unchanged, exitCode: status.exitCode };
+    return {
+      beforeMiB: MiBs(before.private),
+      sharedBeforeMiB: MiBs(before.shared),
+      sharedAfterMiB: MiBs(after.shared),
+      grownMiB,
+      parentUnchanged: unchanged,
+      exitCode: status.exitCode,
+    };
   },
 };

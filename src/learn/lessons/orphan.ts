@@ -65,8 +65,10 @@ export const orphan: Lesson = {
         `  after: parent ${parentAfter}, ${adoptedBy}.\n`,
     );
     say(
-      'The fix, for a program that must know: a daemon double-forks on purpose; a supervisor calls\n' +
-        'prctl(PR_SET_CHILD_SUBREAPER) to adopt its orphans and wait for them; a child can watch getppid() change.\n',
+      'The fix, for a child that must learn that its parent has died: prctl(PR_SET_PDEATHSIG) has the\n' +
+        'kernel send it a signal then; a pidfd of the parent (pidfd_open(2)) polls readable when it exits; or\n' +
+        'it polls getppid() for a change, as the grandchild above saw. A supervisor that must wait for its\n' +
+        "descendants' orphans calls prctl(PR_SET_CHILD_SUBREAPER) to be the one that adopts them.\n",
     );
     return {
       childPid: child,

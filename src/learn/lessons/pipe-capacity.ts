@@ -100,10 +100,13 @@ export const pipeCapacity: Lesson = {
     close(w);
     const maxSize = Number(fs.readFileSync('/proc/sys/fs/pipe-max-size', 'utf8'));
     const raised = measureCapacity(maxSize);
+    const softPages = Number(fs.readFileSync('/proc/sys/fs/pipe-user-pages-soft', 'utf8'));
     say(
-      `A new pipe holds ${reported} bytes (F_GETPIPE_SZ; 16 pages by default on Linux): filling a non-blocking\n` +
-        `one until EAGAIN gives ${capacity}. It is not fixed: F_SETPIPE_SZ raises it, without privileges up to\n` +
-        `/proc/sys/fs/pipe-max-size (${maxSize} here); raised so, the same pipe took ${raised} bytes. Any size can fill.\n`,
+      `A new pipe here holds ${reported} bytes (F_GETPIPE_SZ): filling a non-blocking one until EAGAIN gives\n` +
+        `${capacity}. That is the default, 16 pages; once a user's pipes hold more than pipe-user-pages-soft\n` +
+        `pages (${softPages} here), their new pipes get only one or two pages (pipe(7); not for CAP_SYS_RESOURCE).\n` +
+        'F_SETPIPE_SZ raises it, without privileges up to /proc/sys/fs/pipe-max-size\n' +
+        `(${maxSize} here); raised so, the same pipe took ${raised} bytes. Any size can fill.\n`,
     );
     say(`The mistake: two processes each write ${SIZE / 1024} KiB to the other, and only then read.\n`);
     let { pids } = exchange(false);
@@ -131,6 +134,7 @@ export const pipeCapacity: Lesson = {
       reported,
       raised,
       maxSize,
+      softPages,
       deadlocked: stuck.every(Boolean),
       fixExitCodes: statuses.map((s) => s?.exitCode ?? null),
     };

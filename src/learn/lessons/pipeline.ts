@@ -73,7 +73,7 @@ export const pipeline: Lesson = {
       waitBounded(stuck.wcPid, 300) === null;
     const state = `${processState(stuck.wcPid)} in ${blockedIn(stuck.wcPid)}`;
     say(
-      `  ls has exited (${lsDone?.exitCode}), yet 300 ms later /proc/${stuck.wcPid}/stat shows wc in state ${state}:\n` +
+      `  ls has exited (${lsDone?.exitCode}), yet 300 ms later /proc/${stuck.wcPid}/stat and wchan show wc in state ${state}:\n` +
         "  it waits for more input, because a write end (the parent's) is still open. It would wait for ever.\n",
     );
     say('The fix, here late: the parent closes its write end; wc sees end of file and prints its count.\n');

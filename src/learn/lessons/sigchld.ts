@@ -8,15 +8,23 @@ import { waitBounded, waitUntil, type Lesson } from './common';
 
 const CHILDREN = 3;
 
+const SIGCHLD_BIT = 1n << BigInt(constants.signals.SIGCHLD - 1);
+
+/** A signal mask field ('SigBlk', 'ShdPnd'...) of a /proc status file, as a bit set. */
+function signalMask(file: string, field: string): bigint {
+  const status = fs.readFileSync(file, 'utf8');
+  return BigInt(`0x${new RegExp(`^${field}:\\s+([0-9a-f]+)`, 'm').exec(status)![1]}`);
+}
+
 /** Whether SIGCHLD is pending for this process, from /proc/self/status (ShdPnd: process-wide; SigPnd: this thread). */
 function sigchldPending(): boolean {
-  const status = fs.readFileSync('/proc/self/status', 'utf8');
-  const mask = (field: string) => BigInt(`0x${new RegExp(`^${field}:\\s+([0-9a-f]+)`, 'm').exec(status)![1]}`);
-  const bit = 1n << BigInt(constants.signals.SIGCHLD - 1);
-  return ((mask('ShdPnd') | mask('SigPnd')) & bit) !== 0n;
+  const file = '/proc/self/status';
+  return ((signalMask(file, 'ShdPnd') | signalMask(file, 'SigPnd')) & SIGCHLD_BIT) !== 0n;
 }
 
 interface Seen {
+  threads: number;
+  othersBlockIt: boolean;
   allZombies: boolean;
   pendingWhileBlocked: boolean;
   reapedOnce: number;
@@ -30,14 +38,21 @@ interface Seen {
  * blocks it for the whole process (Node's own threads would take it otherwise).
  */
 function observe(): Seen {
-  process.on('SIGCHLD', () => {}); // a handler, as a program that reaps in one would have
+  // A listener, so that SIGCHLD is caught (by libuv's handler) rather than ignored. It cannot run
+  // here: Node runs listeners on the event loop, and this child's life is this synchronous function.
+  process.on('SIGCHLD', () => {});
   nativeInternals.lessonBlockSignal(constants.signals.SIGCHLD, true);
   const pids: number[] = [];
   for (let i = 0; i < CHILDREN; i++) pids.push(fork(() => {}));
   const allZombies = waitUntil(() => pids.every((pid) => processState(pid) === 'Z'), 5000);
   const pendingWhileBlocked = sigchldPending();
+  const tasks = fs.readdirSync('/proc/self/task');
+  const threads = tasks.length;
+  const othersBlockIt = tasks
+    .filter((tid) => Number(tid) !== process.pid)
+    .every((tid) => (signalMask(`/proc/self/task/${tid}/status`, 'SigBlk') & SIGCHLD_BIT) !== 0n);
   nativeInternals.lessonBlockSignal(constants.signals.SIGCHLD, false);
-  const reapedOnce = waitpid(-1, WNOHANG).pid !== 0 ? 1 : 0; // the handler that reaps one per signal
+  const reapedOnce = waitpid(-1, WNOHANG).pid !== 0 ? 1 : 0; // what a handler that reaps one per call does
   const zombiesLeft = pids.filter((pid) => fs.existsSync(`/proc/${pid}`) && processState(pid) === 'Z').length;
   let reapedInLoop = 0;
   try {
@@ -46,7 +61,7 @@ function observe(): Seen {
     if (!isSyscallError(error, 'ECHILD')) throw error;
   }
   const left = pids.filter((pid) => fs.existsSync(`/proc/${pid}`)).length;
-  return { allZombies, pendingWhileBlocked, reapedOnce, zombiesLeft, reapedInLoop, left };
+  return { threads, othersBlockIt, allZombies, pendingWhileBlocked, reapedOnce, zombiesLeft, reapedInLoop, left };
 }
 
 export const sigchld: Lesson = {
@@ -55,7 +70,8 @@ export const sigchld: Lesson = {
   run(say) {
     say(
       `A process blocks SIGCHLD, forks ${CHILDREN} children that exit at once, and reads its pending signals\n` +
-        'in /proc/self/status. (It is itself a child of this one: one thread, so the mask covers it all.)\n',
+        'in /proc/self/status. (It is a child of this one: there every thread but the one that blocks it\n' +
+        "already blocks all signals, so SIGCHLD stays pending; Node's own threads would take it here.)\n",
     );
     const [r, w] = pipe();
     const pid = fork(() => {
@@ -70,12 +86,17 @@ export const sigchld: Lesson = {
     waitBounded(pid, 5000);
     const seen = JSON.parse(text) as Seen;
     say(
-      `  all ${CHILDREN} are zombies: ${seen.allZombies}; SIGCHLD pending: ${seen.pendingWhileBlocked}. The kernel keeps one bit per\n` +
-        '  standard signal, not a count: three exits, one pending SIGCHLD, one handler call when it is unblocked.\n',
+      `  that process has ${seen.threads} threads; the others block SIGCHLD (SigBlk in /proc/self/task/*/status): ${seen.othersBlockIt}.\n` +
+        `  All ${CHILDREN} children are zombies: ${seen.allZombies}; SIGCHLD pending: ${seen.pendingWhileBlocked}. The kernel keeps one bit per\n` +
+        '  standard signal, not a count (signal(7)): three exits, one pending SIGCHLD, so a handler would\n' +
+        '  run once when it is unblocked.\n',
     );
-    say('The mistake: a handler that calls waitpid once per signal.\n');
     say(
-      `  one waitpid reaped ${seen.reapedOnce}; ${seen.zombiesLeft} zombies are left, and no signal will come for them.\n`,
+      'The mistake: a handler that calls waitpid once per call. No handler runs in this lesson: after\n' +
+        'unblocking, it makes the call such a handler makes, waitpid(-1, WNOHANG), once.\n',
+    );
+    say(
+      `  that waitpid reaped ${seen.reapedOnce}; ${seen.zombiesLeft} zombies are left, and no signal will come for them.\n`,
     );
     say('The fix: in the handler, loop waitpid(-1, WNOHANG) until it returns 0 (or ECHILD).\n');
     say(`  the loop reaped ${seen.reapedInLoop} more; ${seen.left} left.\n`);

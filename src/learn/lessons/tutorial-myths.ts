@@ -46,9 +46,13 @@ function exchangeWithoutSleep(): { lines: string[]; readSizes: number[] } {
 
 export const tutorialMyths: Lesson = {
   name: 'tutorial-myths',
-  title: "The tutorial's claims, tested: the sleep is not what keeps order; a small buffer loses nothing",
+  title:
+    "Two beliefs about the tutorial's program, tested: the sleep is not what keeps order; a small buffer loses nothing",
   run(say) {
-    say('Claim 1: "the sleep keeps parent and child in step". The exchange again, without the sleep:\n');
+    say(
+      "Belief 1 (ours to test, not the tutorial's words): the parent's sleep keeps parent and child in step.\n" +
+        'The exchange again, without the sleep:\n',
+    );
     const { lines, readSizes } = exchangeWithoutSleep();
     const expected = Array.from({ length: ROUNDS }, (_, i) => [
       `Child received: Parent message ${i}`,
@@ -62,7 +66,7 @@ export const tutorialMyths: Lesson = {
         '  the parent writes the next message only after the echo. The sleep only slows the demo down.\n',
     );
 
-    say('Claim 2: "a read with a small buffer loses the rest of the message". Read 4 bytes of 16:\n');
+    say('Belief 2: a read with a buffer smaller than the message loses the rest of it. Read 4 bytes of 16:\n');
     const [r, w] = pipe();
     write(w, 'Parent message 0');
     const small = Buffer.alloc(4);

@@ -1,8 +1,8 @@
 // An exited child that nobody waited for stays in the process table as a zombie.
 import * as fs from 'node:fs';
-import { fork, sleep, waitpid } from '../../index';
+import { fork, waitpid } from '../../index';
 import { processState } from '../../internal/proc';
-import { type Lesson } from './common';
+import { waitUntil, type Lesson } from './common';
 
 export const zombie: Lesson = {
   name: 'zombie',
@@ -10,8 +10,7 @@ export const zombie: Lesson = {
   run(say) {
     say('The mistake: the child exits, the parent never calls waitpid.\n');
     const pid = fork(() => {});
-    const deadline = Date.now() + 5000;
-    while (processState(pid) !== 'Z' && Date.now() < deadline) sleep(5);
+    waitUntil(() => processState(pid) === 'Z', 5000);
     const state = processState(pid);
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').trim();
     say(`  the child has exited, yet /proc/${pid}/stat reads: ${stat.split(' ').slice(0, 3).join(' ')} ...\n`);
