@@ -100,7 +100,7 @@ describe('--trace', () => {
       /^\[parent \d+\] write\(\d+ pipe1_write, "anyone there\?", 13\) = -1 EPIPE \(broken pipe\)$/m,
     );
     const flags = runCli(['lesson', 'cloexec', '--trace=pipe']);
-    assert.match(flags.stderr, /^\[parent \d+\] pipe\(O_CLOEXEC\) = \[\d+ pipe\d+_read, \d+ pipe\d+_write\]$/m);
+    assert.match(flags.stderr, /^\[parent \d+\] pipe2\(O_CLOEXEC\) = \[\d+ pipe\d+_read, \d+ pipe\d+_write\]$/m);
   });
 
   it("--trace=CALLS shows only those calls; a lesson's own polling only with internal", () => {

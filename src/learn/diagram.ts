@@ -124,7 +124,7 @@ export function sequenceDiagram(calls: RecordedCall[]): string {
       const id = `pipe${c.made.label}`;
       pipeIds.set(c.made.inode, id);
       lines.push(`    create participant ${id} as pipe ${c.made.label} (${c.made.write} → ${c.made.read})`);
-      lines.push(`    ${me}->>${id}: pipe() = ${clean(c.result ?? '')}`);
+      lines.push(`    ${me}->>${id}: ${clean(c.text)}`);
     } else if (c.call === 'fork' && c.role === 'parent' && c.child) {
       children++;
       const id = children === 1 ? 'C' : `C${children}`;

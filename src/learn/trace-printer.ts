@@ -140,6 +140,52 @@ const FCNTL_NAMES: Record<number, string> = {
   [F_SETPIPE_SZ]: 'F_SETPIPE_SZ',
 };
 
+/**
+ * A call's arguments with its flags, options, commands and signals by name,
+ * as strace prints them: what --trace, --diagram and the view's recording
+ * show (`[19, 'F_SETFD', 'FD_CLOEXEC']` for fcntl(19, 2, 1)). Other
+ * arguments are returned as they are.
+ */
+export function namedArgs(call: string, args: readonly unknown[]): unknown[] {
+  switch (call) {
+    case 'pipe':
+      return args[0] ? [flagNames(args[0] as number, PIPE_FLAGS)] : [];
+    case 'waitpid':
+      return [args[0], flagNames((args[1] as number | undefined) ?? 0, WAIT_OPTIONS)];
+    case 'kill':
+      return [args[0], typeof args[1] === 'number' ? signalName(args[1]) : (args[1] ?? 'SIGTERM')];
+    case 'fcntl': {
+      const [fd, cmd, arg] = args as [number, number, number | undefined];
+      const named = [fd, FCNTL_NAMES[cmd] ?? cmd];
+      if (cmd === F_SETFL) named.push(flagNames(arg ?? 0, { O_NONBLOCK }));
+      else if (cmd === F_SETFD) named.push(flagNames(arg ?? 0, { FD_CLOEXEC }));
+      else if (arg) named.push(arg);
+      return named;
+    }
+    case 'poll': {
+      const [fds, timeout] = args as [PollFd[], number];
+      return [fds.map(({ fd, events }) => ({ fd, events: flagNames(events, POLL_EVENTS) })), timeout];
+    }
+    default:
+      return [...args];
+  }
+}
+
+/** What strace calls pipe(2) with flags: pipe2. */
+export function pipeCallName(args: readonly unknown[]): string {
+  return args[0] ? 'pipe2' : 'pipe';
+}
+
+/** A call's name as strace prints it (pipe2 when pipe() is given flags). */
+function callName(e: TraceEvent): string {
+  return e.call === 'pipe' ? pipeCallName(e.args) : e.call;
+}
+
+/** The revents of a poll's answer by name ('POLLOUT|POLLERR'). */
+export function pollEventsText(events: number): string {
+  return flagNames(events, POLL_EVENTS);
+}
+
 function statusText(s: WaitStatus): string {
   if (s.pid === 0) return '0 (still running)';
   if (s.signaled) return `${s.pid} (killed by ${s.signal})`;
@@ -161,6 +207,11 @@ export function quietly<T>(fn: () => T): T {
   } finally {
     internalDepth--;
   }
+}
+
+/** Whether the calls made now are a lesson's bookkeeping (inside `quietly`). */
+export function bookkeeping(): boolean {
+  return internalDepth > 0;
 }
 
 function pipeInode(fd: number): number | undefined {
@@ -321,7 +372,7 @@ export function startTracing(options: TraceOptions = {}): () => void {
         return `${fdText(fd)}, ${quote(buffer.subarray(offset, offset + length))}, ${length}`;
       }
       case 'pipe':
-        return e.args[0] ? flagNames(e.args[0] as number, PIPE_FLAGS) : '';
+        return namedArgs('pipe', e.args).join('');
       case 'close':
       case 'dup':
       case 'bytesQueued':
@@ -329,28 +380,19 @@ export function startTracing(options: TraceOptions = {}): () => void {
       case 'dup2':
         return `${fdText(e.args[0])}, ${fdText(e.args[1])}`;
       case 'waitpid':
-        return `${e.args[0]}, ${flagNames(e.args[1] as number, WAIT_OPTIONS)}`;
+      case 'kill':
+        return namedArgs(e.call, e.args).join(', ');
       case 'sleep':
         return `${e.args[0]} ms`;
-      case 'kill':
-        return `${e.args[0]}, ${typeof e.args[1] === 'number' ? signalName(e.args[1]) : e.args[1]}`;
       case 'execvp':
         return `"${e.args[0]}", [${(e.args[1] as string[]).map((a) => JSON.stringify(a)).join(', ')}]`;
       case 'poll': {
-        const [fds, timeout] = e.args as [PollFd[], number];
-        return `[${fds.map((p) => `{fd=${fdText(p.fd)}, events=${flagNames(p.events, POLL_EVENTS)}}`).join(', ')}], ${timeout}`;
+        const [fds, timeout] = namedArgs('poll', e.args) as [{ fd: number; events: string }[], number];
+        return `[${fds.map((p) => `{fd=${fdText(p.fd)}, events=${p.events}}`).join(', ')}], ${timeout}`;
       }
       case 'fcntl': {
-        const [fd, cmd, arg] = e.args as [number, number, number];
-        const shownArg =
-          cmd === F_SETFL
-            ? `, ${flagNames(arg, { O_NONBLOCK })}`
-            : cmd === F_SETFD
-              ? `, ${flagNames(arg, { FD_CLOEXEC })}`
-              : arg
-                ? `, ${arg}`
-                : '';
-        return `${fdText(fd)}, ${FCNTL_NAMES[cmd] ?? cmd}${shownArg}`;
+        const [fd, ...rest] = namedArgs('fcntl', e.args);
+        return [fdText(fd), ...rest].join(', ');
       }
       default:
         return e.args.map(String).join(', ');
@@ -374,7 +416,7 @@ export function startTracing(options: TraceOptions = {}): () => void {
         record.text =
           e.call === '_exit'
             ? `_exit(${args}) = ?`
-            : `${e.call}(${args}${e.call === 'read' ? ', ...' : ''}) <unfinished ...>`;
+            : `${callName(e)}(${args}${e.call === 'read' ? ', ...' : ''}) <unfinished ...>`;
         if (shown(e.call, internal)) print(e.pid, record.text);
       } else if (pipe !== undefined && (e.call === 'write' || e.call === 'close')) {
         record.pending = true; // a reader of this pipe waits for our line
@@ -446,7 +488,7 @@ export function startTracing(options: TraceOptions = {}): () => void {
           result = String((e.result as PollResult[]).filter((p) => p.revents !== 0).length);
           args += ` => [${(e.result as PollResult[])
             .filter((p) => p.revents)
-            .map((p) => `{fd=${p.fd}, revents=${flagNames(p.revents, POLL_EVENTS)}}`)
+            .map((p) => `{fd=${p.fd}, revents=${pollEventsText(p.revents)}}`)
             .join(', ')}]`;
           break;
         case 'fcntl': {
@@ -474,7 +516,7 @@ export function startTracing(options: TraceOptions = {}): () => void {
     if (e.call === 'close' && !e.error) names.delete(e.args[0] as number);
     if (e.call === 'read' && !e.error && started.pipe !== undefined) awaitWriters(e.pid, started.pipe);
     const tail = e.call === 'read' ? `${args.slice(started.args.length + 2)}) = ${result}` : `= ${result}`;
-    record.text = started.shown ? `<... ${e.call} resumed> ${tail}` : `${e.call}(${args}) = ${result}`;
+    record.text = started.shown ? `<... ${callName(e)} resumed> ${tail}` : `${callName(e)}(${args}) = ${result}`;
     record.result = result;
     if (shown(e.call, started.internal)) print(e.pid, record.text);
     append(record); // after the line: a reader that waits for this mark prints after it

@@ -14,7 +14,7 @@ import { startRecording } from './record';
 import { renderPage } from './render';
 import type { Recording } from './types';
 
-export const VIEW_USAGE = `Usage: bidirectional-ipc view [demo [--iterations N] | lesson NAME] --html FILE [--json FILE] [--open]
+export const VIEW_USAGE = `Usage: bidirectional-ipc view [demo [--iterations N] | lesson NAME] --html FILE [--json FILE] [--unfold] [--open]
        bidirectional-ipc view --from RECORDING.json --html FILE [--open]
 
 Runs the tutorial (demo, the default) or a lesson, recording every system call
@@ -26,6 +26,8 @@ Options:
   --html FILE     write the page to FILE
   --json FILE     write the recording itself to FILE
   --from FILE     render a recording written earlier with --json
+  --unfold        every call its own step (by default a loop's calls, and a
+                  polling loop's rounds, are one step)
   --open          open the page with the system's browser (xdg-open)
   --iterations N  (demo) exchange N messages instead of the tutorial's 10
   -h, --help      show this help
@@ -65,7 +67,12 @@ function openInBrowser(file: string): void {
 }
 
 /** Runs the program under the recorder. Returns the recording in the process that started it, null in its children. */
-function record(command: string, lessonName: string | undefined, iterations: number | undefined): Recording | null {
+function record(
+  command: string,
+  lessonName: string | undefined,
+  iterations: number | undefined,
+  unfolded: boolean,
+): Recording | null {
   const root = process.pid;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-view-'));
   const file = path.join(dir, 'events.jsonl');
@@ -103,6 +110,7 @@ function record(command: string, lessonName: string | undefined, iterations: num
   try {
     return buildRecording(readEvents(file), {
       command: command === 'demo' ? 'demo' : `lesson ${lessonName}`,
+      unfolded,
       title,
       rootPid: root,
       startTime,
@@ -127,6 +135,7 @@ export function runView(argv: string[]): void {
         json: { type: 'string' },
         from: { type: 'string' },
         open: { type: 'boolean' },
+        unfold: { type: 'boolean' },
         iterations: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -148,6 +157,7 @@ export function runView(argv: string[]): void {
   if (values.from !== undefined) {
     if (positionals.length > 0) usageError('--from renders a recording: name no program with it');
     if (values.json !== undefined) usageError('--from reads a recording; --json writes one: use one of them');
+    if (values.unfold) usageError('--unfold goes with a run: a recording keeps the steps it was made with');
   }
   if (values.html === undefined && values.json === undefined)
     usageError('say where to write: --html FILE and/or --json FILE');
@@ -163,7 +173,10 @@ export function runView(argv: string[]): void {
 
   let recording: Recording | null;
   try {
-    recording = values.from !== undefined ? loadRecording(values.from) : record(command, lessonName, iterations);
+    recording =
+      values.from !== undefined
+        ? loadRecording(values.from)
+        : record(command, lessonName, iterations, values.unfold === true);
   } catch (error) {
     if (error instanceof UsageError) usageError(error.message);
     if ((error as { code?: string }).code === 'ENOENT' || error instanceof SyntaxError) fail((error as Error).message);

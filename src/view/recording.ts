@@ -47,12 +47,15 @@ export function orderEvents(events: RawEvent[]): RawEvent[] {
   for (const e of events) {
     if (e.kind === 'start') starts.set(`${e.pid}:${e.id}`, e);
   }
-  // An event without a snapshot: the descriptor tables of the last one before it hold.
+  // An event without a snapshot: the last snapshot its own process took holds,
+  // since only the process's own calls change its table (another process's
+  // snapshot may have read it before or after one of those calls).
   const tablesAt = new Map<RawEvent, RawEvent>();
-  let latest: RawEvent | undefined;
-  for (const e of [...events].sort((a, b) => a.time - b.time)) {
-    if (e.snapshot) latest = e;
-    if (latest) tablesAt.set(e, latest);
+  const latest = new Map<number, RawEvent>();
+  for (const e of events) {
+    if (e.snapshot) latest.set(e.pid, e);
+    const own = latest.get(e.pid);
+    if (own) tablesAt.set(e, own);
   }
   for (const e of events) {
     if (e.call === undefined || !['read', 'write', 'close', 'dup', 'dup2'].includes(e.call) || !e.args) continue;
@@ -125,68 +128,112 @@ export function orderEvents(events: RawEvent[]): RawEvent[] {
   return byTime.sort((a, b) => key.get(a)! - key.get(b)!);
 }
 
-/** Fewest repeats of one call that are shown as one step. */
+/** Fewest repeats of one call (or round of calls) that are shown as one step. */
 const MIN_REPEATS = 3;
+/** Longest round of calls a polling loop is folded by (waitpid, then sleep). */
+const LONGEST_ROUND = 2;
+
+type Pair = { start: RawEvent; end: RawEvent };
+
+/** A read or write that moved bytes: a data loop's call. */
+const moves = ({ start, end }: Pair) => !end.error && (start.call === 'read' || start.call === 'write');
 
 /**
- * A loop's calls, shown as one: in each process, a run of successful calls
- * of the same kind on the same descriptor, one after the other (a read loop
- * draining a pipe, a writer's records), becomes one start (the first's) and
- * one end (the last's) with `repeat` set and the bytes summed. Calls that
- * change descriptor tables never repeat this way.
+ * A call that asks and finds nothing changed: a lesson's bookkeeping, a
+ * waitpid(WNOHANG) that reports no child, a sleep between two of those.
+ */
+const polls = ({ start, end }: Pair) =>
+  !end.error &&
+  (start.internal === true ||
+    start.call === 'sleep' ||
+    (start.call === 'waitpid' && (end.result as { pid?: number } | undefined)?.pid === 0));
+
+/** What makes two calls the same call of a loop: the call, its descriptor or arguments. */
+function signature({ start, end }: Pair): string {
+  if (moves({ start, end })) return `${start.call}:${String(start.args?.[0])}:${start.args?.length}`;
+  return `${start.call}:${JSON.stringify(start.args)}:${JSON.stringify(end.result ?? null)}`;
+}
+
+/**
+ * A loop's calls, shown as one step: in each process, a run of successful
+ * reads or writes on one descriptor (a read loop draining a pipe, a writer's
+ * records) becomes one start (the first's) and one end (the last's, with the
+ * start's id, and the bytes summed); a polling loop (rounds of waitpid
+ * WNOHANG and sleep that found nothing, or a lesson's bookkeeping) likewise,
+ * with its round kept on the start. Calls that change descriptor tables never
+ * fold.
  */
 export function foldRepeats(events: RawEvent[]): RawEvent[] {
   const dropped = new Set<RawEvent>();
   const byPid = new Map<number, RawEvent[]>();
-  for (const e of events) {
-    if (e.kind !== 'start' && e.kind !== 'end') continue;
-    byPid.set(e.pid, [...(byPid.get(e.pid) ?? []), e]);
-  }
-  const sameCall = (a: RawEvent, b: RawEvent) =>
-    a.call === b.call && a.args?.[0] === b.args?.[0] && a.args?.length === b.args?.length;
-  const foldable = (start: RawEvent, end: RawEvent | undefined) =>
-    end !== undefined &&
-    end.kind === 'end' &&
-    end.id === start.id &&
-    !end.error &&
-    (start.call === 'read' || start.call === 'write');
+  for (const e of events) byPid.set(e.pid, [...(byPid.get(e.pid) ?? []), e]);
   for (const list of byPid.values()) {
-    let i = 0;
-    while (i < list.length) {
-      if (list[i].kind !== 'start' || !foldable(list[i], list[i + 1])) {
-        i++; // a fork's end in the child, a call that never returned, one that failed
-        continue;
-      }
-      let j = i; // the pairs (start, end) at j, j + 1 repeat the pair at i
-      while (
-        j + 3 < list.length &&
-        list[j + 2].kind === 'start' &&
-        sameCall(list[i], list[j + 2]) &&
-        foldable(list[j + 2], list[j + 3])
-      )
-        j += 2;
-      const pairs = (j - i) / 2 + 1;
-      if (pairs >= MIN_REPEATS) {
-        const first = list[i];
-        const last = list[j + 1];
-        let bytes = 0;
-        let text = '';
-        for (let k = i + 1; k <= j + 1; k += 2) {
-          const r = list[k].result as number | { bytes: number; text?: string };
-          const n = typeof r === 'number' ? r : r.bytes;
-          bytes += n;
-          if (first.call === 'read' && typeof r === 'object' && r.text !== undefined && text.length < DATA_KEPT)
-            text += r.text;
+    // The process's calls as (start, end) pairs; anything else (a print, a fork's end in the child) breaks a loop.
+    const runs: Pair[][] = [[]];
+    for (let i = 0; i < list.length; i++) {
+      const [a, b] = [list[i], list[i + 1]];
+      if (
+        a.kind === 'start' &&
+        b?.kind === 'end' &&
+        b.id === a.id &&
+        (moves({ start: a, end: b }) || polls({ start: a, end: b }))
+      ) {
+        runs.at(-1)!.push({ start: a, end: b });
+        i++;
+      } else if (runs.at(-1)!.length > 0) runs.push([]);
+    }
+    for (const pairs of runs) {
+      let i = 0;
+      while (i < pairs.length) {
+        let best = { period: 1, rounds: 1 };
+        for (let period = 1; period <= LONGEST_ROUND; period++) {
+          if (period > 1 && !pairs.slice(i, i + period).every(polls)) continue;
+          let rounds = 1;
+          const same = (k: number) => signature(pairs[i + rounds * period + k]) === signature(pairs[i + k]);
+          while (i + (rounds + 1) * period <= pairs.length && [...Array(period).keys()].every(same)) rounds++;
+          if (rounds >= MIN_REPEATS && rounds * period > best.rounds * best.period) best = { period, rounds };
         }
+        const count = best.rounds * best.period;
+        if (best.rounds < MIN_REPEATS) {
+          i++;
+          continue;
+        }
+        const folded = pairs.slice(i, i + count);
+        const first = folded[0].start;
+        const last = folded.at(-1)!.end;
+        first.repeat = best.rounds;
+        last.repeat = best.rounds;
+        if (moves(folded[0])) {
+          let bytes = 0;
+          let text = '';
+          for (const { end } of folded) {
+            const r = end.result as number | { bytes: number; text?: string };
+            bytes += typeof r === 'number' ? r : r.bytes;
+            if (first.call === 'read' && typeof r === 'object' && r.text !== undefined && text.length < DATA_KEPT)
+              text += r.text;
+          }
+          last.result = first.call === 'read' ? { bytes, text: text.slice(0, DATA_KEPT) } : bytes;
+        } else {
+          first.round = folded
+            .slice(0, best.period)
+            .map(({ start, end }) => ({ call: start.call!, args: start.args, result: end.result }));
+          last.round = first.round;
+          last.call = first.call;
+          last.args = first.args;
+          last.result = folded[0].end.result;
+        }
+        // The folded end stands for the loop: it closes the start it is shown with.
+        last.id = first.id;
         let snapshot = last.snapshot;
-        for (let k = j; !snapshot && k > i; k--) snapshot = list[k].snapshot;
-        first.repeat = pairs;
-        last.repeat = pairs;
-        last.result = first.call === 'read' ? { bytes, text: text.slice(0, DATA_KEPT) } : bytes;
+        for (let k = folded.length - 1; !snapshot && k >= 0; k--)
+          snapshot = folded[k].end.snapshot ?? folded[k].start.snapshot;
         if (snapshot) last.snapshot = snapshot;
-        for (let k = i + 1; k < j + 1; k++) dropped.add(list[k]);
+        for (const { start, end } of folded) {
+          if (start !== first) dropped.add(start);
+          if (end !== last) dropped.add(end);
+        }
+        i += count;
       }
-      i = j + 2;
     }
   }
   return events.filter((e) => !dropped.has(e));
@@ -249,6 +296,8 @@ export function rustLineMap(tsPath: string, ts: string, rust: string): Record<st
 
 export interface BuildOptions {
   command: string;
+  /** Every call its own step: no loop folded (see foldRepeats). */
+  unfolded?: boolean;
   title: string;
   rootPid: number;
   startTime: number;
@@ -290,6 +339,22 @@ function compactSnapshots(events: RawEvent[]): void {
   }
 }
 
+/** The times the recorder was busy, in any process, as sorted disjoint intervals (rounded to µs). */
+export function recorderBusy(events: RawEvent[]): [number, number][] {
+  const spans = events
+    .map((e) => e.recorder)
+    .filter((r): r is [number, number] => r !== undefined)
+    .sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [from, to] of spans) {
+    const last = merged.at(-1);
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  const us = (t: number) => Math.round(t * 1000) / 1000;
+  return merged.map(([from, to]) => [us(from), us(to)]);
+}
+
 /** The recording of a finished run. */
 export function buildRecording(events: RawEvent[], options: BuildOptions): Recording {
   const root = PACKAGE_ROOT;
@@ -315,7 +380,8 @@ export function buildRecording(events: RawEvent[], options: BuildOptions): Recor
     sources,
     rust,
     rustLines,
-    events: foldRepeats(orderEvents(events)),
+    recorderBusy: recorderBusy(events),
+    events: options.unfolded ? orderEvents(events) : foldRepeats(orderEvents(events)),
     kernel: { release: os.release(), node: process.version },
   };
 }

@@ -2,7 +2,7 @@
 // reads. Version it when a field changes meaning.
 
 /** The format's name and version, checked when a recording is read back. */
-export const RECORDING_FORMAT = 'bidirectional-ipc-view/1';
+export const RECORDING_FORMAT = 'bidirectional-ipc-view/2';
 
 /** One descriptor of a process, from /proc/PID/fd and /proc/PID/fdinfo. */
 export interface FdEntry {
@@ -37,6 +37,13 @@ export interface ProcessSnapshot {
 export interface Snapshot {
   time: number;
   processes: ProcessSnapshot[];
+  /**
+   * When each process's entries were read, from and to (ms, the events'
+   * clock), in the order of `processes`: a look at the whole tree takes
+   * milliseconds, and the page uses a process's table only where that
+   * process's own calls say it held.
+   */
+  reads: [from: number, to: number][];
   /** Per pipe: bytes queued (FIONREAD) and capacity (F_GETPIPE_SZ); null where unknown. */
   pipes: { inode: number; queued: number | null; capacity: number | null }[];
 }
@@ -64,8 +71,14 @@ export interface RawEvent {
   error?: { code: string; message: string };
   frames?: SourceFrame[];
   text?: string;
-  /** On a start and an end that stand for this many calls of a loop (see foldRepeats). */
+  /** On a start and an end that stand for this many calls (or rounds of calls) of a loop (see foldRepeats). */
   repeat?: number;
+  /** On the start of a folded polling loop: one round's calls, as made (see foldRepeats). */
+  round?: { call: string; args?: unknown[]; result?: unknown; error?: { code: string; message: string } }[];
+  /** A lesson's bookkeeping (a bounded wait, a polling loop), not what it teaches. */
+  internal?: boolean;
+  /** When the recorder itself was busy on this event (its look at /proc): from, to. */
+  recorder?: [from: number, to: number];
   /** Absent on a quick call in a loop: the last one before it holds. */
   snapshot?: Snapshot;
   /** The pipe (inode) a read, write or close of a pipe descriptor acts on: added when the run is read back. */
@@ -95,5 +108,10 @@ export interface Recording {
   rustLines: Record<string, number>;
   /** In the order they happened. */
   events: RawEvent[];
+  /**
+   * When the recorder was busy in any process (its looks at /proc), merged and
+   * in order: the page's program time leaves these out.
+   */
+  recorderBusy: [from: number, to: number][];
   kernel: { release: string; node: string };
 }
