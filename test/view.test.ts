@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
+import { missingStrace } from '../src/compare/compare';
 import { loadRecording } from '../src/view/recording';
 import type { RawEvent, Recording } from '../src/view/types';
 import { runCli, skipUnless } from './helpers';
@@ -85,6 +86,9 @@ function tablesFromCalls(events: RawEvent[]): Expected[] {
     if (e.kind === 'start' && e.call === 'fork') atFork.set(e.pid, new Map(table));
     if (e.kind === 'start' && (e.call === 'execvp' || e.call === '_exit')) unchecked.add(e.pid);
     if (e.kind === 'exit') unchecked.add(e.pid);
+    // A signal that may end its target: the kernel, not the target's calls, then closes its descriptors.
+    if (e.kind === 'start' && e.call === 'kill' && !['SIGSTOP', 'SIGCONT'].includes(String(e.args?.[1])))
+      unchecked.add(Number(e.args?.[0]));
     if (e.kind === 'end' && e.call === 'fork') {
       if (e.result === 0) born(e.pid, e.ppid);
       else if (typeof e.result === 'number') {
@@ -179,6 +183,69 @@ describe('the recording of the demo', () => {
         );
       assert.ok(written, `read of "${text}" at step ${i} comes before its write`);
     });
+  });
+
+  test(
+    "has the child's end and the parent's SIGCHLD as the kernel reported them, before the waitpid that reports them",
+    { skip: skipUnless(missingStrace()) },
+    () => {
+      const { events, rootPid, signals } = demo.recording;
+      assert.match('by' in signals ? signals.by : signals.missing, /^strace .*\(ptrace\)$/);
+      const waited = events.findIndex((e) => e.kind === 'end' && e.call === 'waitpid' && e.pid === rootPid);
+      const status = events[waited].result as { pid: number; exitCode: number };
+      const ended = events.findIndex((e) => e.kind === 'ended' && e.pid === status.pid);
+      assert.ok(
+        ended >= 0 && ended < waited,
+        `the end (step ${ended + 1}) before waitpid returns (step ${waited + 1})`,
+      );
+      assert.equal(events[ended].notice!.exitCode, status.exitCode, "the kernel's record agrees with waitpid's status");
+      const sigchld = events.findIndex(
+        (e) =>
+          e.kind === 'signal' && e.pid === rootPid && e.notice!.signal === 'SIGCHLD' && e.notice!.from === status.pid,
+      );
+      assert.ok(sigchld > ended, 'SIGCHLD after the end');
+      assert.equal(events[sigchld].notice!.code, 'CLD_EXITED');
+      assert.equal(events[sigchld].notice!.status, String(status.exitCode));
+      // Nothing from the tools themselves (the shell that starts strace).
+      const pids = new Set(events.filter((e) => e.kind === 'start').map((e) => e.pid));
+      for (const e of events.filter((x) => x.notice?.from)) assert.ok(pids.has(e.notice!.from!), JSON.stringify(e));
+    },
+  );
+
+  test(
+    'pipe-capacity: each killed child ends by SIGKILL, as waitpid then reports',
+    { skip: skipUnless(missingStrace()) },
+    () => {
+      const { events } = capacity.recording;
+      const killed = events.filter(
+        (e) => e.kind === 'end' && e.call === 'waitpid' && (e.result as { signal: string | null }).signal === 'SIGKILL',
+      );
+      assert.equal(killed.length, 2);
+      for (const w of killed) {
+        const pid = (w.result as { pid: number }).pid;
+        const ended = events.find((e) => e.kind === 'ended' && e.pid === pid);
+        assert.ok(ended, `the end of ${pid}`);
+        assert.equal(ended.notice!.exitCode, null);
+        assert.equal(ended.notice!.signal, 'SIGKILL');
+        assert.ok(events.indexOf(ended) < events.indexOf(w));
+        assert.ok(events.some((e) => e.kind === 'signal' && e.pid === pid && e.notice!.signal === 'SIGSTOP'));
+      }
+    },
+  );
+
+  test("pipe-capacity: a loop's calls fold into one step that returns, and polling loops fold", () => {
+    const { events } = capacity.recording;
+    const ends = new Set(events.filter((e) => e.kind === 'end').map((e) => `${e.pid}:${e.id}`));
+    const folded = events.filter((e) => e.kind === 'start' && e.repeat);
+    assert.ok(
+      folded.some((e) => e.call === 'write' && e.repeat === 16),
+      'the 16 writes that fill a new pipe',
+    );
+    for (const s of folded) assert.ok(ends.has(`${s.pid}:${s.id}`), `the loop of ${s.call} ×${s.repeat} returns`);
+    const polls = events.filter(
+      (e) => e.kind === 'end' && e.call === 'waitpid' && (e.result as { pid: number }).pid === 0 && !e.repeat,
+    );
+    assert.ok(polls.length * 10 < events.length, `${polls.length} unfolded polls in ${events.length} steps`);
   });
 
   test('renders again from the JSON alone (--from), and is small enough to mail', () => {
@@ -452,6 +519,62 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
         );
         assert.ok(checked >= run.recording.events.length / 2);
       }
+    },
+  );
+
+  test(
+    'demo: the SIGCHLD step names the signal, its sender and status, and what the parent does with it',
+    { skip: skipUnless(missingStrace()), timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const { page, problems } = await open(demo.html);
+      const step = await stepWhere(page, "s.kind === 'signal'");
+      assert.ok(step >= 0);
+      await go(page, step);
+      const now = await page.$eval('#now', (el) => el.textContent ?? '');
+      assert.match(
+        now,
+        /The kernel delivers SIGCHLD \(child \d+ exited with status 0\) to parent \(pid \d+\); no handler: its default action is to ignore it\./,
+      );
+      assert.deepEqual(problems, []);
+      await page.close();
+    },
+  );
+
+  test(
+    'pipe-capacity: a pipe whose read end is closed says SIGPIPE, not a bare EPIPE; flags print by name, NUL as \\0',
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const { page, problems } = await open(capacity.html);
+      const found = await page.evaluate(() => {
+        const view = (window as unknown as { ipcView: { count: number; go(n: number): void } }).ipcView;
+        for (let i = 0; i < view.count; i++) {
+          view.go(i);
+          const lonely = Array.from(document.querySelectorAll('.pipe:not(.freed)')).find((p) =>
+            /read ends open: 0/.test(p.textContent ?? ''),
+          );
+          if (lonely) return lonely.textContent;
+        }
+        return null;
+      });
+      assert.ok(found, 'a pipe with its write end open and no read end');
+      assert.match(found, /a write raises SIGPIPE, which ends the writer unless it ignores, catches or blocks it/);
+      assert.doesNotMatch(found, /No read end is open: a write fails with EPIPE\./);
+      const texts = await page.evaluate(() => {
+        const view = (window as unknown as { ipcView: { count: number; go(n: number): void } }).ipcView;
+        const out: string[] = [];
+        for (let i = 0; i < view.count; i++) {
+          view.go(i);
+          out.push(document.getElementById('now')?.textContent ?? '');
+        }
+        return out.join('\n');
+      });
+      assert.match(texts, /calls pipe2\(O_NONBLOCK\)/);
+      assert.match(texts, /fcntl\(\d+, F_SETPIPE_SZ, \d+\)/);
+      assert.match(texts, /kill\(\d+, SIGSTOP\)/);
+      assert.match(texts, /write\(\d+, "\\0\\0\\0/, 'the zeros measureCapacity writes');
+      assert.doesNotMatch(texts, /pipe\(2048\)|\\u0000/);
+      assert.deepEqual(problems, []);
+      await page.close();
     },
   );
 

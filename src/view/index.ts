@@ -10,6 +10,7 @@ import { untracedWrite, writeAll } from '../internal/io-loops';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
 import { buildRecording, loadRecording, readEvents } from './recording';
 import { now } from '../tracer';
+import { watchKernelNotices, type KernelNotice } from './kernel-notices';
 import { startRecording } from './record';
 import { renderPage } from './render';
 import type { Recording } from './types';
@@ -76,12 +77,15 @@ function record(
   const root = process.pid;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-view-'));
   const file = path.join(dir, 'events.jsonl');
+  // Signals and ends are seen by a tracer attached before the program starts; a run goes on without one.
+  const watch = watchKernelNotices(root, dir);
   const startTime = now();
   const recorder = startRecording({ file });
   let title: string;
   let sources: string[];
   let rust: string | undefined;
   let pipeNames: PipeNames = [];
+  let notices: KernelNotice[] = [];
   try {
     if (command === 'demo') {
       title = 'The Rust pipes tutorial, on real pipe(), fork(), read(), write()';
@@ -105,12 +109,17 @@ function record(
     if (process.pid !== root) return null; // a child that returned into this function
     recorder.note('exit', 'the run is over');
   } finally {
-    if (process.pid === root) recorder.stop();
+    if (process.pid === root) {
+      recorder.stop();
+      if (typeof watch !== 'string') notices = watch.stop();
+    }
   }
   try {
     return buildRecording(readEvents(file), {
       command: command === 'demo' ? 'demo' : `lesson ${lessonName}`,
       unfolded,
+      notices,
+      signals: typeof watch === 'string' ? { missing: watch } : { by: watch.by },
       title,
       rootPid: root,
       startTime,

@@ -100,7 +100,21 @@ function readProcess(pid: number): ProcessSnapshot | null {
     }
     fds.push(item);
   }
-  return { pid, ppid: stat.ppid, comm, state: stat.state, wchan: blockedIn, fds };
+  const masks = signalMasks(pid);
+  return { pid, ppid: stat.ppid, comm, state: stat.state, wchan: blockedIn, fds, ...masks };
+}
+
+/** The signals a process catches and ignores (proc(5): SigCgt, SigIgn), as hex masks. */
+function signalMasks(pid: number): { caught?: string; ignored?: string } {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return {
+      caught: /^SigCgt:\s+([0-9a-f]+)/m.exec(status)?.[1],
+      ignored: /^SigIgn:\s+([0-9a-f]+)/m.exec(status)?.[1],
+    };
+  } catch {
+    return {};
+  }
 }
 
 /**
@@ -276,12 +290,16 @@ export function startRecording(options: RecorderOptions): {
       const states = children.map((c) => readProcess(c)?.state ?? '?').join('');
       if (states !== last) {
         last = states;
+        const from = now();
+        const snapshot = takeSnapshot(root, programPipes);
+        // Placed when the look was done: what it saw was true by then.
         append({
           kind: 'sample',
           pid: process.pid,
           ppid: getppid(),
-          time: now(),
-          snapshot: takeSnapshot(root, programPipes),
+          time: snapshot.time,
+          snapshot,
+          recorder: [[from, now()]],
         });
       }
       if (ends.test(states) || Date.now() >= deadline) return;
@@ -314,8 +332,13 @@ export function startRecording(options: RecorderOptions): {
         for (const fd of e.result as number[]) programPipes.add(fs.fstatSync(fd).ino);
       }
       if (bookkeeping()) raw.internal = true;
+      // The watch stands in for the wait the call would make (its looks count as the recorder's, in their samples).
+      const spans: [number, number][] = [];
+      let from = entered;
       if (e.phase === 'start' && e.call === 'waitpid' && ((e.args[1] as number) & WNOHANG) === 0) {
+        spans.push([from, now()]);
         watchForZombie(e.args[0] as number, e.args[1] as number);
+        from = now();
       }
       if (ALWAYS_SNAPSHOT.has(e.call) || e.time - lastSnapshot >= SNAPSHOT_EVERY_MS) {
         raw.snapshot = takeSnapshot(root, programPipes);
@@ -324,7 +347,8 @@ export function startRecording(options: RecorderOptions): {
       // The call itself begins when the tracer returns: a bar starts there, not
       // before the recorder's own look at /proc.
       if (e.phase === 'start') raw.time = now();
-      raw.recorder = [entered, now()];
+      spans.push([from, now()]);
+      raw.recorder = spans;
       append(raw);
     } finally {
       busy = false;
@@ -343,7 +367,7 @@ export function startRecording(options: RecorderOptions): {
         kind === 'exit' && process.pid === root
           ? { time: now(), processes: [], reads: [], pipes: [] }
           : takeSnapshot(root, programPipes);
-      event.recorder = [entered, now()];
+      event.recorder = [[entered, now()]];
       append(event);
     } finally {
       busy = false;

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PACKAGE_ROOT } from '../internal/paths';
 import type { PipeNames } from '../internal/pipe-names';
+import type { KernelNotice } from './kernel-notices';
 import { DATA_KEPT } from './record';
 import { RECORDING_FORMAT, type RawEvent, type Recording, type SourceFile } from './types';
 
@@ -103,6 +104,18 @@ export function orderEvents(events: RawEvent[]): RawEvent[] {
     const list = perProcess.get(e.pid) ?? [];
     list.push(e);
     perProcess.set(e.pid, list);
+  }
+  // A child's end, as the kernel reported it, comes before the waitpid that reports it and the SIGCHLD it sends.
+  const ends = new Map(byTime.filter((e) => e.kind === 'ended').map((e) => [e.pid, e]));
+  for (const e of byTime) {
+    const child =
+      e.kind === 'end' && (e.call === 'waitpid' || e.call === 'wait')
+        ? (e.result as { pid?: number; exited?: boolean; signaled?: boolean } | undefined)
+        : undefined;
+    const ended = child && (child.exited || child.signaled) ? ends.get(child.pid!) : undefined;
+    if (ended) mustFollow.push([e, ended]);
+    const sender = e.kind === 'signal' && e.notice?.signal === 'SIGCHLD' ? ends.get(e.notice.from!) : undefined;
+    if (sender) mustFollow.push([e, sender]);
   }
   // A child's first event comes after the parent's fork start.
   for (const e of byTime) {
@@ -306,16 +319,68 @@ export interface BuildOptions {
   sources: string[];
   /** The Rust original's path, for the tutorial. */
   rust?: string;
+  /** What the kernel reported to a tracer attached to the run, and which one; or why none was. */
+  notices?: KernelNotice[];
+  signals: Recording['signals'];
 }
 
-/** The pipes the program made: the inodes of the descriptors each pipe() returned. */
-function programPipes(events: RawEvent[]): Set<number> {
-  const pipes = new Set<number>();
+/** Whether the hex signal mask `mask` (SigCgt, SigIgn) holds signal `name`. */
+function inMask(mask: string | undefined, name: string): boolean {
+  const n = (os.constants.signals as Record<string, number>)[name];
+  return mask !== undefined && n !== undefined && ((BigInt(`0x${mask}`) >> BigInt(n - 1)) & 1n) === 1n;
+}
+
+/**
+ * The kernel's notices as events of the processes of the run. A call broken
+ * off by a signal the process does not catch is left out: the kernel restarts
+ * it unseen by the program, and it was broken off only because the tracer
+ * asked to see the signal (ptrace(2), signal-delivery-stop).
+ */
+export function noticeEvents(events: RawEvent[], notices: KernelNotice[]): RawEvent[] {
+  const ppids = new Map<number, number>();
+  const readings = new Map<number, { time: number; caught?: string }[]>();
+  for (const e of events) {
+    ppids.set(e.pid, e.ppid);
+    for (const p of e.snapshot?.processes ?? []) {
+      if (!ppids.has(p.pid)) ppids.set(p.pid, p.ppid);
+      readings.set(p.pid, [...(readings.get(p.pid) ?? []), { time: e.snapshot!.time, caught: p.caught }]);
+    }
+  }
+  const caughtAt = (pid: number, time: number, signal: string) => {
+    const before = (readings.get(pid) ?? []).filter((r) => r.time <= time);
+    return inMask((before.at(-1) ?? readings.get(pid)?.[0])?.caught, signal);
+  };
+  const out: RawEvent[] = [];
+  for (const n of notices) {
+    if (!ppids.has(n.pid)) continue; // not a process of the run
+    if (n.kind === 'exit' && n.tid !== n.pid) continue; // one of Node's threads ending, not its process
+    if (n.from !== undefined && n.from > 0 && !ppids.has(n.from)) continue; // sent by the tools (the shell that started the tracer)
+    if (n.kind === 'interrupted' && !(n.signal && caughtAt(n.pid, n.time, n.signal))) continue;
+    const kind = n.kind === 'exit' ? 'ended' : n.kind;
+    out.push({ kind, pid: n.pid, ppid: ppids.get(n.pid)!, time: n.time, notice: n });
+  }
+  return out;
+}
+
+/**
+ * The pipes the program made: for the inode of each pipe() it called, from
+ * when that pipe() returned until a look at /proc first found no descriptor
+ * of it. A freed pipe's inode number can come back for one of Node's own
+ * pipes, which is not the program's.
+ */
+function programPipes(events: RawEvent[]): Map<number, [from: number, to: number][]> {
+  const looks = events
+    .filter((e) => e.snapshot && e.snapshot.processes.length > 0)
+    .map((e) => e.snapshot!)
+    .sort((a, b) => a.time - b.time);
+  const pipes = new Map<number, [number, number][]>();
   for (const e of events) {
     if (e.kind !== 'end' || e.call !== 'pipe' || !Array.isArray(e.result)) continue;
     for (const fd of e.result) {
       const inode = pipeOf(e.pid, e, fd);
-      if (inode !== undefined) pipes.add(inode);
+      if (inode === undefined || pipes.get(inode)?.some(([from]) => from === e.time)) continue;
+      const freed = looks.find((s) => s.time > e.time && !s.processes.some((p) => p.fds.some((f) => f.pipe === inode)));
+      pipes.set(inode, [...(pipes.get(inode) ?? []), [e.time, freed?.time ?? Infinity]]);
     }
   }
   return pipes;
@@ -324,9 +389,13 @@ function programPipes(events: RawEvent[]): Set<number> {
 /** Keeps fds 0-2 and the program's pipes; sums up the rest ('eventpoll ×3, pipe ×7'). */
 function compactSnapshots(events: RawEvent[]): void {
   const pipes = programPipes(events);
+  const program = (inode: number | undefined, time: number) =>
+    inode !== undefined && (pipes.get(inode) ?? []).some(([from, to]) => time >= from && time < to);
   for (const e of events) {
-    for (const p of e.snapshot?.processes ?? []) {
-      const kept = p.fds.filter((f) => f.fd <= 2 || (f.pipe !== undefined && pipes.has(f.pipe)));
+    const snapshot = e.snapshot;
+    for (const [k, p] of (snapshot?.processes ?? []).entries()) {
+      const readAt = snapshot!.reads?.[k]?.[0] ?? snapshot!.time;
+      const kept = p.fds.filter((f) => f.fd <= 2 || program(f.pipe, readAt));
       const counts = new Map<string, number>();
       for (const f of p.fds) {
         if (kept.includes(f)) continue;
@@ -341,10 +410,7 @@ function compactSnapshots(events: RawEvent[]): void {
 
 /** The times the recorder was busy, in any process, as sorted disjoint intervals (rounded to µs). */
 export function recorderBusy(events: RawEvent[]): [number, number][] {
-  const spans = events
-    .map((e) => e.recorder)
-    .filter((r): r is [number, number] => r !== undefined)
-    .sort((a, b) => a[0] - b[0]);
+  const spans = events.flatMap((e) => e.recorder ?? []).sort((a, b) => a[0] - b[0]);
   const merged: [number, number][] = [];
   for (const [from, to] of spans) {
     const last = merged.at(-1);
@@ -369,6 +435,7 @@ export function buildRecording(events: RawEvent[], options: BuildOptions): Recor
     rust = { path: options.rust, text: fs.readFileSync(path.join(root, options.rust), 'utf8') };
     for (const s of sources) Object.assign(rustLines, rustLineMap(s.path, s.text, rust.text));
   }
+  const all = [...events, ...noticeEvents(events, options.notices ?? [])];
   compactSnapshots(events);
   return {
     format: RECORDING_FORMAT,
@@ -381,8 +448,9 @@ export function buildRecording(events: RawEvent[], options: BuildOptions): Recor
     rust,
     rustLines,
     recorderBusy: recorderBusy(events),
-    events: options.unfolded ? orderEvents(events) : foldRepeats(orderEvents(events)),
+    events: options.unfolded ? orderEvents(all) : foldRepeats(orderEvents(all)),
     kernel: { release: os.release(), node: process.version },
+    signals: options.signals,
   };
 }
 

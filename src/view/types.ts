@@ -1,3 +1,5 @@
+import type { KernelNotice } from './kernel-notices';
+
 // The recording's format: what `view --json FILE` writes and `view --from FILE`
 // reads. Version it when a field changes meaning.
 
@@ -26,6 +28,9 @@ export interface ProcessSnapshot {
   /** The kernel function it waits in ('pipe_read', 'do_wait'), when blocked. */
   wchan: string;
   fds: FdEntry[];
+  /** The signals it catches (a handler) and ignores, from /proc/PID/status SigCgt and SigIgn (hex masks). */
+  caught?: string;
+  ignored?: string;
   /**
    * In a recording read back: the descriptors that are neither 0-2 nor the
    * program's pipes (Node's event loop, its signal pipes...), summed up.
@@ -58,7 +63,7 @@ export interface SourceFrame {
 /** One line of the recording, as a process appends it. */
 export interface RawEvent {
   /** A call's start or return; a watch while waitpid waits; the program's own output; a process's end. */
-  kind: 'start' | 'end' | 'sample' | 'say' | 'exit';
+  kind: 'start' | 'end' | 'sample' | 'say' | 'exit' | 'signal' | 'ended' | 'interrupted';
   pid: number;
   ppid: number;
   /** ms since the epoch (performance.timeOrigin + performance.now(), one clock for all processes). */
@@ -77,12 +82,14 @@ export interface RawEvent {
   round?: { call: string; args?: unknown[]; result?: unknown; error?: { code: string; message: string } }[];
   /** A lesson's bookkeeping (a bounded wait, a polling loop), not what it teaches. */
   internal?: boolean;
-  /** When the recorder itself was busy on this event (its look at /proc): from, to. */
-  recorder?: [from: number, to: number];
+  /** When the recorder itself was busy on this event (its looks at /proc): from, to. */
+  recorder?: [from: number, to: number][];
   /** Absent on a quick call in a loop: the last one before it holds. */
   snapshot?: Snapshot;
   /** The pipe (inode) a read, write or close of a pipe descriptor acts on: added when the run is read back. */
   pipe?: number;
+  /** On a signal, an end or an interrupted call: what the kernel reported to the tracer (see kernel-notices.ts). */
+  notice?: KernelNotice;
 }
 
 /** A source file shown beside the run. */
@@ -114,4 +121,6 @@ export interface Recording {
    */
   recorderBusy: [from: number, to: number][];
   kernel: { release: string; node: string };
+  /** How signals and ends were observed ('strace 6.1 (ptrace)'), or why they were not. */
+  signals: { by: string } | { missing: string };
 }

@@ -39,6 +39,8 @@
   // process is shown at a step only if it was taken after that process's last
   // such call placed before the step returned, and before its next one began.
   const CHANGES_TABLE = new Set(['pipe', 'close', 'dup', 'dup2', 'fcntl', 'execvp', '_exit']);
+  /** Signals whose default action does not end a process. */
+  const HARMLESS_SIGNALS = new Set(['SIGSTOP', 'SIGCONT', 'SIGCHLD', 'SIGWINCH', 'SIGURG', 'SIGTSTP', '0']);
   const readingsOf = new Map(); // pid -> [{ p, from, to, at }] by time
   events.forEach((e, i) => {
     const snap = e.snapshot;
@@ -50,6 +52,10 @@
     });
   });
   for (const list of readingsOf.values()) list.sort((a, b) => a.from - b.from);
+  const endedAt = new Map(); // pid -> { at, notice }: its end as the kernel reported it
+  events.forEach((e, i) => {
+    if (e.kind === 'ended' && !endedAt.has(e.pid)) endedAt.set(e.pid, { at: i, notice: e.notice });
+  });
   const changesOf = new Map(); // pid -> [{ call, startAt, endAt, tStart, tEnd }]
   const createdAt = new Map(); // pid -> first step where it exists
   const reapedAt = new Map(); // pid -> step of the waitpid that reported it
@@ -65,6 +71,12 @@
     for (const p of ownProcesses(e)) exists(p.pid, i);
     if (!changesOf.has(e.pid)) changesOf.set(e.pid, []);
     const list = changesOf.get(e.pid);
+    // A signal that may end its target: from the kill on, the kernel may close the target's descriptors.
+    if (e.kind === 'start' && e.call === 'kill' && !HARMLESS_SIGNALS.has(String(e.args[1]))) {
+      const target = Number(e.args[0]);
+      if (!changesOf.has(target)) changesOf.set(target, []);
+      changesOf.get(target).push({ call: 'kill', id: null, startAt: i, endAt: -1, tStart: e.time, tEnd: Infinity });
+    }
     if (e.kind === 'start' && CHANGES_TABLE.has(e.call)) {
       list.push({ call: e.call, id: e.id, startAt: i, endAt: -1, tStart: e.time, tEnd: Infinity });
     } else if (e.kind === 'end') {
@@ -75,7 +87,7 @@
       }
     } else if (e.kind === 'exit') {
       // The recorder's note as the process ends: alive until its look at /proc was done.
-      const t = e.recorder ? e.recorder[1] : e.time;
+      const t = e.recorder && e.recorder.length ? e.recorder[e.recorder.length - 1][1] : e.time;
       list.push({ call: 'exit', id: null, startAt: i, endAt: -1, tStart: t, tEnd: Infinity });
     }
   });
@@ -119,6 +131,13 @@
     for (const r of readings) if (r.p.state === 'Z' && r.to <= now) zombie = r;
     if (goneAt.has(pid) && goneAt.get(pid) <= i) return null;
     if (zombie) return { p: zombie.p, reading: zombie };
+    // Ended, as the kernel told the tracer, before /proc was read again: a zombie, with no descriptors.
+    const end = endedAt.get(pid);
+    if (end && end.at <= i) {
+      const last = readings.filter((r) => r.to <= now).pop() || readings[0];
+      const base = last ? last.p : { pid, ppid: events[end.at].ppid, comm: '' };
+      return { p: { ...base, state: 'Z', wchan: '', fds: [], others: undefined }, reading: null, ended: end };
+    }
     const changes = changesOf.get(pid) || [];
     let k = 0;
     while (k < changes.length && changes[k].endAt >= 0 && changes[k].endAt <= i) k++;
@@ -168,7 +187,7 @@
     S: 'sleeping: blocked, waiting for an event',
     D: 'in uninterruptible wait',
     T: 'stopped by a signal',
-    t: 'stopped by a tracer',
+    t: 'stopped by a tracer (ptrace: the strace that reports signals here, while it takes down a call)',
     Z: 'zombie: it has exited; its parent has not called waitpid yet',
     X: 'dead',
   };
@@ -327,6 +346,63 @@
     if (s.round) return s.round.map((c) => `${c.call} = ${resultOf(c.call, c.result, s)}`).join(', ');
     return resultOf(e.call, e.result, e);
   }
+  // --- What the kernel reported to the tracer: signals, ends, interrupted calls ---
+  const CHILD_CODES = {
+    CLD_EXITED: 'exited',
+    CLD_KILLED: 'was killed',
+    CLD_DUMPED: 'was killed (core dumped)',
+    CLD_STOPPED: 'stopped',
+    CLD_CONTINUED: 'continued',
+  };
+  function signalText(e) {
+    const n = e.notice;
+    if (n.signal === 'SIGCHLD' && n.from) {
+      const what = CHILD_CODES[n.code] || n.code;
+      return `SIGCHLD (${roleOf(n.from)} ${n.from} ${what}${n.code === 'CLD_EXITED' ? ` with status ${n.status}` : n.status ? `: ${n.status}` : ''})`;
+    }
+    return `${n.signal}${n.from ? ` (sent by ${roleOf(n.from)} ${n.from})` : n.code === 'SI_KERNEL' ? ' (from the kernel)' : ''}`;
+  }
+  /** The hex mask `mask` (SigCgt, SigIgn) holds signal number `n`. */
+  const inMask = (mask, n) => !!mask && n > 0 && ((BigInt(`0x${mask}`) >> BigInt(n - 1)) & 1n) === 1n;
+  const SIGNALS = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGKILL: 9,
+    SIGUSR1: 10,
+    SIGSEGV: 11,
+    SIGUSR2: 12,
+    SIGPIPE: 13,
+    SIGALRM: 14,
+    SIGTERM: 15,
+    SIGCHLD: 17,
+    SIGCONT: 18,
+    SIGSTOP: 19,
+    SIGTSTP: 20,
+    SIGWINCH: 28,
+  };
+  const DEFAULT_IGNORED = new Set(['SIGCHLD', 'SIGWINCH', 'SIGURG']);
+  function disposition(e) {
+    const n = e.notice;
+    const i = indexOf.get(e);
+    const p = (shownAt[i].find((x) => x.pid === e.pid) || {}).p;
+    const number = SIGNALS[n.signal];
+    if (n.signal === 'SIGKILL' || n.signal === 'SIGSTOP') return 'it cannot be caught or ignored.';
+    if (!p || p.caught === undefined || !number)
+      return "what it does depends on the process's handler, which was not read.";
+    if (inMask(p.caught, number)) return 'the process catches it: its handler runs.';
+    if (inMask(p.ignored, number)) return 'the process ignores it (SIG_IGN): nothing happens.';
+    if (DEFAULT_IGNORED.has(n.signal)) return 'no handler: its default action is to ignore it.';
+    if (n.signal === 'SIGCONT') return 'no handler: it continues the process.';
+    if (n.signal === 'SIGTSTP') return 'no handler: it stops the process.';
+    return 'no handler: its default action ends the process.';
+  }
+  function endText(n) {
+    return n.exitCode === null
+      ? `killed by ${n.signal}${n.coreDumped ? ' (core dumped)' : ''}`
+      : `exited with status ${n.exitCode}`;
+  }
+
   function describe(e) {
     const who = `${roleOf(e.pid)} (pid ${e.pid})`;
     const s = startOf(e);
@@ -347,6 +423,12 @@
         return `${who} prints: ${e.text.trim()}`;
       case 'exit':
         return e.pid === rec.rootPid ? `${who} ends: the run is over, no process is left` : `${who} ends (${e.text})`;
+      case 'signal':
+        return `The kernel delivers ${signalText(e)} to ${roleOf(e.pid)} (pid ${e.pid}); ${disposition(e)}`;
+      case 'ended':
+        return `${who} has ended: ${endText(e.notice)}. Until its parent's waitpid reaps it, it is a zombie.`;
+      case 'interrupted':
+        return `${e.notice.signal} broke off ${roleOf(e.pid)}'s ${e.notice.call}() (pid ${e.pid}): it ran the handler, then ${e.notice.outcome === 'EINTR' ? 'the call returned -1 EINTR' : 'the kernel restarted the call (SA_RESTART)'}`;
       default:
         return who;
     }
@@ -446,7 +528,7 @@
   scrubber.max = String(Math.max(0, events.length - 1));
   $('title').textContent = rec.title;
   $('subtitle').textContent =
-    `bidirectional-ipc ${rec.command} · recorded on Linux ${rec.kernel.release}, Node ${rec.kernel.node} · ${events.length} steps over ${events.length ? pms(events[events.length - 1].time) : '0 ms'} of program time (${events.length ? ms(events[events.length - 1].time) : '0 ms'} on the clock, the recorder's looks at /proc included) · root pid ${rec.rootPid}`;
+    `bidirectional-ipc ${rec.command} · recorded on Linux ${rec.kernel.release}, Node ${rec.kernel.node} · ${events.length} steps over ${events.length ? pms(events[events.length - 1].time) : '0 ms'} of program time (${events.length ? ms(events[events.length - 1].time) : '0 ms'} on the clock, the recorder's looks at /proc included) · root pid ${rec.rootPid} · ${rec.signals && rec.signals.by ? `signals and ends as the kernel reported them to ${rec.signals.by}` : `signals and ends not observed: ${rec.signals ? rec.signals.missing : 'not recorded'}`}`;
   let index = 0;
 
   function renderProcesses(e, step) {
@@ -463,7 +545,7 @@
       );
       return;
     }
-    for (const { pid, p: read, reading } of shown) {
+    for (const { pid, p: read, reading, ended } of shown) {
       // No look at /proc fits this step (its table changed on both sides of every look): say so, show no table.
       const p = read || { pid, ppid: parentOf.get(pid), comm: '', state: '?', wchan: '', fds: [] };
       const cls = `proc ${roleClass(p.pid)}${p.state === 'Z' ? ' zombie' : ''}`;
@@ -486,6 +568,13 @@
       if (p.state === 'S' && p.wchan && p.wchan !== '0') stateText += ` (in the kernel's ${p.wchan})`;
       if (acting && own && p.state === 'R') stateText = 'running: making this call';
       art.append(el('p', { class: `state state-${p.state}` }, el('b', { text: p.state }), stateText));
+      if (ended)
+        art.append(
+          el('p', {
+            class: 'carried',
+            text: `It ${endText(ended.notice)} at ${pms(ended.notice.time)} (step ${ended.at + 1}), as the kernel told the tracer; /proc was not read since.`,
+          }),
+        );
       if (reading && !own) {
         const before = reading.to <= stepTime[index];
         art.append(
@@ -814,6 +903,22 @@
         rect.append(title);
         area.append(rect);
       }
+    });
+    // Signals and ends: a mark on the lane of the process the kernel acted on.
+    events.forEach((e, i) => {
+      if (!e.notice || i > index) return;
+      const n = lanes.indexOf(e.pid);
+      if (n < 0) return;
+      const mark = svg(e.kind === 'ended' ? 'rect' : 'circle', {
+        class: `notice notice-${e.kind}`,
+        ...(e.kind === 'ended'
+          ? { x: x(e.time) - 4, y: 18 + n * LANE + 8, width: 8, height: 8 }
+          : { cx: x(e.time), cy: 18 + n * LANE + LANE / 2, r: 4 }),
+      });
+      const title = svg('title');
+      title.textContent = describe(e);
+      mark.append(title);
+      area.append(mark);
     });
     area.append(svg('line', { class: 'cursor', x1: x(current.time), x2: x(current.time), y1: 14, y2: height }));
     area.onclick = (ev) => {
