@@ -46,8 +46,9 @@ import {
   type WaitStatus,
 } from '../index';
 import { untracedSleep } from '../internal/untraced-sleep';
+import { maskHas, watchKernelNotices, type KernelNotice } from '../view/kernel-notices';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
-import { childrenOf, processState } from '../internal/proc';
+import { childrenOf, processState, readStat } from '../internal/proc';
 import { native } from '../native';
 import { now } from '../tracer';
 
@@ -63,6 +64,56 @@ export interface TraceOptions {
   internal?: boolean;
   /** The shared event log (JSON lines); a temporary file, removed by stop(), when not given. */
   recordTo?: string;
+  /** Show signals, interrupted calls and ends as the kernel reports them to strace (default: when strace can attach). */
+  signals?: boolean;
+}
+
+/** The calls of the log that are the kernel's notices, not the program's calls. */
+export const NOTICE_CALLS: ReadonlySet<string> = new Set(['signal', 'exit', 'interrupted']);
+
+/** Whether the hex signal mask of /proc/PID/status field `field` (SigCgt, SigIgn) of `pid` holds `signal`; null when unreadable. */
+function signalMask(pid: number, field: string, signal: string): boolean | null {
+  try {
+    const mask = new RegExp(`^${field}:\\s+([0-9a-f]+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return mask === undefined ? null : maskHas(mask, signal);
+  } catch {
+    return null;
+  }
+}
+
+/** The parent of `pid`, or -1 when it is gone. */
+function readPpid(pid: number): number {
+  try {
+    return readStat(pid).ppid;
+  } catch {
+    return -1;
+  }
+}
+
+/** A notice as strace words it, and what the process does with a signal (from its /proc/PID/status now). */
+export function noticeText(n: KernelNotice): string {
+  if (n.kind === 'exit')
+    return n.exitCode === null
+      ? `+++ killed by ${n.signal}${n.coreDumped ? ' (core dumped)' : ''} +++`
+      : `+++ exited with ${n.exitCode} +++`;
+  if (n.kind === 'interrupted')
+    return `<... ${n.call} broken off by ${n.signal}, whose handler ran: ${n.outcome === 'EINTR' ? 'it returns -1 EINTR' : n.outcome === 'restarted' ? 'made again (SA_RESTART)' : 'not seen made again'}>`;
+  const fields = [`si_code=${n.code}`, n.from ? `si_pid=${n.from}` : '', n.status ? `si_status=${n.status}` : '']
+    .filter(Boolean)
+    .join(', ');
+  const caught = signalMask(n.pid, 'SigCgt', n.signal!);
+  const ignored = signalMask(n.pid, 'SigIgn', n.signal!);
+  const what =
+    n.signal === 'SIGKILL' || n.signal === 'SIGSTOP'
+      ? ''
+      : caught
+        ? ' (caught: its handler runs)'
+        : ignored
+          ? ' (ignored: SIG_IGN)'
+          : caught === false && ['SIGCHLD', 'SIGWINCH', 'SIGURG'].includes(n.signal!)
+            ? ' (no handler: ignored by default)'
+            : '';
+  return `--- ${n.signal} {${fields}} ---${what}`;
 }
 
 /** One line of the event log: a call's start or end in one process. */
@@ -319,6 +370,34 @@ export function startTracing(options: TraceOptions = {}): () => void {
   const pending = new Map<string, number>();
   let logOffset = 0;
   let partial = '';
+  // Signals and ends: strace attached to this process (and, with -f, to what it forks); its notices are
+  // printed by this process, before its own next line.
+  const noticeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-signals-'));
+  const watch = options.signals === false ? null : watchKernelNotices(tracerPid, noticeDir);
+  const runPids = new Set([tracerPid]);
+  const showNotices = () => {
+    if (watch === null || typeof watch === 'string' || process.pid !== tracerPid) return;
+    for (const n of watch.poll()) {
+      if (!runPids.has(n.pid) && !runPids.has(readPpid(n.pid))) continue; // not a process of the run
+      if (n.kind === 'exit' && n.tid !== n.pid) continue; // one of Node's threads
+      if (n.from !== undefined && n.from > 0 && !runPids.has(n.from) && !runPids.has(readPpid(n.from))) continue;
+      if (n.kind === 'interrupted' && !(n.signal && signalMask(n.pid, 'SigCgt', n.signal))) continue; // only the tracer's stop broke it off
+      runPids.add(n.pid);
+      const text = noticeText(n);
+      const who = n.pid === tracerPid ? 'parent' : 'child';
+      if (options.print !== false && only === null)
+        fs.writeSync(2, `${paint(who === 'parent' ? 36 : 35, `[${who} ${n.pid}]`)} ${text}\n`);
+      append({
+        pid: n.pid,
+        role: who,
+        id: -1,
+        phase: 'end',
+        t: Math.round((n.time - origin) * 10) / 10,
+        call: n.kind,
+        text,
+      });
+    }
+  };
 
   const fdText = (fd: unknown) => {
     const name = names.get(fd as number);
@@ -400,6 +479,8 @@ export function startTracing(options: TraceOptions = {}): () => void {
   };
 
   setTracer((e: TraceEvent) => {
+    showNotices();
+    if (e.phase === 'end' && e.call === 'fork' && typeof e.result === 'number' && e.result > 0) runPids.add(e.result);
     const t = Math.round((e.time - origin) * 10) / 10;
     if (e.phase === 'start') {
       const internal = internalDepth > 0;
@@ -522,10 +603,14 @@ export function startTracing(options: TraceOptions = {}): () => void {
     append(record); // after the line: a reader that waits for this mark prints after it
   });
   const removeLog = () => {
-    if (temporary && process.pid === tracerPid) fs.rmSync(path.dirname(logPath), { recursive: true, force: true });
+    if (process.pid !== tracerPid) return;
+    fs.rmSync(noticeDir, { recursive: true, force: true });
+    if (temporary) fs.rmSync(path.dirname(logPath), { recursive: true, force: true });
   };
   process.on('exit', removeLog);
   return () => {
+    showNotices();
+    if (watch !== null && typeof watch !== 'string' && process.pid === tracerPid) watch.stop();
     setTracer(null);
     fs.closeSync(log);
     fs.closeSync(logReader);

@@ -10,6 +10,7 @@
 // the run's process tree.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { missingStrace } from '../compare/compare';
 import { untracedSleep } from '../internal/untraced-sleep';
@@ -37,6 +38,12 @@ export interface KernelNotice {
   /** For an interrupted call: its name, and what became of it ('restarted', or the error the program got). */
   call?: string;
   outcome?: string;
+}
+
+/** Whether a hex signal mask of /proc/PID/status (SigCgt, SigIgn) holds signal `name`. */
+export function maskHas(mask: string | undefined, name: string): boolean {
+  const n = (os.constants.signals as Record<string, number>)[name];
+  return mask !== undefined && n !== undefined && ((BigInt(`0x${mask}`) >> BigInt(n - 1)) & 1n) === 1n;
 }
 
 /** How long attaching or detaching may take before the run goes on without it. */
@@ -72,9 +79,12 @@ function awaitTraced(pid: number, traced: boolean): boolean {
 }
 
 /** The notices in strace's output (with -ttt); `offset` turns its clock (s, CLOCK_REALTIME) into the events' (ms). */
-export function parseNotices(text: string, offset: number): KernelNotice[] {
+export function parseNotices(
+  text: string,
+  offset: number,
+  interrupted = new Map<number, KernelNotice>(), // tid -> its call broken off, until it is seen again
+): KernelNotice[] {
   const notices: KernelNotice[] = [];
-  const interrupted = new Map<number, KernelNotice>(); // tid -> its call broken off, waiting for the signal's line
   for (const line of text.split('\n')) {
     const m = /^(\d+)\s+(\d+\.\d+)\s+(.*)$/.exec(line);
     if (!m) continue;
@@ -89,7 +99,11 @@ export function parseNotices(text: string, offset: number): KernelNotice[] {
       if (field('si_status') !== undefined) notice.status = field('si_status');
       notices.push(notice);
       const broken = interrupted.get(tid);
-      if (broken && broken.signal === undefined) broken.signal = signal[1];
+      if (broken && broken.signal === undefined) {
+        // The call was broken off when the signal came (strace stamps a call's line with its start).
+        broken.signal = signal[1];
+        broken.time = time;
+      }
       continue;
     }
     const exited = /^\+\+\+ exited with (\d+) \+\+\+$/.exec(body);
@@ -115,21 +129,30 @@ export function parseNotices(text: string, offset: number): KernelNotice[] {
         pid: tid,
         time,
         call: stopped[1] ?? stopped[2],
-        outcome: stopped[4] ? 'restarted' : 'EINTR',
+        // ERESTART*: the kernel restarts it if the handler asked for that (SA_RESTART); seen when it is made again.
+        outcome: stopped[4] ? 'not restarted' : 'EINTR',
       };
       notices.push(notice);
       interrupted.set(tid, notice);
       continue;
     }
-    if (!body.startsWith('---')) interrupted.delete(tid);
+    // After the handler's own calls, the same call made again (or resumed by restart_syscall): restarted.
+    const broken = interrupted.get(tid);
+    if (broken && broken.outcome !== 'EINTR' && new RegExp(`^(${broken.call}|restart_syscall)\\(`).test(body)) {
+      broken.outcome = 'restarted';
+      interrupted.delete(tid);
+    }
   }
   return notices;
 }
 
-/** A tracer attached to the run; stop() detaches it and gives what it saw. */
+/** A tracer attached to the run. */
 export interface NoticeWatch {
   /** What was watched with: 'strace 6.1 (ptrace)'. */
   by: string;
+  /** What it has reported since the last call (whole lines written so far). */
+  poll(): KernelNotice[];
+  /** Detaches it; everything it saw. */
   stop(): KernelNotice[];
 }
 
@@ -165,8 +188,43 @@ export function watchKernelNotices(root: number, dir: string): NoticeWatch | str
   fs.readSync(marker, Buffer.alloc(1), 0, 1, null);
   const after = now();
   fs.closeSync(marker);
+  const markLine = new RegExp(`^${process.pid}\\s+(\\d+\\.\\d+) read\\(${marker}, "", 1\\)\\s+= 0$`, 'm');
+  let offset: number | undefined;
+  /** strace's clock (s) less the events' (ms), from the mark once strace has written it. */
+  const clockOffset = (text: string) => {
+    const mark = markLine.exec(text);
+    if (mark) offset = Number(mark[1]) * 1000 - (before + after) / 2;
+    return offset;
+  };
+  const withPids = (notices: KernelNotice[]) => {
+    for (const n of notices) {
+      const group = /^Tgid:\s+(\d+)/m.exec(readStatus(n.tid));
+      if (group) n.pid = Number(group[1]);
+    }
+    return notices;
+  };
+  let read = 0;
+  const broken = new Map<number, KernelNotice>();
   return {
     by: `strace ${version} (ptrace)`.replace('  ', ' '),
+    poll() {
+      // pread(2), which strace is not asked to trace: reading its file must not make it write more.
+      const size = fs.statSync(file).size;
+      const chunk = Buffer.alloc(size - read);
+      const fd = fs.openSync(file, 'r');
+      let got = 0;
+      try {
+        for (let n; got < chunk.length && (n = fs.readSync(fd, chunk, got, chunk.length - got, read + got)) > 0;)
+          got += n;
+      } finally {
+        fs.closeSync(fd);
+      }
+      const text = chunk.toString('utf8', 0, got);
+      const whole = text.lastIndexOf('\n') + 1;
+      if (offset === undefined && clockOffset(text.slice(0, whole)) === undefined) return [];
+      read += whole;
+      return withPids(parseNotices(text.slice(0, whole), offset!, broken));
+    },
     stop() {
       try {
         process.kill(stracePid, 'SIGTERM');
@@ -183,14 +241,7 @@ export function watchKernelNotices(root: number, dir: string): NoticeWatch | str
       )
         untracedSleep(2);
       const text = fs.readFileSync(file, 'utf8');
-      const mark = new RegExp(`^${process.pid}\\s+(\\d+\\.\\d+) read\\(${marker}, "", 1\\)\\s+= 0$`, 'm').exec(text);
-      const offset = mark ? Number(mark[1]) * 1000 - (before + after) / 2 : Date.now() - now();
-      const notices = parseNotices(text, offset);
-      for (const n of notices) {
-        const group = /^Tgid:\s+(\d+)/m.exec(readStatus(n.tid));
-        if (group) n.pid = Number(group[1]);
-      }
-      return notices;
+      return withPids(parseNotices(text, clockOffset(text) ?? Date.now() - now()));
     },
   };
 }

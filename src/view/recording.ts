@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PACKAGE_ROOT } from '../internal/paths';
 import type { PipeNames } from '../internal/pipe-names';
-import type { KernelNotice } from './kernel-notices';
+import { maskHas, type KernelNotice } from './kernel-notices';
 import { DATA_KEPT } from './record';
 import { RECORDING_FORMAT, type RawEvent, type Recording, type SourceFile } from './types';
 
@@ -324,12 +324,6 @@ export interface BuildOptions {
   signals: Recording['signals'];
 }
 
-/** Whether the hex signal mask `mask` (SigCgt, SigIgn) holds signal `name`. */
-function inMask(mask: string | undefined, name: string): boolean {
-  const n = (os.constants.signals as Record<string, number>)[name];
-  return mask !== undefined && n !== undefined && ((BigInt(`0x${mask}`) >> BigInt(n - 1)) & 1n) === 1n;
-}
-
 /**
  * The kernel's notices as events of the processes of the run. A call broken
  * off by a signal the process does not catch is left out: the kernel restarts
@@ -348,7 +342,7 @@ export function noticeEvents(events: RawEvent[], notices: KernelNotice[]): RawEv
   }
   const caughtAt = (pid: number, time: number, signal: string) => {
     const before = (readings.get(pid) ?? []).filter((r) => r.time <= time);
-    return inMask((before.at(-1) ?? readings.get(pid)?.[0])?.caught, signal);
+    return maskHas((before.at(-1) ?? readings.get(pid)?.[0])?.caught, signal);
   };
   const out: RawEvent[] = [];
   for (const n of notices) {

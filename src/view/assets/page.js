@@ -428,7 +428,7 @@
       case 'ended':
         return `${who} has ended: ${endText(e.notice)}. Until its parent's waitpid reaps it, it is a zombie.`;
       case 'interrupted':
-        return `${e.notice.signal} broke off ${roleOf(e.pid)}'s ${e.notice.call}() (pid ${e.pid}): it ran the handler, then ${e.notice.outcome === 'EINTR' ? 'the call returned -1 EINTR' : 'the kernel restarted the call (SA_RESTART)'}`;
+        return `${e.notice.signal} broke off ${roleOf(e.pid)}'s ${e.notice.call}() (pid ${e.pid}): it ran the handler, then ${e.notice.outcome === 'EINTR' ? 'the call returned -1 EINTR' : e.notice.outcome === 'restarted' ? 'the kernel made the call again (SA_RESTART)' : 'the call was not seen made again'}`;
       default:
         return who;
     }
