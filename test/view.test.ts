@@ -9,8 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
+import { missingStrace } from '../src/compare/compare';
 import { loadRecording } from '../src/view/recording';
-import type { Recording } from '../src/view/types';
+import type { RawEvent, Recording } from '../src/view/types';
 import { runCli, skipUnless } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -35,6 +36,99 @@ const TEST_TIMEOUT_MS = 90_000;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-view-test-'));
 const artifacts = process.env.VIEW_ARTIFACTS ?? path.join(os.tmpdir(), 'bidirectional-ipc-view-artifacts');
+
+/** A pipe end a process holds, as its calls say: which pipe (A, B... in the order pipe() made them) and which end. */
+interface HeldEnd {
+  pipe: string;
+  end: 'read' | 'write';
+}
+
+/** What the calls made up to a step say of each process's descriptors of the program's pipes. */
+interface Expected {
+  /** pid -> fd -> end: held for certain. */
+  held: Map<number, Map<number, HeldEnd>>;
+  /** pid -> fds in a call that changes them (a close in progress): held or not. */
+  changing: Map<number, Set<number>>;
+  /** Processes that exec'd or are ending: what /proc shows of them is not checked against the calls. */
+  unchecked: Set<number>;
+  /** A fork in progress: the parent's table, which a child already there (its fork not returned) holds. */
+  forking: Map<number, HeldEnd>[];
+}
+
+const TABLE_CALLS = new Set(['pipe', 'close', 'dup', 'dup2', 'fcntl', 'execvp', '_exit']);
+
+/**
+ * Per step of a recording, the descriptors each process holds, from its call
+ * list alone (pipe, close, dup, dup2, fork, execvp, the processes' ends) and
+ * never from the snapshots the page shows.
+ */
+function tablesFromCalls(events: RawEvent[]): Expected[] {
+  const held = new Map<number, Map<number, HeldEnd>>();
+  const changing = new Map<number, Set<number>>();
+  const unchecked = new Set<number>();
+  const atFork = new Map<number, Map<number, HeldEnd>>(); // parent pid -> its table when it forked
+  let made = 0;
+  const out: Expected[] = [];
+  const copy = () => ({
+    held: new Map([...held].map(([pid, t]) => [pid, new Map(t)])),
+    changing: new Map([...changing].map(([pid, t]) => [pid, new Set(t)])),
+    unchecked: new Set(unchecked),
+    forking: [...atFork.values()].map((t) => new Map(t)),
+  });
+  const born = (child: number, parent: number) => {
+    if (!held.has(child)) held.set(child, new Map(atFork.get(parent) ?? []));
+  };
+  for (const e of events) {
+    const table = held.get(e.pid) ?? new Map<number, HeldEnd>();
+    if (!held.has(e.pid) && e.kind !== 'end') held.set(e.pid, table);
+    const fd = e.args?.[0] as number;
+    if (e.kind === 'start' && e.call === 'close') changing.set(e.pid, new Set([...(changing.get(e.pid) ?? []), fd]));
+    if (e.kind === 'start' && e.call === 'fork') atFork.set(e.pid, new Map(table));
+    if (e.kind === 'start' && (e.call === 'execvp' || e.call === '_exit')) unchecked.add(e.pid);
+    if (e.kind === 'exit') unchecked.add(e.pid);
+    // A signal that may end its target: the kernel, not the target's calls, then closes its descriptors.
+    if (e.kind === 'start' && e.call === 'kill' && !['SIGSTOP', 'SIGCONT'].includes(String(e.args?.[1])))
+      unchecked.add(Number(e.args?.[0]));
+    if (e.kind === 'end' && e.call === 'fork') {
+      if (e.result === 0) born(e.pid, e.ppid);
+      else if (typeof e.result === 'number') {
+        born(e.result, e.pid);
+        atFork.delete(e.pid);
+      }
+    }
+    if (e.kind === 'end' && !e.error) {
+      if (e.call === 'pipe') {
+        const [r, w] = e.result as number[];
+        const pipe = String.fromCharCode(65 + made++);
+        table.set(r, { pipe, end: 'read' });
+        table.set(w, { pipe, end: 'write' });
+      } else if ((e.call === 'dup' || e.call === 'dup2') && table.has(fd))
+        table.set(e.result as number, table.get(fd)!);
+      else if (e.call === 'dup2') table.delete(e.result as number);
+      else if (e.call === 'waitpid' || e.call === 'wait') {
+        // Reaped: gone. A stopped or continued child is still there.
+        const status = e.result as { pid: number; stopped: boolean; continued: boolean };
+        if (status.pid > 0 && !status.stopped && !status.continued) held.delete(status.pid);
+      }
+    }
+    // close(2) releases the descriptor whatever it returns (even EINTR on Linux).
+    if (e.kind === 'end' && e.call === 'close') {
+      table.delete(fd);
+      changing.get(e.pid)?.delete(fd);
+    }
+    out.push(copy());
+  }
+  return out;
+}
+
+/** One process as the page shows it at a step. */
+interface ShownProcess {
+  pid: number;
+  state: string;
+  readFrom: number | null;
+  readTo: number | null;
+  rows: { fd: number; refersTo: string }[];
+}
 
 /** Records a run with the CLI, as a user would; returns the page's path and the recording. */
 function recordRun(name: string, program: string[]): { html: string; recording: Recording } {
@@ -89,6 +183,69 @@ describe('the recording of the demo', () => {
         );
       assert.ok(written, `read of "${text}" at step ${i} comes before its write`);
     });
+  });
+
+  test(
+    "has the child's end and the parent's SIGCHLD as the kernel reported them, before the waitpid that reports them",
+    { skip: skipUnless(missingStrace()) },
+    () => {
+      const { events, rootPid, signals } = demo.recording;
+      assert.match('by' in signals ? signals.by : signals.missing, /^strace .*\(ptrace\)$/);
+      const waited = events.findIndex((e) => e.kind === 'end' && e.call === 'waitpid' && e.pid === rootPid);
+      const status = events[waited].result as { pid: number; exitCode: number };
+      const ended = events.findIndex((e) => e.kind === 'ended' && e.pid === status.pid);
+      assert.ok(
+        ended >= 0 && ended < waited,
+        `the end (step ${ended + 1}) before waitpid returns (step ${waited + 1})`,
+      );
+      assert.equal(events[ended].notice!.exitCode, status.exitCode, "the kernel's record agrees with waitpid's status");
+      const sigchld = events.findIndex(
+        (e) =>
+          e.kind === 'signal' && e.pid === rootPid && e.notice!.signal === 'SIGCHLD' && e.notice!.from === status.pid,
+      );
+      assert.ok(sigchld > ended, 'SIGCHLD after the end');
+      assert.equal(events[sigchld].notice!.code, 'CLD_EXITED');
+      assert.equal(events[sigchld].notice!.status, String(status.exitCode));
+      // Nothing from the tools themselves (the shell that starts strace).
+      const pids = new Set(events.filter((e) => e.kind === 'start').map((e) => e.pid));
+      for (const e of events.filter((x) => x.notice?.from)) assert.ok(pids.has(e.notice!.from!), JSON.stringify(e));
+    },
+  );
+
+  test(
+    'pipe-capacity: each killed child ends by SIGKILL, as waitpid then reports',
+    { skip: skipUnless(missingStrace()) },
+    () => {
+      const { events } = capacity.recording;
+      const killed = events.filter(
+        (e) => e.kind === 'end' && e.call === 'waitpid' && (e.result as { signal: string | null }).signal === 'SIGKILL',
+      );
+      assert.equal(killed.length, 2);
+      for (const w of killed) {
+        const pid = (w.result as { pid: number }).pid;
+        const ended = events.find((e) => e.kind === 'ended' && e.pid === pid);
+        assert.ok(ended, `the end of ${pid}`);
+        assert.equal(ended.notice!.exitCode, null);
+        assert.equal(ended.notice!.signal, 'SIGKILL');
+        assert.ok(events.indexOf(ended) < events.indexOf(w));
+        assert.ok(events.some((e) => e.kind === 'signal' && e.pid === pid && e.notice!.signal === 'SIGSTOP'));
+      }
+    },
+  );
+
+  test("pipe-capacity: a loop's calls fold into one step that returns, and polling loops fold", () => {
+    const { events } = capacity.recording;
+    const ends = new Set(events.filter((e) => e.kind === 'end').map((e) => `${e.pid}:${e.id}`));
+    const folded = events.filter((e) => e.kind === 'start' && e.repeat);
+    assert.ok(
+      folded.some((e) => e.call === 'write' && e.repeat === 16),
+      'the 16 writes that fill a new pipe',
+    );
+    for (const s of folded) assert.ok(ends.has(`${s.pid}:${s.id}`), `the loop of ${s.call} ×${s.repeat} returns`);
+    const polls = events.filter(
+      (e) => e.kind === 'end' && e.call === 'waitpid' && (e.result as { pid: number }).pid === 0 && !e.repeat,
+    );
+    assert.ok(polls.length * 10 < events.length, `${polls.length} unfolded polls in ${events.length} steps`);
   });
 
   test('renders again from the JSON alone (--from), and is small enough to mail', () => {
@@ -245,6 +402,177 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
       });
       await page.click('#play');
       assert.equal(await page.$eval('#play', (el) => el.getAttribute('aria-pressed')), 'false');
+      assert.deepEqual(problems, []);
+      await page.close();
+    },
+  );
+
+  /** Every step of a page: each process box, its state, when its table was read, its pipe descriptors. */
+  async function everyStep(file: string): Promise<ShownProcess[][]> {
+    const { page, problems } = await open(file);
+    const steps = await page.evaluate(() => {
+      const view = (window as unknown as { ipcView: { count: number; go(n: number): void } }).ipcView;
+      const all = [];
+      for (let i = 0; i < view.count; i++) {
+        view.go(i);
+        all.push(
+          Array.from(document.querySelectorAll<HTMLElement>('#procs [data-pid]')).map((box) => ({
+            pid: Number(box.dataset.pid),
+            state: box.dataset.state ?? '',
+            readFrom: box.dataset.readFrom === undefined ? null : Number(box.dataset.readFrom),
+            readTo: box.dataset.readTo === undefined ? null : Number(box.dataset.readTo),
+            rows: Array.from(box.querySelectorAll<HTMLTableRowElement>('tr[data-ofd]')).map((row) => ({
+              fd: Number(row.dataset.fd),
+              refersTo: row.cells[2].textContent ?? '',
+            })),
+          })),
+        );
+      }
+      return all;
+    });
+    assert.deepEqual(problems, []);
+    await page.close();
+    return steps;
+  }
+
+  /**
+   * At every step, each process's pipe descriptors are those its calls up to
+   * that step left it (a close in progress may show either way), and the look
+   * at /proc shown for it was taken after its last call that changed them had
+   * returned and before its next one began.
+   */
+  function checkEveryStep(recording: Recording, shown: ShownProcess[][]): number {
+    const { events } = recording;
+    assert.equal(shown.length, events.length, 'one page step per recorded event');
+    const expected = tablesFromCalls(events);
+    let checked = 0;
+    shown.forEach((procs, i) => {
+      const want = expected[i];
+      const where = (pid: number) =>
+        `step ${i + 1} (${events[i].kind} ${events[i].call ?? events[i].text ?? ''} in ${events[i].pid}), pid ${pid}`;
+      for (const p of procs) {
+        if (want.unchecked.has(p.pid) || p.state === 'Z') continue;
+        // A child its parent's fork made before the fork returned there: it holds what the parent held.
+        const table =
+          want.held.get(p.pid) ??
+          want.forking.find((t) => [...t].every(([fd]) => p.rows.some((r) => r.fd === fd)) && t.size === p.rows.length);
+        assert.ok(table, `${where(p.pid)}: shown before a fork made it, or not as its parent's copy`);
+        const maybe = want.changing.get(p.pid) ?? new Set<number>();
+        const fds = p.rows.map((r) => r.fd);
+        for (const [fd, end] of table) {
+          if (maybe.has(fd)) continue;
+          const row = p.rows.find((r) => r.fd === fd);
+          assert.ok(
+            row,
+            `${where(p.pid)}: fd ${fd} (pipe ${end.pipe}, ${end.end} end) is held but not shown; shown: ${fds}`,
+          );
+          assert.match(row.refersTo, new RegExp(`^pipe ${end.pipe}, ${end.end} end`), `${where(p.pid)}: fd ${fd}`);
+        }
+        for (const fd of fds)
+          assert.ok(
+            table.has(fd) || maybe.has(fd),
+            `${where(p.pid)}: fd ${fd} is shown but its calls had closed it (or never made it)`,
+          );
+        // The look at /proc shown fits between the process's own calls that change its table.
+        assert.ok(p.readFrom !== null && p.readTo !== null, `${where(p.pid)}: a table without the time it was read`);
+        for (let j = 0; j < events.length; j++) {
+          const e = events[j];
+          if (e.pid !== p.pid || !TABLE_CALLS.has(e.call ?? '')) continue;
+          if (j <= i && e.kind === 'end')
+            assert.ok(
+              p.readFrom >= e.time,
+              `${where(p.pid)}: read at ${p.readFrom}, before its ${e.call} of step ${j + 1} returned (${e.time})`,
+            );
+          if (j > i && e.kind === 'start')
+            assert.ok(
+              p.readTo <= e.time,
+              `${where(p.pid)}: read at ${p.readTo}, after its ${e.call} of step ${j + 1} began (${e.time})`,
+            );
+        }
+        checked++;
+      }
+      for (const [pid, table] of want.held)
+        if (!want.unchecked.has(pid) && table.size > 0 && !procs.some((p) => p.pid === pid))
+          assert.fail(`${where(pid)}: a live process holding pipes is not shown`);
+    });
+    return checked;
+  }
+
+  test(
+    "demo: at every step each process's fd table is what its calls up to that step left, read from /proc between them",
+    { timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const checked = checkEveryStep(demo.recording, await everyStep(demo.html));
+      t.diagnostic(`${demo.recording.events.length} steps, ${checked} process tables checked`);
+      assert.ok(checked > demo.recording.events.length, 'both processes checked at most steps');
+    },
+  );
+
+  test(
+    "lessons: at every step each process's fd table is what its calls left (pipe-capacity, unclosed-ends, pipeline until it execs)",
+    { timeout: TEST_TIMEOUT_MS * 2 },
+    async (t) => {
+      for (const run of [capacity, unclosed, pipeline]) {
+        const checked = checkEveryStep(run.recording, await everyStep(run.html));
+        t.diagnostic(
+          `${run.recording.command}: ${run.recording.events.length} steps, ${checked} process tables checked`,
+        );
+        assert.ok(checked >= run.recording.events.length / 2);
+      }
+    },
+  );
+
+  test(
+    'demo: the SIGCHLD step names the signal, its sender and status, and what the parent does with it',
+    { skip: skipUnless(missingStrace()), timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const { page, problems } = await open(demo.html);
+      const step = await stepWhere(page, "s.kind === 'signal'");
+      assert.ok(step >= 0);
+      await go(page, step);
+      const now = await page.$eval('#now', (el) => el.textContent ?? '');
+      assert.match(
+        now,
+        /The kernel delivers SIGCHLD \(child \d+ exited with status 0\) to parent \(pid \d+\); no handler: its default action is to ignore it\./,
+      );
+      assert.deepEqual(problems, []);
+      await page.close();
+    },
+  );
+
+  test(
+    'pipe-capacity: a pipe whose read end is closed says SIGPIPE, not a bare EPIPE; flags print by name, NUL as \\0',
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const { page, problems } = await open(capacity.html);
+      const found = await page.evaluate(() => {
+        const view = (window as unknown as { ipcView: { count: number; go(n: number): void } }).ipcView;
+        for (let i = 0; i < view.count; i++) {
+          view.go(i);
+          const lonely = Array.from(document.querySelectorAll('.pipe:not(.freed)')).find((p) =>
+            /read ends open: 0/.test(p.textContent ?? ''),
+          );
+          if (lonely) return lonely.textContent;
+        }
+        return null;
+      });
+      assert.ok(found, 'a pipe with its write end open and no read end');
+      assert.match(found, /a write raises SIGPIPE, which ends the writer unless it ignores, catches or blocks it/);
+      assert.doesNotMatch(found, /No read end is open: a write fails with EPIPE\./);
+      const texts = await page.evaluate(() => {
+        const view = (window as unknown as { ipcView: { count: number; go(n: number): void } }).ipcView;
+        const out: string[] = [];
+        for (let i = 0; i < view.count; i++) {
+          view.go(i);
+          out.push(document.getElementById('now')?.textContent ?? '');
+        }
+        return out.join('\n');
+      });
+      assert.match(texts, /calls pipe2\(O_NONBLOCK\)/);
+      assert.match(texts, /fcntl\(\d+, F_SETPIPE_SZ, \d+\)/);
+      assert.match(texts, /kill\(\d+, SIGSTOP\)/);
+      assert.match(texts, /write\(\d+, "\\0\\0\\0/, 'the zeros measureCapacity writes');
+      assert.doesNotMatch(texts, /pipe\(2048\)|\\u0000/);
       assert.deepEqual(problems, []);
       await page.close();
     },

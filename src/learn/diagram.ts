@@ -8,7 +8,7 @@
 // waitpid that reports a child comes after that child's last call. Among
 // calls that none of these rules orders, the earlier one goes first.
 import * as fs from 'node:fs';
-import type { RecordedCall } from './trace-printer';
+import { NOTICE_CALLS, type RecordedCall } from './trace-printer';
 
 function clean(text: string): string {
   return text.replace(/[;#"]/g, (c) => ({ ';': ',', '#': 'no. ', '"': "'" })[c]!).replace(/\n/g, '\\n');
@@ -30,13 +30,16 @@ function order(calls: RecordedCall[]): Event[] {
   for (const c of calls) if (c.phase === 'start') starts.set(`${c.pid}:${c.id}`, c);
   const ended = new Set(calls.filter((c) => c.phase === 'end').map((c) => `${c.pid}:${c.id}`));
   // A call that never returned (_exit, a successful execvp) is shown by its start.
-  const events: Event[] = calls
+  const all: Event[] = calls
     .filter(
       (c) =>
         !c.internal &&
         (c.phase === 'end' || (!ended.has(`${c.pid}:${c.id}`) && (c.call === '_exit' || c.call === 'execvp'))),
     )
     .map((c) => ({ end: c, startT: starts.get(`${c.pid}:${c.id}`)?.t ?? c.t, after: [] }));
+  // The kernel's notices (signals, ends) have no call number: each goes among its process's calls by its time.
+  const notices = all.filter((e) => NOTICE_CALLS.has(e.end.call));
+  const events = all.filter((e) => !NOTICE_CALLS.has(e.end.call));
   const byPid = new Map<number, Event[]>();
   for (const e of events) {
     const list = byPid.get(e.end.pid) ?? [];
@@ -52,6 +55,15 @@ function order(calls: RecordedCall[]): Event[] {
           ? 1
           : a.end.id - b.end.id,
     );
+  }
+  for (const n of notices) {
+    const list = byPid.get(n.end.pid) ?? [];
+    const at = list.findIndex((e) => e.startT > n.end.t);
+    list.splice(at < 0 ? list.length : at, 0, n);
+    byPid.set(n.end.pid, list);
+    events.push(n);
+  }
+  for (const list of byPid.values()) {
     for (let i = 1; i < list.length; i++) list[i].after.push(list[i - 1]);
   }
   for (const e of events) {
@@ -124,7 +136,7 @@ export function sequenceDiagram(calls: RecordedCall[]): string {
       const id = `pipe${c.made.label}`;
       pipeIds.set(c.made.inode, id);
       lines.push(`    create participant ${id} as pipe ${c.made.label} (${c.made.write} → ${c.made.read})`);
-      lines.push(`    ${me}->>${id}: pipe() = ${clean(c.result ?? '')}`);
+      lines.push(`    ${me}->>${id}: ${clean(c.text)}`);
     } else if (c.call === 'fork' && c.role === 'parent' && c.child) {
       children++;
       const id = children === 1 ? 'C' : `C${children}`;
@@ -145,6 +157,8 @@ export function sequenceDiagram(calls: RecordedCall[]): string {
       );
     } else if (c.call === 'close' && c.pipe !== undefined) {
       lines.push(`    Note over ${me}: close ${c.fd}`);
+    } else if (NOTICE_CALLS.has(c.call)) {
+      lines.push(`    Note over ${me}: ${clean(c.text)}`);
     } else if (c.call === 'sleep') {
       lines.push(`    Note over ${me}: sleep ${c.ms} ms (from ${Math.round(e.startT)} ms)`);
     } else if (c.call === 'waitpid' && c.child && who.has(c.child)) {

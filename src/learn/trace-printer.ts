@@ -46,8 +46,9 @@ import {
   type WaitStatus,
 } from '../index';
 import { untracedSleep } from '../internal/untraced-sleep';
+import { maskHas, watchKernelNotices, type KernelNotice } from '../view/kernel-notices';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
-import { childrenOf, processState } from '../internal/proc';
+import { childrenOf, processState, readStat } from '../internal/proc';
 import { native } from '../native';
 import { now } from '../tracer';
 
@@ -63,6 +64,56 @@ export interface TraceOptions {
   internal?: boolean;
   /** The shared event log (JSON lines); a temporary file, removed by stop(), when not given. */
   recordTo?: string;
+  /** Show signals, interrupted calls and ends as the kernel reports them to strace (default: when strace can attach). */
+  signals?: boolean;
+}
+
+/** The calls of the log that are the kernel's notices, not the program's calls. */
+export const NOTICE_CALLS: ReadonlySet<string> = new Set(['signal', 'exit', 'interrupted']);
+
+/** Whether the hex signal mask of /proc/PID/status field `field` (SigCgt, SigIgn) of `pid` holds `signal`; null when unreadable. */
+function signalMask(pid: number, field: string, signal: string): boolean | null {
+  try {
+    const mask = new RegExp(`^${field}:\\s+([0-9a-f]+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return mask === undefined ? null : maskHas(mask, signal);
+  } catch {
+    return null;
+  }
+}
+
+/** The parent of `pid`, or -1 when it is gone. */
+function readPpid(pid: number): number {
+  try {
+    return readStat(pid).ppid;
+  } catch {
+    return -1;
+  }
+}
+
+/** A notice as strace words it, and what the process does with a signal (from its /proc/PID/status now). */
+export function noticeText(n: KernelNotice): string {
+  if (n.kind === 'exit')
+    return n.exitCode === null
+      ? `+++ killed by ${n.signal}${n.coreDumped ? ' (core dumped)' : ''} +++`
+      : `+++ exited with ${n.exitCode} +++`;
+  if (n.kind === 'interrupted')
+    return `<... ${n.call} broken off by ${n.signal}, whose handler ran: ${n.outcome === 'EINTR' ? 'it returns -1 EINTR' : n.outcome === 'restarted' ? 'made again (SA_RESTART)' : 'not seen made again'}>`;
+  const fields = [`si_code=${n.code}`, n.from ? `si_pid=${n.from}` : '', n.status ? `si_status=${n.status}` : '']
+    .filter(Boolean)
+    .join(', ');
+  const caught = signalMask(n.pid, 'SigCgt', n.signal!);
+  const ignored = signalMask(n.pid, 'SigIgn', n.signal!);
+  const what =
+    n.signal === 'SIGKILL' || n.signal === 'SIGSTOP'
+      ? ''
+      : caught
+        ? ' (caught: its handler runs)'
+        : ignored
+          ? ' (ignored: SIG_IGN)'
+          : caught === false && ['SIGCHLD', 'SIGWINCH', 'SIGURG'].includes(n.signal!)
+            ? ' (no handler: ignored by default)'
+            : '';
+  return `--- ${n.signal} {${fields}} ---${what}`;
 }
 
 /** One line of the event log: a call's start or end in one process. */
@@ -140,6 +191,52 @@ const FCNTL_NAMES: Record<number, string> = {
   [F_SETPIPE_SZ]: 'F_SETPIPE_SZ',
 };
 
+/**
+ * A call's arguments with its flags, options, commands and signals by name,
+ * as strace prints them: what --trace, --diagram and the view's recording
+ * show (`[19, 'F_SETFD', 'FD_CLOEXEC']` for fcntl(19, 2, 1)). Other
+ * arguments are returned as they are.
+ */
+export function namedArgs(call: string, args: readonly unknown[]): unknown[] {
+  switch (call) {
+    case 'pipe':
+      return args[0] ? [flagNames(args[0] as number, PIPE_FLAGS)] : [];
+    case 'waitpid':
+      return [args[0], flagNames((args[1] as number | undefined) ?? 0, WAIT_OPTIONS)];
+    case 'kill':
+      return [args[0], typeof args[1] === 'number' ? signalName(args[1]) : (args[1] ?? 'SIGTERM')];
+    case 'fcntl': {
+      const [fd, cmd, arg] = args as [number, number, number | undefined];
+      const named = [fd, FCNTL_NAMES[cmd] ?? cmd];
+      if (cmd === F_SETFL) named.push(flagNames(arg ?? 0, { O_NONBLOCK }));
+      else if (cmd === F_SETFD) named.push(flagNames(arg ?? 0, { FD_CLOEXEC }));
+      else if (arg) named.push(arg);
+      return named;
+    }
+    case 'poll': {
+      const [fds, timeout] = args as [PollFd[], number];
+      return [fds.map(({ fd, events }) => ({ fd, events: flagNames(events, POLL_EVENTS) })), timeout];
+    }
+    default:
+      return [...args];
+  }
+}
+
+/** What strace calls pipe(2) with flags: pipe2. */
+export function pipeCallName(args: readonly unknown[]): string {
+  return args[0] ? 'pipe2' : 'pipe';
+}
+
+/** A call's name as strace prints it (pipe2 when pipe() is given flags). */
+function callName(e: TraceEvent): string {
+  return e.call === 'pipe' ? pipeCallName(e.args) : e.call;
+}
+
+/** The revents of a poll's answer by name ('POLLOUT|POLLERR'). */
+export function pollEventsText(events: number): string {
+  return flagNames(events, POLL_EVENTS);
+}
+
 function statusText(s: WaitStatus): string {
   if (s.pid === 0) return '0 (still running)';
   if (s.signaled) return `${s.pid} (killed by ${s.signal})`;
@@ -161,6 +258,11 @@ export function quietly<T>(fn: () => T): T {
   } finally {
     internalDepth--;
   }
+}
+
+/** Whether the calls made now are a lesson's bookkeeping (inside `quietly`). */
+export function bookkeeping(): boolean {
+  return internalDepth > 0;
 }
 
 function pipeInode(fd: number): number | undefined {
@@ -268,6 +370,34 @@ export function startTracing(options: TraceOptions = {}): () => void {
   const pending = new Map<string, number>();
   let logOffset = 0;
   let partial = '';
+  // Signals and ends: strace attached to this process (and, with -f, to what it forks); its notices are
+  // printed by this process, before its own next line.
+  const noticeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-signals-'));
+  const watch = options.signals === false ? null : watchKernelNotices(tracerPid, noticeDir);
+  const runPids = new Set([tracerPid]);
+  const showNotices = () => {
+    if (watch === null || typeof watch === 'string' || process.pid !== tracerPid) return;
+    for (const n of watch.poll()) {
+      if (!runPids.has(n.pid) && !runPids.has(readPpid(n.pid))) continue; // not a process of the run
+      if (n.kind === 'exit' && n.tid !== n.pid) continue; // one of Node's threads
+      if (n.from !== undefined && n.from > 0 && !runPids.has(n.from) && !runPids.has(readPpid(n.from))) continue;
+      if (n.kind === 'interrupted' && !(n.signal && signalMask(n.pid, 'SigCgt', n.signal))) continue; // only the tracer's stop broke it off
+      runPids.add(n.pid);
+      const text = noticeText(n);
+      const who = n.pid === tracerPid ? 'parent' : 'child';
+      if (options.print !== false && only === null)
+        fs.writeSync(2, `${paint(who === 'parent' ? 36 : 35, `[${who} ${n.pid}]`)} ${text}\n`);
+      append({
+        pid: n.pid,
+        role: who,
+        id: -1,
+        phase: 'end',
+        t: Math.round((n.time - origin) * 10) / 10,
+        call: n.kind,
+        text,
+      });
+    }
+  };
 
   const fdText = (fd: unknown) => {
     const name = names.get(fd as number);
@@ -321,7 +451,7 @@ export function startTracing(options: TraceOptions = {}): () => void {
         return `${fdText(fd)}, ${quote(buffer.subarray(offset, offset + length))}, ${length}`;
       }
       case 'pipe':
-        return e.args[0] ? flagNames(e.args[0] as number, PIPE_FLAGS) : '';
+        return namedArgs('pipe', e.args).join('');
       case 'close':
       case 'dup':
       case 'bytesQueued':
@@ -329,28 +459,19 @@ export function startTracing(options: TraceOptions = {}): () => void {
       case 'dup2':
         return `${fdText(e.args[0])}, ${fdText(e.args[1])}`;
       case 'waitpid':
-        return `${e.args[0]}, ${flagNames(e.args[1] as number, WAIT_OPTIONS)}`;
+      case 'kill':
+        return namedArgs(e.call, e.args).join(', ');
       case 'sleep':
         return `${e.args[0]} ms`;
-      case 'kill':
-        return `${e.args[0]}, ${typeof e.args[1] === 'number' ? signalName(e.args[1]) : e.args[1]}`;
       case 'execvp':
         return `"${e.args[0]}", [${(e.args[1] as string[]).map((a) => JSON.stringify(a)).join(', ')}]`;
       case 'poll': {
-        const [fds, timeout] = e.args as [PollFd[], number];
-        return `[${fds.map((p) => `{fd=${fdText(p.fd)}, events=${flagNames(p.events, POLL_EVENTS)}}`).join(', ')}], ${timeout}`;
+        const [fds, timeout] = namedArgs('poll', e.args) as [{ fd: number; events: string }[], number];
+        return `[${fds.map((p) => `{fd=${fdText(p.fd)}, events=${p.events}}`).join(', ')}], ${timeout}`;
       }
       case 'fcntl': {
-        const [fd, cmd, arg] = e.args as [number, number, number];
-        const shownArg =
-          cmd === F_SETFL
-            ? `, ${flagNames(arg, { O_NONBLOCK })}`
-            : cmd === F_SETFD
-              ? `, ${flagNames(arg, { FD_CLOEXEC })}`
-              : arg
-                ? `, ${arg}`
-                : '';
-        return `${fdText(fd)}, ${FCNTL_NAMES[cmd] ?? cmd}${shownArg}`;
+        const [fd, ...rest] = namedArgs('fcntl', e.args);
+        return [fdText(fd), ...rest].join(', ');
       }
       default:
         return e.args.map(String).join(', ');
@@ -358,6 +479,8 @@ export function startTracing(options: TraceOptions = {}): () => void {
   };
 
   setTracer((e: TraceEvent) => {
+    showNotices();
+    if (e.phase === 'end' && e.call === 'fork' && typeof e.result === 'number' && e.result > 0) runPids.add(e.result);
     const t = Math.round((e.time - origin) * 10) / 10;
     if (e.phase === 'start') {
       const internal = internalDepth > 0;
@@ -374,7 +497,7 @@ export function startTracing(options: TraceOptions = {}): () => void {
         record.text =
           e.call === '_exit'
             ? `_exit(${args}) = ?`
-            : `${e.call}(${args}${e.call === 'read' ? ', ...' : ''}) <unfinished ...>`;
+            : `${callName(e)}(${args}${e.call === 'read' ? ', ...' : ''}) <unfinished ...>`;
         if (shown(e.call, internal)) print(e.pid, record.text);
       } else if (pipe !== undefined && (e.call === 'write' || e.call === 'close')) {
         record.pending = true; // a reader of this pipe waits for our line
@@ -446,7 +569,7 @@ export function startTracing(options: TraceOptions = {}): () => void {
           result = String((e.result as PollResult[]).filter((p) => p.revents !== 0).length);
           args += ` => [${(e.result as PollResult[])
             .filter((p) => p.revents)
-            .map((p) => `{fd=${p.fd}, revents=${flagNames(p.revents, POLL_EVENTS)}}`)
+            .map((p) => `{fd=${p.fd}, revents=${pollEventsText(p.revents)}}`)
             .join(', ')}]`;
           break;
         case 'fcntl': {
@@ -474,16 +597,20 @@ export function startTracing(options: TraceOptions = {}): () => void {
     if (e.call === 'close' && !e.error) names.delete(e.args[0] as number);
     if (e.call === 'read' && !e.error && started.pipe !== undefined) awaitWriters(e.pid, started.pipe);
     const tail = e.call === 'read' ? `${args.slice(started.args.length + 2)}) = ${result}` : `= ${result}`;
-    record.text = started.shown ? `<... ${e.call} resumed> ${tail}` : `${e.call}(${args}) = ${result}`;
+    record.text = started.shown ? `<... ${callName(e)} resumed> ${tail}` : `${callName(e)}(${args}) = ${result}`;
     record.result = result;
     if (shown(e.call, started.internal)) print(e.pid, record.text);
     append(record); // after the line: a reader that waits for this mark prints after it
   });
   const removeLog = () => {
-    if (temporary && process.pid === tracerPid) fs.rmSync(path.dirname(logPath), { recursive: true, force: true });
+    if (process.pid !== tracerPid) return;
+    fs.rmSync(noticeDir, { recursive: true, force: true });
+    if (temporary) fs.rmSync(path.dirname(logPath), { recursive: true, force: true });
   };
   process.on('exit', removeLog);
   return () => {
+    showNotices();
+    if (watch !== null && typeof watch !== 'string' && process.pid === tracerPid) watch.stop();
     setTracer(null);
     fs.closeSync(log);
     fs.closeSync(logReader);

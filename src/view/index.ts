@@ -10,11 +10,12 @@ import { untracedWrite, writeAll } from '../internal/io-loops';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
 import { buildRecording, loadRecording, readEvents } from './recording';
 import { now } from '../tracer';
+import { watchKernelNotices, type KernelNotice } from './kernel-notices';
 import { startRecording } from './record';
 import { renderPage } from './render';
 import type { Recording } from './types';
 
-export const VIEW_USAGE = `Usage: bidirectional-ipc view [demo [--iterations N] | lesson NAME] --html FILE [--json FILE] [--open]
+export const VIEW_USAGE = `Usage: bidirectional-ipc view [demo [--iterations N] | lesson NAME] --html FILE [--json FILE] [--unfold] [--open]
        bidirectional-ipc view --from RECORDING.json --html FILE [--open]
 
 Runs the tutorial (demo, the default) or a lesson, recording every system call
@@ -26,6 +27,8 @@ Options:
   --html FILE     write the page to FILE
   --json FILE     write the recording itself to FILE
   --from FILE     render a recording written earlier with --json
+  --unfold        every call its own step (by default a loop's calls, and a
+                  polling loop's rounds, are one step)
   --open          open the page with the system's browser (xdg-open)
   --iterations N  (demo) exchange N messages instead of the tutorial's 10
   -h, --help      show this help
@@ -65,16 +68,24 @@ function openInBrowser(file: string): void {
 }
 
 /** Runs the program under the recorder. Returns the recording in the process that started it, null in its children. */
-function record(command: string, lessonName: string | undefined, iterations: number | undefined): Recording | null {
+function record(
+  command: string,
+  lessonName: string | undefined,
+  iterations: number | undefined,
+  unfolded: boolean,
+): Recording | null {
   const root = process.pid;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-view-'));
   const file = path.join(dir, 'events.jsonl');
+  // Signals and ends are seen by a tracer attached before the program starts; a run goes on without one.
+  const watch = watchKernelNotices(root, dir);
   const startTime = now();
   const recorder = startRecording({ file });
   let title: string;
   let sources: string[];
   let rust: string | undefined;
   let pipeNames: PipeNames = [];
+  let notices: KernelNotice[] = [];
   try {
     if (command === 'demo') {
       title = 'The Rust pipes tutorial, on real pipe(), fork(), read(), write()';
@@ -98,11 +109,17 @@ function record(command: string, lessonName: string | undefined, iterations: num
     if (process.pid !== root) return null; // a child that returned into this function
     recorder.note('exit', 'the run is over');
   } finally {
-    if (process.pid === root) recorder.stop();
+    if (process.pid === root) {
+      recorder.stop();
+      if (typeof watch !== 'string') notices = watch.stop();
+    }
   }
   try {
     return buildRecording(readEvents(file), {
       command: command === 'demo' ? 'demo' : `lesson ${lessonName}`,
+      unfolded,
+      notices,
+      signals: typeof watch === 'string' ? { missing: watch } : { by: watch.by },
       title,
       rootPid: root,
       startTime,
@@ -127,6 +144,7 @@ export function runView(argv: string[]): void {
         json: { type: 'string' },
         from: { type: 'string' },
         open: { type: 'boolean' },
+        unfold: { type: 'boolean' },
         iterations: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -148,6 +166,7 @@ export function runView(argv: string[]): void {
   if (values.from !== undefined) {
     if (positionals.length > 0) usageError('--from renders a recording: name no program with it');
     if (values.json !== undefined) usageError('--from reads a recording; --json writes one: use one of them');
+    if (values.unfold) usageError('--unfold goes with a run: a recording keeps the steps it was made with');
   }
   if (values.html === undefined && values.json === undefined)
     usageError('say where to write: --html FILE and/or --json FILE');
@@ -163,7 +182,10 @@ export function runView(argv: string[]): void {
 
   let recording: Recording | null;
   try {
-    recording = values.from !== undefined ? loadRecording(values.from) : record(command, lessonName, iterations);
+    recording =
+      values.from !== undefined
+        ? loadRecording(values.from)
+        : record(command, lessonName, iterations, values.unfold === true);
   } catch (error) {
     if (error instanceof UsageError) usageError(error.message);
     if ((error as { code?: string }).code === 'ENOENT' || error instanceof SyntaxError) fail((error as Error).message);

@@ -22,10 +22,12 @@ import {
   sleep,
   SyscallError,
   WNOHANG,
+  WUNTRACED,
   type TraceEvent,
 } from '../index';
 import { PACKAGE_ROOT } from '../internal/paths';
 import { childrenOf, openFds, pipeEnd, readStat, wchan, type ProcStat } from '../internal/proc';
+import { bookkeeping, namedArgs, pollEventsText } from '../learn/trace-printer';
 import { now } from '../tracer';
 import type { FdEntry, ProcessSnapshot, RawEvent, Snapshot, SourceFrame } from './types';
 
@@ -98,7 +100,21 @@ function readProcess(pid: number): ProcessSnapshot | null {
     }
     fds.push(item);
   }
-  return { pid, ppid: stat.ppid, comm, state: stat.state, wchan: blockedIn, fds };
+  const masks = signalMasks(pid);
+  return { pid, ppid: stat.ppid, comm, state: stat.state, wchan: blockedIn, fds, ...masks };
+}
+
+/** The signals a process catches and ignores (proc(5): SigCgt, SigIgn), as hex masks. */
+function signalMasks(pid: number): { caught?: string; ignored?: string } {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return {
+      caught: /^SigCgt:\s+([0-9a-f]+)/m.exec(status)?.[1],
+      ignored: /^SigIgn:\s+([0-9a-f]+)/m.exec(status)?.[1],
+    };
+  } catch {
+    return {};
+  }
 }
 
 /**
@@ -137,9 +153,14 @@ function probePipe(
  */
 export function takeSnapshot(root: number, programPipes: ReadonlySet<number>): Snapshot {
   const processes: ProcessSnapshot[] = [];
+  const reads: [number, number][] = [];
   for (const pid of processTree(root)) {
+    const from = now();
     const p = readProcess(pid);
-    if (p) processes.push(p);
+    if (p) {
+      processes.push(p);
+      reads.push([from, now()]);
+    }
   }
   const self = processes.find((p) => p.pid === process.pid);
   const pipes: Snapshot['pipes'] = [];
@@ -154,7 +175,7 @@ export function takeSnapshot(root: number, programPipes: ReadonlySet<number>): S
       });
     }
   }
-  return { time: now(), processes, pipes };
+  return { time: now(), processes, reads, pipes };
 }
 
 const sourceMaps = new Map<string, SourceMap | null>();
@@ -204,7 +225,10 @@ function callerFrames(): SourceFrame[] {
   return frames;
 }
 
-/** A call's arguments, made fit for JSON: the data of a read or write as its length and first bytes. */
+/**
+ * A call's arguments, made fit for JSON: the data of a read or write as its
+ * length and first bytes, flags and signals by name.
+ */
 function plainArgs(call: string, args: readonly unknown[]): unknown[] {
   if ((call === 'read' || call === 'write') && args[1] instanceof Uint8Array) {
     const [fd, buffer, offset, length] = args as [number, Uint8Array, number, number];
@@ -216,7 +240,7 @@ function plainArgs(call: string, args: readonly unknown[]): unknown[] {
       };
     return out;
   }
-  return args.map((a) =>
+  return namedArgs(call, args).map((a) =>
     a instanceof Uint8Array ? { bytes: a.byteLength } : typeof a === 'function' ? '[function]' : a,
   );
 }
@@ -228,6 +252,11 @@ function plainResult(e: TraceEvent): unknown {
     return { bytes: r, text: Buffer.from(buffer.subarray(offset, offset + Math.min(r, DATA_KEPT))).toString('latin1') };
   }
   if (r instanceof Uint8Array) return { bytes: r.byteLength };
+  if (e.call === 'poll' && Array.isArray(r))
+    return (r as { fd: number; revents: number }[]).map(({ fd, revents }) => ({
+      fd,
+      revents: pollEventsText(revents),
+    }));
   return r;
 }
 
@@ -250,8 +279,9 @@ export function startRecording(options: RecorderOptions): {
     fs.appendFileSync(options.file, `${JSON.stringify(event)}\n`);
   };
 
-  /** A blocking waitpid: watch its children until one is a zombie, recording what is seen. */
+  /** A blocking waitpid: watch its children until one is a zombie (or, under WUNTRACED, stopped), recording what is seen. */
   const watchForZombie = (pid: number, options: number) => {
+    const ends = (options & WUNTRACED) !== 0 ? /[ZT]/ : /Z/;
     const deadline = Date.now() + ZOMBIE_WATCH_MS;
     let last = '';
     for (;;) {
@@ -260,15 +290,19 @@ export function startRecording(options: RecorderOptions): {
       const states = children.map((c) => readProcess(c)?.state ?? '?').join('');
       if (states !== last) {
         last = states;
+        const from = now();
+        const snapshot = takeSnapshot(root, programPipes);
+        // Placed when the look was done: what it saw was true by then.
         append({
           kind: 'sample',
           pid: process.pid,
           ppid: getppid(),
-          time: now(),
-          snapshot: takeSnapshot(root, programPipes),
+          time: snapshot.time,
+          snapshot,
+          recorder: [[from, now()]],
         });
       }
-      if (states.includes('Z') || (options & WNOHANG) !== 0 || Date.now() >= deadline) return;
+      if (ends.test(states) || Date.now() >= deadline) return;
       sleep(ZOMBIE_POLL_MS); // not recorded: the recorder is busy
     }
   };
@@ -276,6 +310,7 @@ export function startRecording(options: RecorderOptions): {
   setTracer((event: TraceEvent) => {
     if (busy) return;
     busy = true;
+    const entered = now();
     try {
       const e = event;
       const raw: RawEvent = {
@@ -296,9 +331,14 @@ export function startRecording(options: RecorderOptions): {
       if (e.phase === 'end' && e.call === 'pipe' && Array.isArray(e.result)) {
         for (const fd of e.result as number[]) programPipes.add(fs.fstatSync(fd).ino);
       }
-      if (e.phase === 'start' && e.call === 'waitpid') {
-        const [target, opts] = e.args as [number, number];
-        watchForZombie(target, opts);
+      if (bookkeeping()) raw.internal = true;
+      // The watch stands in for the wait the call would make (its looks count as the recorder's, in their samples).
+      const spans: [number, number][] = [];
+      let from = entered;
+      if (e.phase === 'start' && e.call === 'waitpid' && ((e.args[1] as number) & WNOHANG) === 0) {
+        spans.push([from, now()]);
+        watchForZombie(e.args[0] as number, e.args[1] as number);
+        from = now();
       }
       if (ALWAYS_SNAPSHOT.has(e.call) || e.time - lastSnapshot >= SNAPSHOT_EVERY_MS) {
         raw.snapshot = takeSnapshot(root, programPipes);
@@ -307,6 +347,8 @@ export function startRecording(options: RecorderOptions): {
       // The call itself begins when the tracer returns: a bar starts there, not
       // before the recorder's own look at /proc.
       if (e.phase === 'start') raw.time = now();
+      spans.push([from, now()]);
+      raw.recorder = spans;
       append(raw);
     } finally {
       busy = false;
@@ -316,14 +358,16 @@ export function startRecording(options: RecorderOptions): {
   const note = (kind: 'say' | 'exit', text: string) => {
     if (busy) return;
     busy = true;
+    const entered = now();
     try {
-      const event: RawEvent = { kind, pid: process.pid, ppid: getppid(), time: now(), text };
+      const event: RawEvent = { kind, pid: process.pid, ppid: getppid(), time: entered, text };
       // The process that started the run is ending: it is the last one, and
       // the page shows the run's end as an empty process list.
       event.snapshot =
         kind === 'exit' && process.pid === root
-          ? { time: now(), processes: [], pipes: [] }
+          ? { time: now(), processes: [], reads: [], pipes: [] }
           : takeSnapshot(root, programPipes);
+      event.recorder = [[entered, now()]];
       append(event);
     } finally {
       busy = false;

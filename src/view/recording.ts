@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PACKAGE_ROOT } from '../internal/paths';
 import type { PipeNames } from '../internal/pipe-names';
+import { maskHas, type KernelNotice } from './kernel-notices';
 import { DATA_KEPT } from './record';
 import { RECORDING_FORMAT, type RawEvent, type Recording, type SourceFile } from './types';
 
@@ -47,12 +48,15 @@ export function orderEvents(events: RawEvent[]): RawEvent[] {
   for (const e of events) {
     if (e.kind === 'start') starts.set(`${e.pid}:${e.id}`, e);
   }
-  // An event without a snapshot: the descriptor tables of the last one before it hold.
+  // An event without a snapshot: the last snapshot its own process took holds,
+  // since only the process's own calls change its table (another process's
+  // snapshot may have read it before or after one of those calls).
   const tablesAt = new Map<RawEvent, RawEvent>();
-  let latest: RawEvent | undefined;
-  for (const e of [...events].sort((a, b) => a.time - b.time)) {
-    if (e.snapshot) latest = e;
-    if (latest) tablesAt.set(e, latest);
+  const latest = new Map<number, RawEvent>();
+  for (const e of events) {
+    if (e.snapshot) latest.set(e.pid, e);
+    const own = latest.get(e.pid);
+    if (own) tablesAt.set(e, own);
   }
   for (const e of events) {
     if (e.call === undefined || !['read', 'write', 'close', 'dup', 'dup2'].includes(e.call) || !e.args) continue;
@@ -101,6 +105,18 @@ export function orderEvents(events: RawEvent[]): RawEvent[] {
     list.push(e);
     perProcess.set(e.pid, list);
   }
+  // A child's end, as the kernel reported it, comes before the waitpid that reports it and the SIGCHLD it sends.
+  const ends = new Map(byTime.filter((e) => e.kind === 'ended').map((e) => [e.pid, e]));
+  for (const e of byTime) {
+    const child =
+      e.kind === 'end' && (e.call === 'waitpid' || e.call === 'wait')
+        ? (e.result as { pid?: number; exited?: boolean; signaled?: boolean } | undefined)
+        : undefined;
+    const ended = child && (child.exited || child.signaled) ? ends.get(child.pid!) : undefined;
+    if (ended) mustFollow.push([e, ended]);
+    const sender = e.kind === 'signal' && e.notice?.signal === 'SIGCHLD' ? ends.get(e.notice.from!) : undefined;
+    if (sender) mustFollow.push([e, sender]);
+  }
   // A child's first event comes after the parent's fork start.
   for (const e of byTime) {
     if (e.kind !== 'start' || e.call !== 'fork') continue;
@@ -125,68 +141,112 @@ export function orderEvents(events: RawEvent[]): RawEvent[] {
   return byTime.sort((a, b) => key.get(a)! - key.get(b)!);
 }
 
-/** Fewest repeats of one call that are shown as one step. */
+/** Fewest repeats of one call (or round of calls) that are shown as one step. */
 const MIN_REPEATS = 3;
+/** Longest round of calls a polling loop is folded by (waitpid, then sleep). */
+const LONGEST_ROUND = 2;
+
+type Pair = { start: RawEvent; end: RawEvent };
+
+/** A read or write that moved bytes: a data loop's call. */
+const moves = ({ start, end }: Pair) => !end.error && (start.call === 'read' || start.call === 'write');
 
 /**
- * A loop's calls, shown as one: in each process, a run of successful calls
- * of the same kind on the same descriptor, one after the other (a read loop
- * draining a pipe, a writer's records), becomes one start (the first's) and
- * one end (the last's) with `repeat` set and the bytes summed. Calls that
- * change descriptor tables never repeat this way.
+ * A call that asks and finds nothing changed: a lesson's bookkeeping, a
+ * waitpid(WNOHANG) that reports no child, a sleep between two of those.
+ */
+const polls = ({ start, end }: Pair) =>
+  !end.error &&
+  (start.internal === true ||
+    start.call === 'sleep' ||
+    (start.call === 'waitpid' && (end.result as { pid?: number } | undefined)?.pid === 0));
+
+/** What makes two calls the same call of a loop: the call, its descriptor or arguments. */
+function signature({ start, end }: Pair): string {
+  if (moves({ start, end })) return `${start.call}:${String(start.args?.[0])}:${start.args?.length}`;
+  return `${start.call}:${JSON.stringify(start.args)}:${JSON.stringify(end.result ?? null)}`;
+}
+
+/**
+ * A loop's calls, shown as one step: in each process, a run of successful
+ * reads or writes on one descriptor (a read loop draining a pipe, a writer's
+ * records) becomes one start (the first's) and one end (the last's, with the
+ * start's id, and the bytes summed); a polling loop (rounds of waitpid
+ * WNOHANG and sleep that found nothing, or a lesson's bookkeeping) likewise,
+ * with its round kept on the start. Calls that change descriptor tables never
+ * fold.
  */
 export function foldRepeats(events: RawEvent[]): RawEvent[] {
   const dropped = new Set<RawEvent>();
   const byPid = new Map<number, RawEvent[]>();
-  for (const e of events) {
-    if (e.kind !== 'start' && e.kind !== 'end') continue;
-    byPid.set(e.pid, [...(byPid.get(e.pid) ?? []), e]);
-  }
-  const sameCall = (a: RawEvent, b: RawEvent) =>
-    a.call === b.call && a.args?.[0] === b.args?.[0] && a.args?.length === b.args?.length;
-  const foldable = (start: RawEvent, end: RawEvent | undefined) =>
-    end !== undefined &&
-    end.kind === 'end' &&
-    end.id === start.id &&
-    !end.error &&
-    (start.call === 'read' || start.call === 'write');
+  for (const e of events) byPid.set(e.pid, [...(byPid.get(e.pid) ?? []), e]);
   for (const list of byPid.values()) {
-    let i = 0;
-    while (i < list.length) {
-      if (list[i].kind !== 'start' || !foldable(list[i], list[i + 1])) {
-        i++; // a fork's end in the child, a call that never returned, one that failed
-        continue;
-      }
-      let j = i; // the pairs (start, end) at j, j + 1 repeat the pair at i
-      while (
-        j + 3 < list.length &&
-        list[j + 2].kind === 'start' &&
-        sameCall(list[i], list[j + 2]) &&
-        foldable(list[j + 2], list[j + 3])
-      )
-        j += 2;
-      const pairs = (j - i) / 2 + 1;
-      if (pairs >= MIN_REPEATS) {
-        const first = list[i];
-        const last = list[j + 1];
-        let bytes = 0;
-        let text = '';
-        for (let k = i + 1; k <= j + 1; k += 2) {
-          const r = list[k].result as number | { bytes: number; text?: string };
-          const n = typeof r === 'number' ? r : r.bytes;
-          bytes += n;
-          if (first.call === 'read' && typeof r === 'object' && r.text !== undefined && text.length < DATA_KEPT)
-            text += r.text;
+    // The process's calls as (start, end) pairs; anything else (a print, a fork's end in the child) breaks a loop.
+    const runs: Pair[][] = [[]];
+    for (let i = 0; i < list.length; i++) {
+      const [a, b] = [list[i], list[i + 1]];
+      if (
+        a.kind === 'start' &&
+        b?.kind === 'end' &&
+        b.id === a.id &&
+        (moves({ start: a, end: b }) || polls({ start: a, end: b }))
+      ) {
+        runs.at(-1)!.push({ start: a, end: b });
+        i++;
+      } else if (runs.at(-1)!.length > 0) runs.push([]);
+    }
+    for (const pairs of runs) {
+      let i = 0;
+      while (i < pairs.length) {
+        let best = { period: 1, rounds: 1 };
+        for (let period = 1; period <= LONGEST_ROUND; period++) {
+          if (period > 1 && !pairs.slice(i, i + period).every(polls)) continue;
+          let rounds = 1;
+          const same = (k: number) => signature(pairs[i + rounds * period + k]) === signature(pairs[i + k]);
+          while (i + (rounds + 1) * period <= pairs.length && [...Array(period).keys()].every(same)) rounds++;
+          if (rounds >= MIN_REPEATS && rounds * period > best.rounds * best.period) best = { period, rounds };
         }
+        const count = best.rounds * best.period;
+        if (best.rounds < MIN_REPEATS) {
+          i++;
+          continue;
+        }
+        const folded = pairs.slice(i, i + count);
+        const first = folded[0].start;
+        const last = folded.at(-1)!.end;
+        first.repeat = best.rounds;
+        last.repeat = best.rounds;
+        if (moves(folded[0])) {
+          let bytes = 0;
+          let text = '';
+          for (const { end } of folded) {
+            const r = end.result as number | { bytes: number; text?: string };
+            bytes += typeof r === 'number' ? r : r.bytes;
+            if (first.call === 'read' && typeof r === 'object' && r.text !== undefined && text.length < DATA_KEPT)
+              text += r.text;
+          }
+          last.result = first.call === 'read' ? { bytes, text: text.slice(0, DATA_KEPT) } : bytes;
+        } else {
+          first.round = folded
+            .slice(0, best.period)
+            .map(({ start, end }) => ({ call: start.call!, args: start.args, result: end.result }));
+          last.round = first.round;
+          last.call = first.call;
+          last.args = first.args;
+          last.result = folded[0].end.result;
+        }
+        // The folded end stands for the loop: it closes the start it is shown with.
+        last.id = first.id;
         let snapshot = last.snapshot;
-        for (let k = j; !snapshot && k > i; k--) snapshot = list[k].snapshot;
-        first.repeat = pairs;
-        last.repeat = pairs;
-        last.result = first.call === 'read' ? { bytes, text: text.slice(0, DATA_KEPT) } : bytes;
+        for (let k = folded.length - 1; !snapshot && k >= 0; k--)
+          snapshot = folded[k].end.snapshot ?? folded[k].start.snapshot;
         if (snapshot) last.snapshot = snapshot;
-        for (let k = i + 1; k < j + 1; k++) dropped.add(list[k]);
+        for (const { start, end } of folded) {
+          if (start !== first) dropped.add(start);
+          if (end !== last) dropped.add(end);
+        }
+        i += count;
       }
-      i = j + 2;
     }
   }
   return events.filter((e) => !dropped.has(e));
@@ -249,6 +309,8 @@ export function rustLineMap(tsPath: string, ts: string, rust: string): Record<st
 
 export interface BuildOptions {
   command: string;
+  /** Every call its own step: no loop folded (see foldRepeats). */
+  unfolded?: boolean;
   title: string;
   rootPid: number;
   startTime: number;
@@ -257,16 +319,62 @@ export interface BuildOptions {
   sources: string[];
   /** The Rust original's path, for the tutorial. */
   rust?: string;
+  /** What the kernel reported to a tracer attached to the run, and which one; or why none was. */
+  notices?: KernelNotice[];
+  signals: Recording['signals'];
 }
 
-/** The pipes the program made: the inodes of the descriptors each pipe() returned. */
-function programPipes(events: RawEvent[]): Set<number> {
-  const pipes = new Set<number>();
+/**
+ * The kernel's notices as events of the processes of the run. A call broken
+ * off by a signal the process does not catch is left out: the kernel restarts
+ * it unseen by the program, and it was broken off only because the tracer
+ * asked to see the signal (ptrace(2), signal-delivery-stop).
+ */
+export function noticeEvents(events: RawEvent[], notices: KernelNotice[]): RawEvent[] {
+  const ppids = new Map<number, number>();
+  const readings = new Map<number, { time: number; caught?: string }[]>();
+  for (const e of events) {
+    ppids.set(e.pid, e.ppid);
+    for (const p of e.snapshot?.processes ?? []) {
+      if (!ppids.has(p.pid)) ppids.set(p.pid, p.ppid);
+      readings.set(p.pid, [...(readings.get(p.pid) ?? []), { time: e.snapshot!.time, caught: p.caught }]);
+    }
+  }
+  const caughtAt = (pid: number, time: number, signal: string) => {
+    const before = (readings.get(pid) ?? []).filter((r) => r.time <= time);
+    return maskHas((before.at(-1) ?? readings.get(pid)?.[0])?.caught, signal);
+  };
+  const out: RawEvent[] = [];
+  for (const n of notices) {
+    if (!ppids.has(n.pid)) continue; // not a process of the run
+    if (n.kind === 'exit' && n.tid !== n.pid) continue; // one of Node's threads ending, not its process
+    if (n.from !== undefined && n.from > 0 && !ppids.has(n.from)) continue; // sent by the tools (the shell that started the tracer)
+    if (n.kind === 'interrupted' && !(n.signal && caughtAt(n.pid, n.time, n.signal))) continue;
+    const kind = n.kind === 'exit' ? 'ended' : n.kind;
+    out.push({ kind, pid: n.pid, ppid: ppids.get(n.pid)!, time: n.time, notice: n });
+  }
+  return out;
+}
+
+/**
+ * The pipes the program made: for the inode of each pipe() it called, from
+ * when that pipe() returned until a look at /proc first found no descriptor
+ * of it. A freed pipe's inode number can come back for one of Node's own
+ * pipes, which is not the program's.
+ */
+function programPipes(events: RawEvent[]): Map<number, [from: number, to: number][]> {
+  const looks = events
+    .filter((e) => e.snapshot && e.snapshot.processes.length > 0)
+    .map((e) => e.snapshot!)
+    .sort((a, b) => a.time - b.time);
+  const pipes = new Map<number, [number, number][]>();
   for (const e of events) {
     if (e.kind !== 'end' || e.call !== 'pipe' || !Array.isArray(e.result)) continue;
     for (const fd of e.result) {
       const inode = pipeOf(e.pid, e, fd);
-      if (inode !== undefined) pipes.add(inode);
+      if (inode === undefined || pipes.get(inode)?.some(([from]) => from === e.time)) continue;
+      const freed = looks.find((s) => s.time > e.time && !s.processes.some((p) => p.fds.some((f) => f.pipe === inode)));
+      pipes.set(inode, [...(pipes.get(inode) ?? []), [e.time, freed?.time ?? Infinity]]);
     }
   }
   return pipes;
@@ -275,9 +383,13 @@ function programPipes(events: RawEvent[]): Set<number> {
 /** Keeps fds 0-2 and the program's pipes; sums up the rest ('eventpoll ×3, pipe ×7'). */
 function compactSnapshots(events: RawEvent[]): void {
   const pipes = programPipes(events);
+  const program = (inode: number | undefined, time: number) =>
+    inode !== undefined && (pipes.get(inode) ?? []).some(([from, to]) => time >= from && time < to);
   for (const e of events) {
-    for (const p of e.snapshot?.processes ?? []) {
-      const kept = p.fds.filter((f) => f.fd <= 2 || (f.pipe !== undefined && pipes.has(f.pipe)));
+    const snapshot = e.snapshot;
+    for (const [k, p] of (snapshot?.processes ?? []).entries()) {
+      const readAt = snapshot!.reads?.[k]?.[0] ?? snapshot!.time;
+      const kept = p.fds.filter((f) => f.fd <= 2 || program(f.pipe, readAt));
       const counts = new Map<string, number>();
       for (const f of p.fds) {
         if (kept.includes(f)) continue;
@@ -288,6 +400,19 @@ function compactSnapshots(events: RawEvent[]): void {
       if (counts.size > 0) p.others = [...counts].map(([kind, n]) => (n > 1 ? `${kind} ×${n}` : kind)).join(', ');
     }
   }
+}
+
+/** The times the recorder was busy, in any process, as sorted disjoint intervals (rounded to µs). */
+export function recorderBusy(events: RawEvent[]): [number, number][] {
+  const spans = events.flatMap((e) => e.recorder ?? []).sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [from, to] of spans) {
+    const last = merged.at(-1);
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  const us = (t: number) => Math.round(t * 1000) / 1000;
+  return merged.map(([from, to]) => [us(from), us(to)]);
 }
 
 /** The recording of a finished run. */
@@ -304,6 +429,7 @@ export function buildRecording(events: RawEvent[], options: BuildOptions): Recor
     rust = { path: options.rust, text: fs.readFileSync(path.join(root, options.rust), 'utf8') };
     for (const s of sources) Object.assign(rustLines, rustLineMap(s.path, s.text, rust.text));
   }
+  const all = [...events, ...noticeEvents(events, options.notices ?? [])];
   compactSnapshots(events);
   return {
     format: RECORDING_FORMAT,
@@ -315,8 +441,10 @@ export function buildRecording(events: RawEvent[], options: BuildOptions): Recor
     sources,
     rust,
     rustLines,
-    events: foldRepeats(orderEvents(events)),
+    recorderBusy: recorderBusy(events),
+    events: options.unfolded ? orderEvents(all) : foldRepeats(orderEvents(all)),
     kernel: { release: os.release(), node: process.version },
+    signals: options.signals,
   };
 }
 

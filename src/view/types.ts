@@ -1,8 +1,10 @@
+import type { KernelNotice } from './kernel-notices';
+
 // The recording's format: what `view --json FILE` writes and `view --from FILE`
 // reads. Version it when a field changes meaning.
 
 /** The format's name and version, checked when a recording is read back. */
-export const RECORDING_FORMAT = 'bidirectional-ipc-view/1';
+export const RECORDING_FORMAT = 'bidirectional-ipc-view/2';
 
 /** One descriptor of a process, from /proc/PID/fd and /proc/PID/fdinfo. */
 export interface FdEntry {
@@ -26,6 +28,9 @@ export interface ProcessSnapshot {
   /** The kernel function it waits in ('pipe_read', 'do_wait'), when blocked. */
   wchan: string;
   fds: FdEntry[];
+  /** The signals it catches (a handler) and ignores, from /proc/PID/status SigCgt and SigIgn (hex masks). */
+  caught?: string;
+  ignored?: string;
   /**
    * In a recording read back: the descriptors that are neither 0-2 nor the
    * program's pipes (Node's event loop, its signal pipes...), summed up.
@@ -37,6 +42,13 @@ export interface ProcessSnapshot {
 export interface Snapshot {
   time: number;
   processes: ProcessSnapshot[];
+  /**
+   * When each process's entries were read, from and to (ms, the events'
+   * clock), in the order of `processes`: a look at the whole tree takes
+   * milliseconds, and the page uses a process's table only where that
+   * process's own calls say it held.
+   */
+  reads: [from: number, to: number][];
   /** Per pipe: bytes queued (FIONREAD) and capacity (F_GETPIPE_SZ); null where unknown. */
   pipes: { inode: number; queued: number | null; capacity: number | null }[];
 }
@@ -51,7 +63,7 @@ export interface SourceFrame {
 /** One line of the recording, as a process appends it. */
 export interface RawEvent {
   /** A call's start or return; a watch while waitpid waits; the program's own output; a process's end. */
-  kind: 'start' | 'end' | 'sample' | 'say' | 'exit';
+  kind: 'start' | 'end' | 'sample' | 'say' | 'exit' | 'signal' | 'ended' | 'interrupted';
   pid: number;
   ppid: number;
   /** ms since the epoch (performance.timeOrigin + performance.now(), one clock for all processes). */
@@ -64,12 +76,20 @@ export interface RawEvent {
   error?: { code: string; message: string };
   frames?: SourceFrame[];
   text?: string;
-  /** On a start and an end that stand for this many calls of a loop (see foldRepeats). */
+  /** On a start and an end that stand for this many calls (or rounds of calls) of a loop (see foldRepeats). */
   repeat?: number;
+  /** On the start of a folded polling loop: one round's calls, as made (see foldRepeats). */
+  round?: { call: string; args?: unknown[]; result?: unknown; error?: { code: string; message: string } }[];
+  /** A lesson's bookkeeping (a bounded wait, a polling loop), not what it teaches. */
+  internal?: boolean;
+  /** When the recorder itself was busy on this event (its looks at /proc): from, to. */
+  recorder?: [from: number, to: number][];
   /** Absent on a quick call in a loop: the last one before it holds. */
   snapshot?: Snapshot;
   /** The pipe (inode) a read, write or close of a pipe descriptor acts on: added when the run is read back. */
   pipe?: number;
+  /** On a signal, an end or an interrupted call: what the kernel reported to the tracer (see kernel-notices.ts). */
+  notice?: KernelNotice;
 }
 
 /** A source file shown beside the run. */
@@ -95,5 +115,12 @@ export interface Recording {
   rustLines: Record<string, number>;
   /** In the order they happened. */
   events: RawEvent[];
+  /**
+   * When the recorder was busy in any process (its looks at /proc), merged and
+   * in order: the page's program time leaves these out.
+   */
+  recorderBusy: [from: number, to: number][];
   kernel: { release: string; node: string };
+  /** How signals and ends were observed ('strace 6.1 (ptrace)'), or why they were not. */
+  signals: { by: string } | { missing: string };
 }

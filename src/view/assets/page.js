@@ -22,16 +22,164 @@
     for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
     return node;
   };
-  // A quick call in a loop carries no snapshot: the last one before it holds.
-  const snapshotAt = [];
-  events.forEach((e, i) => {
-    snapshotAt.push(e.snapshot ? e.snapshot : i > 0 ? snapshotAt[i - 1] : null);
-  });
   const indexOf = new Map(events.map((e, i) => [e, i]));
-  const processesOf = (e) => {
-    const snap = e.snapshot || snapshotAt[indexOf.get(e)];
+  const processesIn = (snap) => {
     const p = snap ? snap.processes : [];
     return typeof p === 'number' ? tables[p] : p || [];
+  };
+  /** The processes as the event's own snapshot read them ([] when it took none). */
+  const ownProcesses = (e) => processesIn(e.snapshot);
+  // Steps are in happens-before order; a step's time is the latest time seen up to it.
+  const stepTime = [];
+  events.forEach((e, i) => stepTime.push(Math.max(e.time, i > 0 ? stepTime[i - 1] : -Infinity)));
+
+  // --- Which reading of /proc each step shows for each process ----------------
+  // A look at the whole tree takes milliseconds, while the other processes run
+  // on. A process's descriptors change only by its own calls, so a reading of a
+  // process is shown at a step only if it was taken after that process's last
+  // such call placed before the step returned, and before its next one began.
+  const CHANGES_TABLE = new Set(['pipe', 'close', 'dup', 'dup2', 'fcntl', 'execvp', '_exit']);
+  /** Signals whose default action does not end a process. */
+  const HARMLESS_SIGNALS = new Set(['SIGSTOP', 'SIGCONT', 'SIGCHLD', 'SIGWINCH', 'SIGURG', 'SIGTSTP', '0']);
+  const readingsOf = new Map(); // pid -> [{ p, from, to, at }] by time
+  events.forEach((e, i) => {
+    const snap = e.snapshot;
+    if (!snap) return;
+    processesIn(snap).forEach((p, k) => {
+      const [from, to] = (snap.reads && snap.reads[k]) || [snap.time, snap.time];
+      if (!readingsOf.has(p.pid)) readingsOf.set(p.pid, []);
+      readingsOf.get(p.pid).push({ p, from, to, at: i });
+    });
+  });
+  for (const list of readingsOf.values()) list.sort((a, b) => a.from - b.from);
+  const endedAt = new Map(); // pid -> { at, notice }: its end as the kernel reported it
+  events.forEach((e, i) => {
+    if (e.kind === 'ended' && !endedAt.has(e.pid)) endedAt.set(e.pid, { at: i, notice: e.notice });
+  });
+  const changesOf = new Map(); // pid -> [{ call, startAt, endAt, tStart, tEnd }]
+  const createdAt = new Map(); // pid -> first step where it exists
+  const reapedAt = new Map(); // pid -> step of the waitpid that reported it
+  const exists = (pid, i) => {
+    if (!createdAt.has(pid) || createdAt.get(pid) > i) createdAt.set(pid, i);
+  };
+  events.forEach((e, i) => {
+    exists(e.pid, i);
+    if (e.kind === 'end' && e.call === 'fork' && typeof e.result === 'number' && e.result > 0) exists(e.result, i);
+    if (e.kind === 'end' && (e.call === 'waitpid' || e.call === 'wait') && e.result && e.result.pid > 0) {
+      if (!e.result.stopped && !e.result.continued && !reapedAt.has(e.result.pid)) reapedAt.set(e.result.pid, i);
+    }
+    for (const p of ownProcesses(e)) exists(p.pid, i);
+    if (!changesOf.has(e.pid)) changesOf.set(e.pid, []);
+    const list = changesOf.get(e.pid);
+    // A signal that may end its target: from the kill on, the kernel may close the target's descriptors.
+    if (e.kind === 'start' && e.call === 'kill' && !HARMLESS_SIGNALS.has(String(e.args[1]))) {
+      const target = Number(e.args[0]);
+      if (!changesOf.has(target)) changesOf.set(target, []);
+      changesOf.get(target).push({ call: 'kill', id: null, startAt: i, endAt: -1, tStart: e.time, tEnd: Infinity });
+    }
+    if (e.kind === 'start' && CHANGES_TABLE.has(e.call)) {
+      list.push({ call: e.call, id: e.id, startAt: i, endAt: -1, tStart: e.time, tEnd: Infinity });
+    } else if (e.kind === 'end') {
+      const c = list.find((x) => x.id === e.id && x.endAt < 0);
+      if (c) {
+        c.endAt = i;
+        c.tEnd = e.time;
+      }
+    } else if (e.kind === 'exit') {
+      // The recorder's note as the process ends: alive until its look at /proc was done.
+      const t = e.recorder && e.recorder.length ? e.recorder[e.recorder.length - 1][1] : e.time;
+      list.push({ call: 'exit', id: null, startAt: i, endAt: -1, tStart: t, tEnd: Infinity });
+    }
+  });
+  // A successful execvp never returns: it is over when /proc shows the new program.
+  for (const [pid, list] of changesOf) {
+    for (const c of list) {
+      if (c.call !== 'execvp' || c.endAt >= 0) continue;
+      const r = (readingsOf.get(pid) || []).find((x) => x.from >= c.tStart && x.p.comm !== 'node' && x.p.state !== 'Z');
+      if (r) {
+        c.endAt = Math.max(r.at, c.startAt + 1);
+        c.tEnd = r.from;
+        c.image = r.p.comm;
+      }
+    }
+  }
+  // Gone without a waitpid here (reaped elsewhere once orphaned): a look at the tree after its last sighting misses it.
+  const goneAt = new Map();
+  for (const [pid, readings] of readingsOf) {
+    const last = readings[readings.length - 1].to;
+    const j = events.findIndex(
+      (e, n) =>
+        n >= createdAt.get(pid) &&
+        e.snapshot &&
+        e.snapshot.time > last &&
+        processesIn(e.snapshot).length > 0 &&
+        !processesIn(e.snapshot).some((p) => p.pid === pid),
+    );
+    if (j >= 0) goneAt.set(pid, j);
+  }
+  const execAt = new Map(); // `${pid}:${id}` -> the change, for an execvp that replaced the image
+  for (const [pid, list] of changesOf) for (const c of list) if (c.image) execAt.set(`${pid}:${c.id}`, c);
+
+  /** What a step shows of process `pid`: a reading and why it is the one, or null when the process is not there. */
+  function shownProcess(pid, i) {
+    if (!createdAt.has(pid) || createdAt.get(pid) > i) return null;
+    if (reapedAt.has(pid) && reapedAt.get(pid) <= i) return null;
+    const readings = readingsOf.get(pid) || [];
+    const now = stepTime[i];
+    // Once /proc has shown it a zombie, it is one (or gone) for good.
+    let zombie = null;
+    for (const r of readings) if (r.p.state === 'Z' && r.to <= now) zombie = r;
+    if (goneAt.has(pid) && goneAt.get(pid) <= i) return null;
+    if (zombie) return { p: zombie.p, reading: zombie };
+    // Ended, as the kernel told the tracer, before /proc was read again: a zombie, with no descriptors.
+    const end = endedAt.get(pid);
+    if (end && end.at <= i) {
+      const last = readings.filter((r) => r.to <= now).pop() || readings[0];
+      const base = last ? last.p : { pid, ppid: events[end.at].ppid, comm: '' };
+      return { p: { ...base, state: 'Z', wchan: '', fds: [], others: undefined }, reading: null, ended: end };
+    }
+    const changes = changesOf.get(pid) || [];
+    let k = 0;
+    while (k < changes.length && changes[k].endAt >= 0 && changes[k].endAt <= i) k++;
+    const from = k > 0 ? changes[k - 1].tEnd : -Infinity;
+    const until = k < changes.length ? changes[k].tStart : Infinity;
+    const execd = k > 0 && changes[k - 1].call === 'execvp';
+    const fits = readings.filter((r) => r.from >= from && r.to <= until && r.p.state !== 'Z');
+    let best = null;
+    for (const r of fits) if (r.to <= now) best = r;
+    // An exec'd program changes its own table unseen: never a reading from after the step.
+    if (!best && fits.length && !execd) best = fits[0];
+    if (!best && execd && fits.length) best = fits[0];
+    return best ? { p: best.p, reading: best } : { p: null, reading: null };
+  }
+  const shownAt = events.map((e, i) => {
+    const out = [];
+    if (e.kind === 'exit' && e.pid === rec.rootPid) return out; // the run is over
+    const pids = [...createdAt.keys()].sort((a, b) => createdAt.get(a) - createdAt.get(b) || a - b);
+    for (const pid of pids) {
+      const shown = shownProcess(pid, i);
+      if (shown) out.push({ pid, ...shown });
+    }
+    return out;
+  });
+  /** The processes as step `i` shows them (those whose table is known at it). */
+  const processesAt = (i) => shownAt[i].filter((x) => x.p).map((x) => x.p);
+  const processesOf = (e) => processesAt(indexOf.get(e));
+
+  // --- Program time: the recorder's own looks at /proc taken out ---------------
+  const busy = rec.recorderBusy || [];
+  const busyBefore = [0];
+  for (const [a, b] of busy) busyBefore.push(busyBefore[busyBefore.length - 1] + (b - a));
+  /** ms of recorder time before `t` (the intervals are merged and sorted). */
+  const recorderBefore = (t) => {
+    let lo = 0;
+    let hi = busy.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (busy[mid][1] <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return busyBefore[lo] + (lo < busy.length && busy[lo][0] < t ? t - busy[lo][0] : 0);
   };
 
   const STATES = {
@@ -39,25 +187,30 @@
     S: 'sleeping: blocked, waiting for an event',
     D: 'in uninterruptible wait',
     T: 'stopped by a signal',
-    t: 'stopped by a tracer',
+    t: 'stopped by a tracer (ptrace: the strace that reports signals here, while it takes down a call)',
     Z: 'zombie: it has exited; its parent has not called waitpid yet',
     X: 'dead',
   };
   const t0 = events.length ? events[0].time : 0;
+  /** Clock time since the first step, the recorder's looks included. */
   const ms = (t) => `${(t - t0).toFixed(1)} ms`;
-  const quote = (text) => JSON.stringify(text).slice(1, -1);
+  /** Program time: clock time less the recorder's looks at /proc before `t`. */
+  const programTime = (t) => t - t0 - (recorderBefore(t) - recorderBefore(t0));
+  const pms = (t) => `${programTime(t).toFixed(1)} ms`;
+  // Bytes as C and strace write them: \0 for NUL, \n, \", octal for the other control bytes.
+  const ESCAPES = { '\0': '\\0', '\n': '\\n', '\t': '\\t', '\r': '\\r', '"': '\\"', '\\': '\\\\' };
+  const quote = (text) =>
+    text.replace(/[\x00-\x1f\x7f-\xff"\\]/g, (c) => ESCAPES[c] || `\\${c.charCodeAt(0).toString(8)}`);
 
   // --- Who is who: roles from the process tree, pipes in creation order -----
   const parentOf = new Map();
-  const comms = new Map();
   const order = [];
   for (const e of events) {
-    for (const p of processesOf(e)) {
+    for (const p of ownProcesses(e)) {
       if (!parentOf.has(p.pid)) {
         parentOf.set(p.pid, p.ppid);
         order.push(p.pid);
       }
-      if (p.comm !== 'node') comms.set(p.pid, p.comm);
     }
     if (!parentOf.has(e.pid)) {
       parentOf.set(e.pid, e.ppid);
@@ -80,23 +233,34 @@
     });
   };
   name(rec.rootPid, 'parent');
-  const roleOf = (pid) => {
-    const base = roles.get(pid) || `pid ${pid}`;
-    return comms.has(pid) ? `${base} (${comms.get(pid)})` : base;
-  };
+  const roleOf = (pid) => roles.get(pid) || `pid ${pid}`;
+  /** The role, and the program it runs once it has exec'd one (from /proc's comm). */
+  const roleWith = (p) => (p.comm && p.comm !== 'node' ? `${roleOf(p.pid)} (${p.comm})` : roleOf(p.pid));
   const roleClass = (pid) => (pid === rec.rootPid ? 'role-parent' : roles.has(pid) ? 'role-child' : 'role-other');
 
   const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
   const pipeLabels = new Map(); // inode -> 'A'
   const endNames = new Map(); // `${inode}:${end}` -> 'parent_read'
-  const pipeOfFd = (e, fd) => {
+  /** The descriptor of the event's process, as its table at that step shows it. */
+  const fdOf = (e, fd) => {
     const self = processesOf(e).find((p) => p.pid === e.pid);
-    const f = self && self.fds.find((x) => x.fd === fd);
+    return (self && self.fds.find((x) => x.fd === fd)) || null;
+  };
+  /** Where pipe() made it: its end, with the process's own look at /proc right after. */
+  const madeBy = (e) => {
+    const self = ownProcesses(e).find((p) => p.pid === e.pid);
+    const f = self && self.fds.find((x) => x.fd === (e.result || [])[0]);
     return f ? f.pipe : undefined;
   };
+  const createdStep = new Map(); // inode -> step of the pipe() that made it
+  events.forEach((e, i) => {
+    if (e.kind !== 'end' || e.call !== 'pipe' || !Array.isArray(e.result)) return;
+    const inode = madeBy(e);
+    if (inode !== undefined && !createdStep.has(inode)) createdStep.set(inode, i);
+  });
   for (const e of events) {
     if (e.kind !== 'end' || e.call !== 'pipe' || !Array.isArray(e.result)) continue;
-    const inode = pipeOfFd(e, e.result[0]);
+    const inode = madeBy(e);
     if (inode === undefined || pipeLabels.has(inode)) continue;
     const n = pipeLabels.size;
     pipeLabels.set(inode, LETTERS[n % 26] + (n >= 26 ? String(Math.floor(n / 26)) : ''));
@@ -107,10 +271,9 @@
     }
   }
   const fdText = (e, fd) => {
-    const inode = pipeOfFd(e, fd);
-    const self = processesOf(e).find((p) => p.pid === e.pid);
-    const end = inode === undefined || !self ? undefined : (self.fds.find((x) => x.fd === fd) || {}).end;
-    const nm = inode !== undefined ? endNames.get(`${inode}:${end}`) : ['stdin', 'stdout', 'stderr'][fd];
+    const f = fdOf(e, fd);
+    const inode = f ? f.pipe : undefined;
+    const nm = inode !== undefined ? endNames.get(`${inode}:${f.end}`) : ['stdin', 'stdout', 'stderr'][fd];
     return nm ? `${fd} ${nm}` : String(fd);
   };
 
@@ -127,13 +290,12 @@
     if (v.text === undefined) return `buf[${v.bytes}]`;
     return `"${quote(v.text.slice(0, SHOWN))}"${v.text.length > SHOWN || v.text.length < v.bytes ? '…' : ''}`;
   };
-  function callText(e) {
-    const s = startOf(e);
-    const a = e.args || [];
+  /** One call as written in C and by strace, flags by name (the recording names them). */
+  function oneCall(call, a, s, e) {
     let args;
-    switch (e.call) {
+    switch (call) {
       case 'read':
-        args = `${fdText(s, a[0])}, ${e.kind === 'end' && e.result && e.result.text !== undefined ? bytesText(e.result) : 'buf'}, ${a[3]}`;
+        args = `${fdText(s, a[0])}, ${e && e.kind === 'end' && e.result && e.result.text !== undefined ? bytesText(e.result) : 'buf'}, ${a[3]}`;
         break;
       case 'write':
         args = `${fdText(s, a[0])}, ${bytesText(a[1])}, ${a[3]}`;
@@ -143,31 +305,115 @@
       case 'bytesQueued':
         args = fdText(s, a[0]);
         break;
+      case 'dup2':
+      case 'fcntl':
+        args = [fdText(s, a[0]), ...a.slice(1).map(String)].join(', ');
+        break;
       case 'sleep':
         args = `${a[0]} ms`;
+        break;
+      case 'poll':
+        args = `[${(a[0] || []).map((p) => `{fd=${fdText(s, p.fd)}, events=${p.events}}`).join(', ')}], ${a[1]}`;
+        break;
+      case 'execvp':
+        args = `"${quote(String(a[0]))}", [${(a[1] || []).map((x) => `"${quote(String(x))}"`).join(', ')}]`;
         break;
       default:
         args = a.map((x) => (x && typeof x === 'object' ? bytesText(x) : String(x))).join(', ');
     }
-    return `${e.call}(${args})${e.repeat ? ` ×${e.repeat}` : ''}`;
+    // pipe() with flags is pipe2(), as strace and the C library name it.
+    return `${call === 'pipe' && a.length ? 'pipe2' : call}(${args})`;
   }
-  function resultText(e) {
-    if (e.error) return `-1 ${e.error.code}`;
-    const r = e.result;
-    if (e.call === 'pipe' && Array.isArray(r)) return `[${r.map((fd) => fdText(e, fd)).join(', ')}]`;
-    if (e.call === 'waitpid' && r && typeof r === 'object') {
+  function callText(e) {
+    const s = startOf(e);
+    if (s.round) return `${s.round.map((c) => oneCall(c.call, c.args || [], s)).join('; ')} ×${s.repeat}`;
+    return `${oneCall(e.call, e.args || [], s, e)}${e.repeat ? ` ×${e.repeat}` : ''}`;
+  }
+  function resultOf(call, r, e) {
+    if (call === 'pipe' && Array.isArray(r)) return `[${r.map((fd) => fdText(e, fd)).join(', ')}]`;
+    if ((call === 'waitpid' || call === 'wait') && r && typeof r === 'object') {
       if (r.pid === 0) return '0 (no child has changed state)';
-      return `${r.pid} (${r.signaled ? `killed by ${r.signal}` : r.stopped ? `stopped by ${r.stopSignal}` : `exited ${r.exitCode}`})`;
+      return `${r.pid} (${r.signaled ? `killed by ${r.signal}` : r.stopped ? `stopped by ${r.stopSignal}` : r.continued ? 'continued' : `exited with status ${r.exitCode}`})`;
     }
+    if (call === 'poll' && Array.isArray(r))
+      return `${r.length}${r.length ? ` [${r.map((p) => `{fd=${p.fd}, revents=${p.revents}}`).join(', ')}]` : ''}`;
     if (r && typeof r === 'object' && 'bytes' in r) return String(r.bytes);
     return r === undefined ? '0' : String(r);
   }
+  function resultText(e) {
+    if (e.error) return `-1 ${e.error.code}`;
+    const s = startOf(e);
+    if (s.round) return s.round.map((c) => `${c.call} = ${resultOf(c.call, c.result, s)}`).join(', ');
+    return resultOf(e.call, e.result, e);
+  }
+  // --- What the kernel reported to the tracer: signals, ends, interrupted calls ---
+  const CHILD_CODES = {
+    CLD_EXITED: 'exited',
+    CLD_KILLED: 'was killed',
+    CLD_DUMPED: 'was killed (core dumped)',
+    CLD_STOPPED: 'stopped',
+    CLD_CONTINUED: 'continued',
+  };
+  function signalText(e) {
+    const n = e.notice;
+    if (n.signal === 'SIGCHLD' && n.from) {
+      const what = CHILD_CODES[n.code] || n.code;
+      return `SIGCHLD (${roleOf(n.from)} ${n.from} ${what}${n.code === 'CLD_EXITED' ? ` with status ${n.status}` : n.status ? `: ${n.status}` : ''})`;
+    }
+    return `${n.signal}${n.from ? ` (sent by ${roleOf(n.from)} ${n.from})` : n.code === 'SI_KERNEL' ? ' (from the kernel)' : ''}`;
+  }
+  /** The hex mask `mask` (SigCgt, SigIgn) holds signal number `n`. */
+  const inMask = (mask, n) => !!mask && n > 0 && ((BigInt(`0x${mask}`) >> BigInt(n - 1)) & 1n) === 1n;
+  const SIGNALS = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGKILL: 9,
+    SIGUSR1: 10,
+    SIGSEGV: 11,
+    SIGUSR2: 12,
+    SIGPIPE: 13,
+    SIGALRM: 14,
+    SIGTERM: 15,
+    SIGCHLD: 17,
+    SIGCONT: 18,
+    SIGSTOP: 19,
+    SIGTSTP: 20,
+    SIGWINCH: 28,
+  };
+  const DEFAULT_IGNORED = new Set(['SIGCHLD', 'SIGWINCH', 'SIGURG']);
+  function disposition(e) {
+    const n = e.notice;
+    const i = indexOf.get(e);
+    const p = (shownAt[i].find((x) => x.pid === e.pid) || {}).p;
+    const number = SIGNALS[n.signal];
+    if (n.signal === 'SIGKILL' || n.signal === 'SIGSTOP') return 'it cannot be caught or ignored.';
+    if (!p || p.caught === undefined || !number)
+      return "what it does depends on the process's handler, which was not read.";
+    if (inMask(p.caught, number)) return 'the process catches it: its handler runs.';
+    if (inMask(p.ignored, number)) return 'the process ignores it (SIG_IGN): nothing happens.';
+    if (DEFAULT_IGNORED.has(n.signal)) return 'no handler: its default action is to ignore it.';
+    if (n.signal === 'SIGCONT') return 'no handler: it continues the process.';
+    if (n.signal === 'SIGTSTP') return 'no handler: it stops the process.';
+    return 'no handler: its default action ends the process.';
+  }
+  function endText(n) {
+    return n.exitCode === null
+      ? `killed by ${n.signal}${n.coreDumped ? ' (core dumped)' : ''}`
+      : `exited with status ${n.exitCode}`;
+  }
+
   function describe(e) {
     const who = `${roleOf(e.pid)} (pid ${e.pid})`;
+    const s = startOf(e);
     switch (e.kind) {
       case 'start':
-        return `${who} calls ${callText(e)}`;
+        return s.round
+          ? `${who} polls: ${callText(e)} (a polling loop, ${e.repeat} rounds shown as one step)`
+          : `${who} calls ${callText(e)}`;
       case 'end':
+        if (s.round)
+          return `${who}: polling over, ${e.repeat} rounds in ${(e.time - s.time).toFixed(1)} ms, each ${resultText(e)}`;
         return e.repeat
           ? `${who}: ${callText(e)} return ${resultText(e)} in all (a loop: ${e.repeat} calls shown as one step)`
           : `${who}: ${callText(e)} returns ${resultText(e)}`;
@@ -177,6 +423,12 @@
         return `${who} prints: ${e.text.trim()}`;
       case 'exit':
         return e.pid === rec.rootPid ? `${who} ends: the run is over, no process is left` : `${who} ends (${e.text})`;
+      case 'signal':
+        return `The kernel delivers ${signalText(e)} to ${roleOf(e.pid)} (pid ${e.pid}); ${disposition(e)}`;
+      case 'ended':
+        return `${who} has ended: ${endText(e.notice)}. Until its parent's waitpid reaps it, it is a zombie.`;
+      case 'interrupted':
+        return `${e.notice.signal} broke off ${roleOf(e.pid)}'s ${e.notice.call}() (pid ${e.pid}): it ran the handler, then ${e.notice.outcome === 'EINTR' ? 'the call returned -1 EINTR' : e.notice.outcome === 'restarted' ? 'the kernel made the call again (SA_RESTART)' : 'the call was not seen made again'}`;
       default:
         return who;
     }
@@ -235,17 +487,14 @@
         if (n > w.taken) q.chunks.push({ text: w.text.slice(w.taken, n), bytes: n - w.taken });
       } else if (q && e.call === 'read' && n > 0) take(q, n);
     } else if (e.kind === 'say') said.push({ i, text: e.text });
-    // An exited process's calls in progress (a killed writer) end with it.
-    const alive = new Set(
-      processesOf(e)
-        .filter((p) => p.state !== 'Z')
-        .map((p) => p.pid),
-    );
-    const snap = snapshotAt[i];
-    if (snap)
-      for (const [k, j] of open)
-        if (!alive.has(events[j].pid) && events[j].time < e.time && e.kind !== 'exit') open.delete(k);
-    if (e.kind === 'exit' && e.pid === rec.rootPid) open.clear();
+    // A process that has exited (a killed writer) has no call in progress, nor one whose exec replaced it.
+    const alive = new Set(shownAt[i].filter((x) => !x.p || x.p.state !== 'Z').map((x) => x.pid));
+    for (const [k, j] of open) {
+      const exec = execAt.get(k);
+      if (!alive.has(events[j].pid) || (exec && exec.endAt <= i)) open.delete(k);
+    }
+    // Only this step's own look at /proc is shown as measured at it.
+    const snap = e.snapshot;
     const pipes = {};
     for (const p of (snap && snap.pipes) || []) {
       if (p.capacity) capacity.set(p.inode, p.capacity);
@@ -263,7 +512,13 @@
         text += w.text.slice(0, extra);
         queued = kernel.queued;
       }
-      pipes[inode] = { queued, text, partial: !known || text.length < queued, kernel: kernel ? kernel.queued : null };
+      pipes[inode] = {
+        queued,
+        text,
+        partial: !known || text.length < queued,
+        kernel: kernel ? kernel.queued : null,
+        kernelAt: snap ? snap.time : null,
+      };
     }
     steps.push({ open: [...open.values()], pipes, capacity: new Map(capacity), said: said.length });
   });
@@ -273,14 +528,14 @@
   scrubber.max = String(Math.max(0, events.length - 1));
   $('title').textContent = rec.title;
   $('subtitle').textContent =
-    `bidirectional-ipc ${rec.command} · recorded on Linux ${rec.kernel.release}, Node ${rec.kernel.node} · ${events.length} steps over ${events.length ? ms(events[events.length - 1].time) : '0 ms'} · root pid ${rec.rootPid}`;
+    `bidirectional-ipc ${rec.command} · recorded on Linux ${rec.kernel.release}, Node ${rec.kernel.node} · ${events.length} steps over ${events.length ? pms(events[events.length - 1].time) : '0 ms'} of program time (${events.length ? ms(events[events.length - 1].time) : '0 ms'} on the clock, the recorder's looks at /proc included) · root pid ${rec.rootPid} · ${rec.signals && rec.signals.by ? `signals and ends as the kernel reported them to ${rec.signals.by}` : `signals and ends not observed: ${rec.signals ? rec.signals.missing : 'not recorded'}`}`;
   let index = 0;
 
   function renderProcesses(e, step) {
     const box = $('procs');
     box.replaceChildren();
-    const procs = processesOf(e);
-    if (procs.length === 0) {
+    const shown = shownAt[index];
+    if (shown.length === 0) {
       box.append(
         el('p', {
           class: 'none',
@@ -290,36 +545,77 @@
       );
       return;
     }
-    for (const p of procs) {
+    for (const { pid, p: read, reading, ended } of shown) {
+      // No look at /proc fits this step (its table changed on both sides of every look): say so, show no table.
+      const p = read || { pid, ppid: parentOf.get(pid), comm: '', state: '?', wchan: '', fds: [] };
       const cls = `proc ${roleClass(p.pid)}${p.state === 'Z' ? ' zombie' : ''}`;
       const art = el('article', {
         class: cls,
         'data-pid': p.pid,
         'data-state': p.state,
         'data-role': roleOf(p.pid),
-        'aria-label': `${roleOf(p.pid)}, pid ${p.pid}, state ${p.state}`,
+        'data-read-at': reading ? reading.at : null,
+        'data-read-from': reading ? reading.from : null,
+        'data-read-to': reading ? reading.to : null,
+        'aria-label': `${roleWith(p)}, pid ${p.pid}, state ${p.state}`,
       });
       art.append(
-        el('h3', {}, `${roleOf(p.pid)} `, el('span', { class: 'who', text: `pid ${p.pid} · parent ${p.ppid}` })),
+        el('h3', {}, `${roleWith(p)} `, el('span', { class: 'who', text: `pid ${p.pid} · parent ${p.ppid}` })),
       );
+      const own = reading && reading.at === index;
       const acting = e.pid === p.pid && (e.kind === 'start' || e.kind === 'end');
-      let stateText = STATES[p.state] || 'state';
+      let stateText = STATES[p.state] || 'not read at this step';
       if (p.state === 'S' && p.wchan && p.wchan !== '0') stateText += ` (in the kernel's ${p.wchan})`;
-      if (acting && p.state === 'R') stateText = 'running: making this call';
+      if (acting && own && p.state === 'R') stateText = 'running: making this call';
       art.append(el('p', { class: `state state-${p.state}` }, el('b', { text: p.state }), stateText));
+      if (ended)
+        art.append(
+          el('p', {
+            class: 'carried',
+            text: `It ${endText(ended.notice)} at ${pms(ended.notice.time)} (step ${ended.at + 1}), as the kernel told the tracer; /proc was not read since.`,
+          }),
+        );
+      if (reading && !own) {
+        const before = reading.to <= stepTime[index];
+        art.append(
+          el('p', {
+            class: 'carried',
+            text:
+              p.state === 'Z'
+                ? `As /proc showed it at ${pms(reading.from)} (step ${reading.at + 1}): it had exited; a zombie stays one until it is reaped.`
+                : before
+                  ? `Carried forward: as /proc showed it at ${pms(reading.from)} (step ${reading.at + 1}); its descriptors have not changed since, its state may have.`
+                  : `As /proc showed it a little later, at ${pms(reading.from)} (step ${reading.at + 1}), before its next call that changes its descriptors.`,
+          }),
+        );
+      }
+      for (const [k, c] of execAt) {
+        if (c.endAt <= index && events[c.startAt].pid === pid && k.startsWith(`${pid}:`))
+          art.append(
+            el('p', {
+              class: 'incall exec',
+              'data-call': 'execvp',
+              text: `${callText(events[c.startAt])} replaced its image: it now runs ${c.image}, without the descriptors marked close-on-exec; execvp never returns.`,
+            }),
+          );
+      }
       for (const j of step.open) {
         const s = events[j];
         if (s.pid !== p.pid) continue;
-        const waited = e.time - s.time;
+        const waited = programTime(e.time) - programTime(s.time);
+        // Blocked only if a look at /proc made during the call saw it asleep.
+        const asleep = p.state === 'S' && reading && reading.from >= s.time;
         art.append(
           el(
             'p',
             { class: 'incall', 'data-call': s.call },
-            `${callText(s)} in progress for ${waited.toFixed(1)} ms${s.call === 'read' || s.call === 'write' || s.call === 'waitpid' ? ` — ${p.state === 'S' ? 'blocked, waiting' : 'not returned yet'}` : ''}`,
+            `${callText(s)} in progress for ${waited.toFixed(1)} ms${s.call === 'read' || s.call === 'write' || s.call === 'waitpid' ? ` — ${asleep ? 'blocked, waiting' : 'not returned yet'}` : ''}`,
           ),
         );
       }
-      if (p.state === 'Z') {
+      if (!read) {
+        art.append(el('p', { class: 'others', text: 'Its descriptors were not read between its calls here.' }));
+      } else if (p.state === 'Z') {
         art.append(
           el('p', {
             class: 'others',
@@ -378,10 +674,7 @@
     for (const [inode, label] of pipeLabels) {
       const writers = holders(procs, inode, 'write');
       const readers = holders(procs, inode, 'read');
-      const created = events.findIndex(
-        (x) => x.kind === 'end' && x.call === 'pipe' && pipeOfFd(x, (x.result || [])[0]) === inode,
-      );
-      if (created > index) continue; // not made yet
+      if (createdStep.get(inode) > index) continue; // not made yet
       const st = step.pipes[inode] || { queued: 0, text: '', partial: false, kernel: null };
       const cap = step.capacity.get(inode);
       const freed = writers.length === 0 && readers.length === 0;
@@ -445,7 +738,7 @@
             writers.length === 0
               ? 'No write end is open: a read gets what is queued, then 0 (end of file).'
               : readers.length === 0
-                ? 'No read end is open: a write fails with EPIPE.'
+                ? 'No read end is open: a write raises SIGPIPE, which ends the writer unless it ignores, catches or blocks it; then the write fails with EPIPE (pipe(7)).'
                 : `EOF only when all ${writers.length} write end${writers.length > 1 ? 's are' : ' is'} closed.`,
         }),
       );
@@ -453,7 +746,7 @@
         art.append(
           el('p', {
             class: 'eof',
-            text: `(FIONREAD when this step was recorded: ${st.kernel}; the other process had moved on by then)`,
+            text: `(FIONREAD read by this step's look at /proc, at ${pms(st.kernelAt)}: ${st.kernel}; the other process had moved on by then)`,
           }),
         );
       }
@@ -533,12 +826,17 @@
   const bars = [];
   events.forEach((e, i) => {
     if (e.kind !== 'start') return;
-    const endIndex = events.findIndex((x, j) => j > i && x.kind === 'end' && x.pid === e.pid && x.id === e.id);
-    let last = tEnd;
-    if (endIndex < 0) {
-      // never returned: the bar runs until the process was last seen
+    let endIndex = events.findIndex((x, j) => j > i && x.kind === 'end' && x.pid === e.pid && x.id === e.id);
+    let last = e.time;
+    const exec = execAt.get(`${e.pid}:${e.id}`);
+    if (exec) {
+      // the exec replaced the image: the call is over when /proc shows the new program
+      endIndex = exec.endAt;
+      last = exec.tEnd;
+    } else if (endIndex < 0) {
+      // never returned (_exit, a killed process): the bar runs until the process was last seen alive
       for (let j = events.length - 1; j > i; j--) {
-        if (processesOf(events[j]).some((p) => p.pid === e.pid && p.state !== 'Z')) {
+        if (processesAt(j).some((p) => p.pid === e.pid && p.state !== 'Z')) {
           last = events[j].time;
           break;
         }
@@ -549,8 +847,9 @@
       end: endIndex,
       pid: e.pid,
       call: e.call,
+      exec: exec ? exec.image : null,
       t1: e.time,
-      t2: endIndex >= 0 ? events[endIndex].time : last,
+      t2: endIndex >= 0 && !exec ? events[endIndex].time : last,
     });
   });
   const LANE = 24;
@@ -563,14 +862,19 @@
     area.replaceChildren();
     area.setAttribute('viewBox', `0 0 ${width} ${height}`);
     area.setAttribute('height', String(height));
-    const span = Math.max(1, tEnd - t0);
-    const x = (t) => LEFT + ((t - t0) / span) * (width - LEFT - 10);
+    // Program time: the recorder's looks at /proc are taken out of the axis.
+    const span = Math.max(1, programTime(tEnd));
+    const x = (t) => LEFT + (programTime(t) / span) * (width - LEFT - 10);
     area.append(svg('line', { class: 'axis', x1: LEFT, x2: width - 10, y1: 14, y2: 14 }));
     const ticks = Math.max(1, Math.floor((width - LEFT) / 140));
     for (let k = 0; k <= ticks; k++) {
-      const t = t0 + (span * k) / ticks;
-      const label = svg('text', { x: x(t), y: 11, 'text-anchor': k === 0 ? 'start' : k === ticks ? 'end' : 'middle' });
-      label.textContent = ms(t);
+      const at = (span * k) / ticks;
+      const label = svg('text', {
+        x: LEFT + (at / span) * (width - LEFT - 10),
+        y: 11,
+        'text-anchor': k === 0 ? 'start' : k === ticks ? 'end' : 'middle',
+      });
+      label.textContent = `${at.toFixed(1)} ms`;
       area.append(label);
     }
     const current = events[index];
@@ -595,19 +899,35 @@
           class: `bar${b.call === 'sleep' ? ' sleep' : ''}${inProgress ? ' open' : ' past'}${current.pid === pid && (b.start === index || b.end === index) ? ' current' : ''}`,
         });
         const title = svg('title');
-        title.textContent = `${callText(events[b.start])}${b.end >= 0 ? ` = ${resultText(events[b.end])}` : ' (never returned)'}`;
+        title.textContent = `${callText(events[b.start])}${b.exec ? `: the image replaced by ${b.exec}` : b.end >= 0 ? ` = ${resultText(events[b.end])}` : ' (never returned)'}`;
         rect.append(title);
         area.append(rect);
       }
+    });
+    // Signals and ends: a mark on the lane of the process the kernel acted on.
+    events.forEach((e, i) => {
+      if (!e.notice || i > index) return;
+      const n = lanes.indexOf(e.pid);
+      if (n < 0) return;
+      const mark = svg(e.kind === 'ended' ? 'rect' : 'circle', {
+        class: `notice notice-${e.kind}`,
+        ...(e.kind === 'ended'
+          ? { x: x(e.time) - 4, y: 18 + n * LANE + 8, width: 8, height: 8 }
+          : { cx: x(e.time), cy: 18 + n * LANE + LANE / 2, r: 4 }),
+      });
+      const title = svg('title');
+      title.textContent = describe(e);
+      mark.append(title);
+      area.append(mark);
     });
     area.append(svg('line', { class: 'cursor', x1: x(current.time), x2: x(current.time), y1: 14, y2: height }));
     area.onclick = (ev) => {
       const r = area.getBoundingClientRect();
       const px = ((ev.clientX - r.left) / r.width) * width;
-      const t = t0 + ((px - LEFT) / (width - LEFT - 10)) * span;
+      const t = ((px - LEFT) / (width - LEFT - 10)) * span;
       let best = 0;
       events.forEach((e, i) => {
-        if (Math.abs(e.time - t) < Math.abs(events[best].time - t)) best = i;
+        if (Math.abs(programTime(e.time) - t) < Math.abs(programTime(events[best].time) - t)) best = i;
       });
       go(best);
     };
@@ -679,7 +999,8 @@
     scrubber.value = String(index);
     scrubber.setAttribute('aria-valuetext', `step ${index + 1} of ${events.length}: ${describe(e)}`);
     $('stepno').textContent = `${index + 1} / ${events.length}`;
-    $('now').textContent = `Step ${index + 1} of ${events.length} · ${ms(e.time)}\n${describe(e)}`;
+    $('now').textContent =
+      `Step ${index + 1} of ${events.length} · ${pms(e.time)} (${ms(e.time)} on the clock)\n${describe(e)}`;
     renderProcesses(e, step);
     renderPipes(e, step);
     renderTimeline();
@@ -709,7 +1030,13 @@
       return;
     }
     const speed = $('speed').value;
-    const gap = speed === 'step' ? 1000 : Math.min(3000, (events[index + 1].time - events[index].time) / Number(speed));
+    const gap =
+      speed === 'step'
+        ? 1000
+        : Math.min(
+            3000,
+            Math.max(0, programTime(events[index + 1].time) - programTime(events[index].time)) / Number(speed),
+          );
     timer = setTimeout(() => {
       go(index + 1);
       tick();
