@@ -15,7 +15,8 @@
         "native/child.cc",
         "native/child_platform.cc",
         "native/dontfork.cc",
-        "native/io.cc"
+        "native/io.cc",
+        "native/socket.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -13,6 +13,7 @@
 #include "errors.h"
 #include "fork.h"
 #include "io.h"
+#include "socket.h"
 #include "syscalls.h"
 
 using namespace ipc;
@@ -85,6 +86,11 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   constants.Set("POLLERR", Napi::Number::New(env, POLLERR));
   constants.Set("POLLHUP", Napi::Number::New(env, POLLHUP));
   constants.Set("POLLNVAL", Napi::Number::New(env, POLLNVAL));
+  // Unix-domain sockets that carry descriptors (socket.cc), and their flags.
+  export_call(exports, "socketpair", Socketpair);
+  export_call(exports, "sendmsg", Sendmsg);
+  export_call(exports, "recvmsg", Recvmsg);
+  SetSocketConstants(env, constants);
   exports.Set("constants", constants);
   return exports;
 }

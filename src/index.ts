@@ -38,6 +38,7 @@ export {
   POLLNVAL,
 } from './syscalls';
 export type { WaitStatus, PollFd, PollResult } from './syscalls';
+export * from './socket';
 export { setTracer } from './tracer';
 export type { TraceEvent, Tracer } from './tracer';
 export { fork, registerAtFork } from './fork';
