@@ -39,6 +39,7 @@ export {
 } from './syscalls';
 export type { WaitStatus, PollFd, PollResult } from './syscalls';
 export * from './socket';
+export * from './forkserver';
 export { setTracer } from './tracer';
 export type { TraceEvent, Tracer } from './tracer';
 export { fork, registerAtFork } from './fork';
