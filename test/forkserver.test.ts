@@ -3,12 +3,12 @@
 // reported, and the server's own end (close, death, its creator's death).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Readable } from 'node:stream';
 import { close, pipe, read, startForkServer, type ForkServer } from '../src/index';
-import { processState } from '../src/internal/proc';
-import { fixture } from './helpers';
+import { processState, readStat } from '../src/internal/proc';
+import { fixture, runFixture } from './helpers';
 
 const JOBS = fixture('forkserver-jobs');
 const DEADLINE_MS = 10_000;
@@ -60,12 +60,15 @@ describe('startForkServer and server.fork', () => {
 
   it("the child's stdio is the caller's pipes themselves, no relay", async () => {
     const child = await server.fork({ module: JOBS, export: 'stdioLinks', args: [5_000] });
+    // Its line says the job has started, so the child has its stdio in place.
+    const printed = JSON.parse(String(await new Promise((resolve) => child.stdout!.once('data', resolve))));
     const inKernel = [0, 1, 2].map((fd) => readlinkSync(`/proc/${child.pid}/fd/${fd}`));
     const ours = [child.stdin, child.stdout, child.stderr].map((stream) => {
       const fd = (stream as unknown as { _handle: { fd: number } })._handle.fd;
       return readlinkSync(`/proc/self/fd/${fd}`);
     });
     assert.deepEqual(inKernel, ours);
+    assert.deepEqual(printed, ours);
     for (const link of ours) assert.match(link, /^pipe:\[\d+\]$/);
     process.kill(child.pid, 'SIGKILL');
     assert.equal((await child.exited).signal, 'SIGKILL', 'killed by pid from the caller, reaped by the server');
@@ -183,13 +186,29 @@ describe('the fork server ending', () => {
     });
     const { server, child } = JSON.parse(line) as { server: number; child: number };
     assert.ok(!ended(server) && !ended(child));
-    assert.match(
-      readFileSync(`/proc/${child}/stat`, 'utf8'),
-      new RegExp(`\\) S ${server} `),
-      "the child is the server's",
-    );
+    assert.equal(readStat(child).ppid, server, "the child is the server's");
     creator.kill('SIGKILL');
     await allEnded([server, child], 2_000);
-    assert.ok(!existsSync(`/proc/${server}`) || ended(server));
+  });
+});
+
+describe('isolation from a busy caller', () => {
+  it("200 children from a caller under HTTP load, Worker churn, fs.watch, pool I/O, an inspector session and timers: every child runs its job and ends, the caller's work is unaffected", () => {
+    const run = runFixture('forkserver-busy', ['200'], 150_000);
+    assert.equal(run.signal, null, `the fixture finished in time; stderr:\n${run.stderr}`);
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout);
+    assert.equal(result.children, 200);
+    assert.equal(result.completed, 200, run.stderr);
+    assert.equal(result.hung, 0);
+    assert.equal(result.failed, 0, run.stderr);
+    assert.equal(result.wrongOutput, 0);
+    assert.ok(result.requests > 0);
+    assert.equal(result.responses, result.requests, 'every request answered');
+    assert.equal(result.badResponses, 0);
+    assert.ok(result.workersStarted > 0);
+    assert.equal(result.workersEnded, result.workersStarted);
+    assert.ok(result.watchEvents > 0 && result.ticks > 0 && result.inspectorReplies > 0);
+    assert.equal(result.appendedBytes, result.expectedBytes, 'every append landed once');
   });
 });

@@ -196,12 +196,16 @@ function handleFork(request: Extract<Request, { type: 'fork' }>): boolean {
   reply({ type: 'forked', id: request.id, pid });
   waitExit(pid).then(
     (status) => {
+      // A child forked while this reaction was queued has it too (fork()
+      // keeps pending promise reactions): only the server reports.
+      if (inChild) return;
       const thrownFd = running.get(pid)!;
       running.delete(pid);
       reply({ type: 'exit', id: request.id, pid, status: status.status, thrown: readThrown(thrownFd) });
       if (closing && running.size === 0) finish();
     },
     (error: unknown) => {
+      if (inChild) return;
       // ECHILD cannot happen for a child of ours; if it does, say so rather than hang.
       process.stderr.write(`fork server: waiting for ${pid} failed: ${String(error)}\n`);
       _exit(70);
