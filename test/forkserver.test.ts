@@ -2,8 +2,9 @@
 // their stdio straight to the caller's pipes, their ends reaped and
 // reported, and the server's own end (close, death, its creator's death).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Readable } from 'node:stream';
 import { close, pipe, read, startForkServer, type ForkServer } from '../src/index';
@@ -210,5 +211,26 @@ describe('isolation from a busy caller', () => {
     assert.equal(result.workersEnded, result.workersStarted);
     assert.ok(result.watchEvents > 0 && result.ticks > 0 && result.inspectorReplies > 0);
     assert.equal(result.appendedBytes, result.expectedBytes, 'every append landed once');
+  });
+});
+
+describe('the fork server benchmark', () => {
+  it('bench/forkserver.ts --quick prints the four start latencies and the memory ratio', () => {
+    const run = spawnSync(
+      process.execPath,
+      [path.join(__dirname, '..', 'bench', 'forkserver.js'), '--quick', '--json'],
+      {
+        encoding: 'utf8',
+        timeout: 300_000,
+      },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const rows = JSON.parse(run.stdout).rows as { case: string; variant: string; median: number }[];
+    const variants = (phase: string) => rows.filter((r) => r.case.includes(phase)).map((r) => r.variant);
+    const four = ['fork server', 'child_process.fork', 'new Worker', "Python's multiprocessing forkserver"];
+    assert.deepEqual(variants('first line'), four);
+    assert.deepEqual(variants('result'), four);
+    assert.equal(variants('private memory').length, 2);
+    for (const row of rows) assert.ok(row.median > 0, `${row.case} / ${row.variant}`);
   });
 });
