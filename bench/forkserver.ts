@@ -7,7 +7,7 @@
 // (the warm pool's catalogue, a small one). Memory: each child's private
 // memory (smaps_rollup) with a 250 MB catalogue, the fork server's children
 // against child_process.fork children that load the catalogue themselves.
-import { fork as forkProcess, spawnSync } from 'node:child_process';
+import { fork as forkProcess, spawnSync, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -54,6 +54,11 @@ function twoLines(stream: Readable, start: number): Promise<Timing> {
   });
 }
 
+/** Resolves when `child` emits 'exit'; made before anything is awaited, so that no 'exit' is missed. */
+function exitOf(child: ChildProcess | Worker): Promise<unknown> {
+  return new Promise((resolve) => child.once('exit', resolve));
+}
+
 async function viaForkServer(server: ForkServer): Promise<Timing> {
   const start = performance.now();
   const child = await server.fork({ module: JOB, export: 'job', args: [false], stdio: ['ignore', 'pipe', 'inherit'] });
@@ -68,8 +73,7 @@ async function viaChildProcess(records: number): Promise<Timing> {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, FORKSERVER_BENCH_RECORDS: String(records) },
   });
-  const timing = await twoLines(child.stdout!, start);
-  await new Promise((resolve) => child.once('exit', resolve));
+  const [timing] = await Promise.all([twoLines(child.stdout!, start), exitOf(child)]);
   return timing;
 }
 
@@ -77,6 +81,8 @@ async function viaWorker(records: number): Promise<Timing> {
   const start = performance.now();
   process.env.FORKSERVER_BENCH_RECORDS = String(records);
   const worker = new Worker(JOB, { workerData: { forkServerBench: true } });
+  // Listened for at once: a Worker's last messages and its 'exit' can come in one turn.
+  const exited = exitOf(worker);
   const timing = await new Promise<Timing>((resolve, reject) => {
     let first = 0;
     worker.on('message', () => {
@@ -85,7 +91,7 @@ async function viaWorker(records: number): Promise<Timing> {
     });
     worker.once('error', reject);
   });
-  await new Promise((resolve) => worker.once('exit', resolve));
+  await exited;
   return timing;
 }
 
@@ -125,10 +131,11 @@ async function memory(): Promise<{ forkServer: number[]; childProcess: number[] 
       stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
       env: { ...process.env, FORKSERVER_BENCH_RECORDS: String(MEMORY_RECORDS) },
     });
+    const exited = exitOf(child);
     await twoLines(child.stdout!, performance.now());
     childProcess.push(privateKiB(child.pid!) / 1024);
     child.stdin!.end();
-    await new Promise((resolve) => child.once('exit', resolve));
+    await exited;
   }
   return { forkServer, childProcess };
 }
