@@ -26,7 +26,8 @@
         "native/errors.cc",
         "native/args.cc",
         "native/syscalls.cc",
-        "native/io.cc"
+        "native/io.cc",
+        "native/socket.cc"
       ],
       # Node-API 8: every supported Node has it (9 only from Node 20.3).
       "defines": ["NAPI_VERSION=8"]

@@ -13,6 +13,7 @@ import { median, summary } from './statistics';
 
 const NODE_CASES = path.join(__dirname, 'node-cases.js');
 const PROFILE = path.join(__dirname, 'profile.js');
+const FORK_SERVER = path.join(__dirname, 'forkserver.js');
 const BASELINES = path.join(PACKAGE_ROOT, 'bench', 'baselines');
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' } } });
 const quick = values.quick === true;
@@ -421,10 +422,22 @@ function main(): void {
   }
   fs.rmSync(c, { force: true });
 
+  // The fork server's case (bench/forkserver.ts): its own table, after the others.
+  log('fork server (bench/forkserver.ts)');
+  const forkServerRun = spawnSync(
+    process.execPath,
+    [FORK_SERVER, ...(quick ? ['--quick'] : []), ...(values.json ? ['--json'] : [])],
+    { encoding: 'utf8', timeout: 900_000, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  if (forkServerRun.status !== 0) throw new Error('bench/forkserver.ts failed');
+  const forkServer = forkServerRun.stdout.trim();
+
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
   const load = [loadAtStart, os.loadavg()[0]];
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ machine, quick, repetitions: REPS, load, skipped, rows }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ machine, quick, repetitions: REPS, load, skipped, rows, forkServer: JSON.parse(forkServer).rows }, null, 2)}\n`,
+    );
     return;
   }
   const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -446,7 +459,8 @@ function main(): void {
       : '.');
   const skippedNote = skipped.length ? `\n\nSkipped: ${skipped.join('; ')}.` : '';
   process.stdout.write(
-    `${table}\n\nMachine: ${machine}. ${REPS} repetitions per figure, medians; ratios are medians of per-repetition pairs. ${loadNote}${skippedNote}\n`,
+    `${table}\n\nMachine: ${machine}. ${REPS} repetitions per figure, medians; ratios are medians of per-repetition pairs. ${loadNote}${skippedNote}\n\n` +
+      `Fork server (bench/forkserver.ts):\n\n${forkServer}\n`,
   );
   if (!quick) {
     log('profile (bench/profile.ts)');
@@ -474,7 +488,10 @@ function main(): void {
         "the same order with a CLOCK_MONOTONIC stamp after each); the child's stamps are written to a shared page. " +
         'Faults are minor faults from wait4(2) (the child) and getrusage(2) (the parent): copy-on-write copies are among them. ' +
         "The last rows time the package's own fork() with a mark in the child's code.\n\n" +
-        `${forkProfile}\n`,
+        `${forkProfile}\n\n` +
+        '## The fork server\n\n' +
+        'Produced in the same run by `node dist-dev/bench/forkserver.js` (bench/forkserver.ts).\n\n' +
+        `${forkServer}\n`,
     );
     log('wrote bench/RESULTS.md');
   }

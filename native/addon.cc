@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "exports.h"
 #include "io.h"
+#include "socket.h"
 #include "syscalls.h"
 
 using namespace ipc;
@@ -64,6 +65,11 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   constants.Set("POLLERR", Napi::Number::New(env, POLLERR));
   constants.Set("POLLHUP", Napi::Number::New(env, POLLHUP));
   constants.Set("POLLNVAL", Napi::Number::New(env, POLLNVAL));
+  // Unix-domain sockets that carry descriptors (socket.cc), and their flags.
+  ExportCall(exports, "socketpair", Socketpair);
+  ExportCall(exports, "sendmsg", Sendmsg);
+  ExportCall(exports, "recvmsg", Recvmsg);
+  SetSocketConstants(env, constants);
   exports.Set("constants", constants);
 
   // Read before the fork engine is loaded: it must not be loaded into a Node

@@ -45,6 +45,13 @@ export const ERROR_CODES = {
   ERR_FORK_EXITING: { kind: Error, when: "fork() in an 'exit' listener" },
   ERR_FORK_NOT_MAIN_THREAD: { kind: Error, when: 'fork() in a Worker' },
   ERR_FORKED_CHILD_NO_THREADS: { kind: Error, when: "a forked child uses its parent's Workers, or cannot start one" },
+  // The fork server (src/forkserver/).
+  ERR_FORK_SERVER_NOT_QUIET: { kind: Error, when: 'the preload left work pending, so the server is not quiet' },
+  ERR_FORK_SERVER_NO_EXPORT: { kind: Error, when: 'server.fork() of a module without the export it names' },
+  ERR_FORK_SERVER_JOB_THREW: { kind: Error, when: "a fork server child's job threw" },
+  ERR_FORK_SERVER_DIED: { kind: Error, when: 'the fork server ended while calls waited on it' },
+  ERR_FORK_SERVER_CLOSED: { kind: Error, when: 'server.fork() after server.close()' },
+  ERR_FORK_SERVER_PROTOCOL: { kind: Error, when: 'the fork server sent a message that makes no sense' },
   // Streams and children (src/io/).
   ERR_SERVER_NOT_RUNNING: { kind: Error, when: 'OwnedFd.fromServer() of a server that is not listening' },
   ERR_STREAM_PREMATURE_CLOSE: { kind: Error, when: 'a pipe stream closed before it ended' },

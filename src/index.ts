@@ -38,6 +38,8 @@ export {
   POLLNVAL,
 } from './syscalls';
 export type { WaitStatus, PollFd, PollResult } from './syscalls';
+export * from './socket';
+export * from './forkserver';
 export { setTracer } from './tracer';
 export type { TraceEvent, Tracer } from './tracer';
 export { fork, registerAtFork } from './fork';

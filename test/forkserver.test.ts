@@ -1,0 +1,236 @@
+// The fork server: children forked from a quiet server process on request,
+// their stdio straight to the caller's pipes, their ends reaped and
+// reported, and the server's own end (close, death, its creator's death).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Readable } from 'node:stream';
+import { close, pipe, read, startForkServer, type ForkServer } from '../src/index';
+import { processState, readStat } from '../src/internal/proc';
+import { fixture, runFixture } from './helpers';
+
+const JOBS = fixture('forkserver-jobs');
+const DEADLINE_MS = 10_000;
+
+async function text(stream: Readable | null): Promise<string> {
+  let out = '';
+  for await (const chunk of stream!) out += chunk;
+  return out;
+}
+
+/** Whether `pid` has ended: gone from /proc, or a zombie nobody has reaped yet. */
+function ended(pid: number): boolean {
+  try {
+    return processState(pid) === 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/** Resolves once every pid has ended; rejects after `ms` naming the ones left. */
+async function allEnded(pids: number[], ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (pids.some((pid) => !ended(pid))) {
+    if (Date.now() > deadline) throw new Error(`still running after ${ms} ms: ${pids.filter((pid) => !ended(pid))}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('startForkServer and server.fork', () => {
+  let server: ForkServer;
+  before(async () => {
+    (globalThis as { callerMark?: string }).callerMark = 'the caller';
+    server = await startForkServer({ preload: [JOBS] });
+  });
+  after(() => server.close());
+
+  it("runs the export in a child of the server, with the preload's data and none of the caller's state", async () => {
+    const child = await server.fork({ module: JOBS, export: 'describeChild', args: ['first'] });
+    const [out, status] = await Promise.all([text(child.stdout), child.exited]);
+    const seen = JSON.parse(out);
+    assert.equal(status.exitCode, 0);
+    assert.equal(status.pid, child.pid);
+    assert.equal(seen.pid, child.pid);
+    assert.equal(seen.ppid, server.pid, "the server is the child's parent");
+    assert.equal(seen.tag, 'first');
+    assert.equal(seen.catalog, 1000, "init()'s data is there");
+    assert.equal(seen.callerMark, null, "the caller's globals are not");
+  });
+
+  it("the child's stdio is the caller's pipes themselves, no relay", async () => {
+    const child = await server.fork({ module: JOBS, export: 'stdioLinks', args: [5_000] });
+    // Its line says the job has started, so the child has its stdio in place.
+    const printed = JSON.parse(String(await new Promise((resolve) => child.stdout!.once('data', resolve))));
+    const inKernel = [0, 1, 2].map((fd) => readlinkSync(`/proc/${child.pid}/fd/${fd}`));
+    const ours = [child.stdin, child.stdout, child.stderr].map((stream) => {
+      const fd = (stream as unknown as { _handle: { fd: number } })._handle.fd;
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    });
+    assert.deepEqual(inKernel, ours);
+    assert.deepEqual(printed, ours);
+    for (const link of ours) assert.match(link, /^pipe:\[\d+\]$/);
+    process.kill(child.pid, 'SIGKILL');
+    assert.equal((await child.exited).signal, 'SIGKILL', 'killed by pid from the caller, reaped by the server');
+  });
+
+  it("stdin is a Writable, and the job's exit code is reported", async () => {
+    const child = await server.fork({ module: JOBS, export: 'upper' });
+    child.stdin!.end('through the fork server');
+    assert.equal(await text(child.stdout), 'THROUGH THE FORK SERVER');
+    const exitCode = await server.fork({ module: JOBS, export: 'exitWith', args: [7], stdio: 'ignore' });
+    assert.equal(exitCode.stdout, null);
+    assert.equal((await exitCode.exited).exitCode, 7);
+  });
+
+  it('stdio as descriptor numbers, and env', async () => {
+    const [readFd, writeFd] = pipe();
+    const child = await server.fork({
+      module: JOBS,
+      export: 'describeChild',
+      args: ['numbers'],
+      stdio: ['ignore', writeFd, 'inherit'],
+      env: { FORK_SERVER_TEST: 'set by the caller' },
+    });
+    close(writeFd);
+    assert.equal((await child.exited).exitCode, 0);
+    const buffer = Buffer.alloc(4096);
+    const seen = JSON.parse(buffer.toString('utf8', 0, read(readFd, buffer)));
+    close(readFd);
+    assert.equal(seen.tag, 'numbers');
+    assert.equal(seen.env, 'set by the caller');
+  });
+
+  it('a job that throws: exited rejects with its message and the exit status', async () => {
+    const child = await server.fork({ module: JOBS, export: 'fail', args: ['the job failed'] });
+    const [stderr, error] = await Promise.all([
+      text(child.stderr),
+      child.exited.then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    ]);
+    assert.ok(error instanceof Error);
+    assert.equal((error as { code?: string }).code, 'ERR_FORK_SERVER_JOB_THREW');
+    assert.match(error.message, /RangeError: the job failed/);
+    assert.equal((error as unknown as { status: { exitCode: number } }).status.exitCode, 1);
+    assert.match(stderr, /RangeError: the job failed/);
+  });
+
+  it('refuses, Node-shaped, a module or export that does not exist, and args that JSON cannot carry', async () => {
+    await assert.rejects(server.fork({ module: fixture('no-such-module') }), { code: 'MODULE_NOT_FOUND' });
+    await assert.rejects(server.fork({ module: JOBS, export: 'missing' }), { code: 'ERR_FORK_SERVER_NO_EXPORT' });
+    await assert.rejects(server.fork({ module: JOBS, export: 'notAFunction' }), {
+      code: 'ERR_FORK_SERVER_NO_EXPORT',
+      message: /of type number/,
+    });
+    await assert.rejects(server.fork({ module: JOBS, export: 'fail', args: [1n] }), { code: 'ERR_INVALID_ARG_VALUE' });
+    await assert.rejects(server.fork({ module: JOBS, stdio: ['pipe', 'pipe'] as never }), {
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+    // Refused requests leave the server working.
+    const child = await server.fork({ module: JOBS, export: 'exitWith', args: [0] });
+    assert.equal((await child.exited).exitCode, 0);
+  });
+});
+
+describe('the fork server starting', () => {
+  it('reports a preload that is missing or whose init throws', async () => {
+    await assert.rejects(startForkServer({ preload: [fixture('no-such-module')] }), { code: 'MODULE_NOT_FOUND' });
+    await assert.rejects(startForkServer({ preload: [fixture('forkserver-die-on-load')] }), {
+      code: 'ERR_FORK_SERVER_DIED',
+    });
+  });
+
+  it('refuses a preload that leaves work pending: it would never be quiet', async () => {
+    await assert.rejects(startForkServer({ preload: [fixture('forkserver-busy-preload')], quietTimeoutMs: 200 }), {
+      code: 'ERR_FORK_SERVER_NOT_QUIET',
+      message: /Timeout/,
+    });
+  });
+});
+
+describe('the fork server ending', () => {
+  it('close() waits for the children, and with a signal ends them', async () => {
+    const server = await startForkServer({ preload: [JOBS] });
+    const child = await server.fork({ module: JOBS, export: 'sleepMs', args: [60_000] });
+    await new Promise((resolve) => child.stdout!.once('data', resolve));
+    await server.close({ signal: 'SIGTERM' });
+    assert.equal((await child.exited).signal, 'SIGTERM');
+    assert.ok(ended(server.pid));
+    await assert.rejects(server.fork({ module: JOBS, export: 'exitWith', args: [0] }), {
+      code: 'ERR_FORK_SERVER_CLOSED',
+    });
+  });
+
+  it('a server that dies rejects what waits on it, and every later fork', async () => {
+    const server = await startForkServer({ preload: [JOBS] });
+    const child = await server.fork({ module: JOBS, export: 'sleepMs', args: [60_000] });
+    const dying = server.fork({ module: fixture('forkserver-die-on-load'), export: 'never' });
+    await assert.rejects(dying, { code: 'ERR_FORK_SERVER_DIED', message: /SIGKILL/ });
+    await assert.rejects(child.exited, { code: 'ERR_FORK_SERVER_DIED' });
+    await assert.rejects(server.fork({ module: JOBS, export: 'exitWith', args: [0] }), {
+      code: 'ERR_FORK_SERVER_DIED',
+    });
+    process.kill(child.pid, 'SIGKILL'); // orphaned by the server's death
+  });
+
+  it('a creator killed with SIGKILL leaves no server and no child behind within 2 s', async () => {
+    const creator = spawn(process.execPath, [fixture('forkserver-creator')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the creator printed nothing')), DEADLINE_MS);
+      creator.stdout!.once('data', (chunk) => {
+        clearTimeout(timer);
+        resolve(String(chunk));
+      });
+    });
+    const { server, child } = JSON.parse(line) as { server: number; child: number };
+    assert.ok(!ended(server) && !ended(child));
+    assert.equal(readStat(child).ppid, server, "the child is the server's");
+    creator.kill('SIGKILL');
+    await allEnded([server, child], 2_000);
+  });
+});
+
+describe('isolation from a busy caller', () => {
+  it("200 children from a caller under HTTP load, Worker churn, fs.watch, pool I/O, an inspector session and timers: every child runs its job and ends, the caller's work is unaffected", () => {
+    const run = runFixture('forkserver-busy', ['200'], 150_000);
+    assert.equal(run.signal, null, `the fixture finished in time; stderr:\n${run.stderr}`);
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout);
+    assert.equal(result.children, 200);
+    assert.equal(result.completed, 200, run.stderr);
+    assert.equal(result.hung, 0);
+    assert.equal(result.failed, 0, run.stderr);
+    assert.equal(result.wrongOutput, 0);
+    assert.ok(result.requests > 0);
+    assert.equal(result.responses, result.requests, 'every request answered');
+    assert.equal(result.badResponses, 0);
+    assert.ok(result.workersStarted > 0);
+    assert.equal(result.workersEnded, result.workersStarted);
+    assert.ok(result.watchEvents > 0 && result.ticks > 0 && result.inspectorReplies > 0);
+    assert.equal(result.appendedBytes, result.expectedBytes, 'every append landed once');
+  });
+});
+
+describe('the fork server benchmark', () => {
+  it('bench/forkserver.ts --quick prints the four start latencies and the memory ratio', () => {
+    const run = spawnSync(
+      process.execPath,
+      [path.join(__dirname, '..', 'bench', 'forkserver.js'), '--quick', '--json'],
+      {
+        encoding: 'utf8',
+        timeout: 300_000,
+      },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const rows = JSON.parse(run.stdout).rows as { case: string; variant: string; median: number }[];
+    const variants = (phase: string) => rows.filter((r) => r.case.includes(phase)).map((r) => r.variant);
+    const four = ['fork server', 'child_process.fork', 'new Worker', "Python's multiprocessing forkserver"];
+    assert.deepEqual(variants('first line'), four);
+    assert.deepEqual(variants('result'), four);
+    assert.equal(variants('private memory').length, 2);
+    for (const row of rows) assert.ok(row.median > 0, `${row.case} / ${row.variant}`);
+  });
+});
