@@ -42,7 +42,7 @@ export * from './socket';
 export * from './forkserver';
 export { setTracer } from './tracer';
 export type { TraceEvent, Tracer } from './tracer';
-export { fork, registerAtFork } from './fork';
+export { fork, prepareFork, registerAtFork } from './fork';
 export type { ForkHooks, ForkKeepable, ForkOptions } from './fork';
 export { SyscallError, isSyscallError } from './errors';
 export type { ArgumentError } from './errors';
