@@ -4,7 +4,6 @@
 import type * as Crypto from 'node:crypto';
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import type * as Http from 'node:http';
-import type { Agent as HttpAgent } from 'node:http';
 import { fstatSync, writeSync, type Stats } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { isMainThread, Worker } from 'node:worker_threads';
@@ -352,7 +351,7 @@ let agentsPurged: WeakSet<object> | undefined;
  * Every free socket is the parent's then: only a finished request of the
  * child's could have added one since the fork.
  */
-function dropInheritedPooledSockets(Agent: typeof HttpAgent): void {
+function dropInheritedPooledSockets(Agent: typeof Http.Agent): void {
   agentsPurged = new WeakSet();
   type Pools = { freeSockets: Record<string, { destroy(): void }[]> };
   const prototype = Agent.prototype as unknown as Record<string, unknown>;
@@ -574,9 +573,10 @@ function keptFds(options: ForkOptions | undefined): number[] {
  * fork(2) copies one thread of a multi-threaded process. What the child of a
  * busy program can rely on: the rules above, in each state a row of
  * docs/fork.md's table names (each row backed by a test): timers, promises
- * and 'beforeExit' listeners pending or running; sockets, servers,
- * keep-alive agents, spawned processes and running Workers alive; output on
- * a pipe, a file or a terminal. What it cannot rely on:
+ * and listeners pending (fork() inside a 'beforeExit' listener too);
+ * sockets, servers, keep-alive agents, spawned processes and steadily
+ * running Workers alive; output on a pipe, a file or a terminal. What it
+ * cannot rely on:
  *  - Locks held by another thread at the instant of fork(2) stay held for
  *    ever in the child. The package parks V8's platform threads and takes
  *    libuv's queue lock across the fork, but Node offers no way to stop a
