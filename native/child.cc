@@ -58,8 +58,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <unwind.h>
 #include <unistd.h>
+#include <unwind.h>
 
 #include <algorithm>
 #include <cstddef>
