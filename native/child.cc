@@ -59,7 +59,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <unwind.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -200,11 +199,10 @@ uintptr_t ExecutableBias() {
   return bias;
 }
 
-// The address of the one local symbol of `type` named `name` (and `size` bytes
-// long, unless `size` is 0) in /proc/self/exe's symbol table (.symtab), its
-// size in `*found_size`, or null: no symbol table (a stripped executable), no
-// such symbol, or more than one.
-void* FindExecutableSymbol(const char* name, int type, size_t size, size_t* found_size) {
+// The address of the one local data object named `name` and `size` bytes long
+// in /proc/self/exe's symbol table (.symtab), or null: no symbol table (a
+// stripped executable), no such object, or more than one.
+void* FindExecutableObject(const char* name, size_t size) {
   int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (fd == -1) return nullptr;
   struct stat st;
@@ -237,11 +235,10 @@ void* FindExecutableSymbol(const char* name, int type, size_t size, size_t* foun
       size_t name_length = strlen(name);
       for (size_t k = 0; k < symtab.sh_size / sizeof(Elf64_Sym); k++) {
         const Elf64_Sym& sym = symbols[k];
-        if (ELF64_ST_TYPE(sym.st_info) != type || (size != 0 && sym.st_size != size)) continue;
+        if (ELF64_ST_TYPE(sym.st_info) != STT_OBJECT || sym.st_size != size) continue;
         if (sym.st_name + name_length >= strtab.sh_size) continue;
         if (memcmp(names + sym.st_name, name, name_length + 1) != 0) continue;
         found = reinterpret_cast<void*>(ExecutableBias() + sym.st_value);
-        if (found_size != nullptr) *found_size = sym.st_size;
         matches++;
       }
     }
@@ -624,36 +621,6 @@ bool FileRequestsOnIoUring() {
   return found;
 }
 
-// Whether libuv's own uv__work_done is on this thread's stack: the engine was
-// loaded (by the first fork()) inside one of a batch of thread-pool callbacks
-// that it had not yet taken over, so a child forked now would run the rest of
-// the batch. Its address range comes from the executable's symbol table; where
-// that is stripped, nothing can be said and this answers false.
-bool InsideLibuvWorkDone(uv_async_cb work_done) {
-  size_t size = 0;
-  void* start = FindExecutableSymbol("uv__work_done", STT_FUNC, 0, &size);
-  if (start == nullptr || start != reinterpret_cast<void*>(work_done) || size == 0) return false;
-  struct Range {
-    uintptr_t first, end;
-    bool inside;
-  } range{reinterpret_cast<uintptr_t>(start), reinterpret_cast<uintptr_t>(start) + size, false};
-  _Unwind_Backtrace(
-      [](struct _Unwind_Context* context, void* arg) {
-        auto* r = static_cast<Range*>(arg);
-        uintptr_t ip = _Unwind_GetIP(context);
-        if (ip > r->first && ip <= r->end) r->inside = true;
-        return r->inside ? _URC_END_OF_STACK : _URC_NO_REASON;
-      },
-      &range);
-  return range.inside;
-}
-
-bool first_load_inside_work_done = false;
-
-Napi::Value LoadedInsideFinishedWork(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), first_load_inside_work_done);
-}
-
 void RunFinishedWorkOneByOne(napi_env env) {
   uv_loop_t* loop;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop != uv_default_loop()) return;
@@ -661,7 +628,6 @@ void RunFinishedWorkOneByOne(napi_env env) {
   if (libuv_work_done == nullptr && uv_mutex_init(&solo.wq_mutex) != 0) return;
   QueueInit(&solo.wq);
   libuv_work_done = loop->wq_async.async_cb;
-  first_load_inside_work_done = InsideLibuvWorkDone(libuv_work_done);
   loop->wq_async.async_cb = RunFinishedWork;
 }
 
@@ -669,7 +635,7 @@ void PrepareChildThreadPool() {
   if (thread_pool_counts_looked_up) return;
   thread_pool_counts_looked_up = true;
   slow_io_work_running = static_cast<unsigned int*>(
-      FindExecutableSymbol("slow_io_work_running", STT_OBJECT, sizeof(unsigned int), nullptr));
+      FindExecutableObject("slow_io_work_running", sizeof(unsigned int)));
 }
 
 size_t QueuedWriteBytes(uv_loop_t* loop, const std::vector<int>& fds) {

@@ -19,8 +19,6 @@ void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePla
 // at a time, from a list a forked child can empty (child.cc, RunFinishedWork).
 // Called when the addon loads, so that a fork() in any later callback is covered.
 void RunFinishedWorkOneByOne(napi_env env);
-// Whether RunFinishedWorkOneByOne was first called inside a batch libuv was calling back.
-Napi::Value LoadedInsideFinishedWork(const Napi::CallbackInfo& info);
 
 // Finds, once, the libuv counters that the child resets (called by fork()
 // before it forks; reads the executable's symbol table the first time).

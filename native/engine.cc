@@ -30,7 +30,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ExportCall(exports, "fork", Fork);
   ExportCall(exports, "childStdioReopened", ChildStdioReopened);
   ExportCall(exports, "childInheritedWatchedFiles", ChildInheritedWatchedFiles);
-  ExportCall(exports, "loadedInsideFinishedWork", LoadedInsideFinishedWork);
   ExportCall(exports, "stdioPendingBytes", StdioPendingBytes);
   // A forked child's own Math.random() (random.cc).
   ExportCall(exports, "mathRandomLayoutCheck", MathRandomLayoutCheck);

@@ -246,24 +246,17 @@ function loadEngine(): ForkEngine {
   watchNewWorkers();
   void new Error('warms the trace sites of Error construction').stack;
   engine = loaded;
-  if (loaded.loadedInsideFinishedWork()) {
-    throw packageError(
-      'ERR_FORK_ENGINE_NOT_PREPARED',
-      'fork() was first called inside a thread-pool callback (fs, dns, crypto, zlib) of a batch libuv was ' +
-        "running before the fork engine was loaded; a child forked now would run the rest of the parent's " +
-        'batch. Nothing was forked. Call prepareFork() at start-up, before any such callback, and fork() ' +
-        'works from every callback.',
-    );
-  }
   return engine;
 }
 
 /**
  * Loads and checks the fork engine now, which the first {@link fork} does
- * otherwise: a program whose first fork() may come from inside a thread-pool
- * callback (fs, dns, crypto, zlib) calls it at start-up, since the engine
- * takes over how libuv calls those back only from its load on. Throws what
- * the first fork() would (ERR_FORK_UNSUPPORTED_NODE, ERR_ADDON_NOT_BUILT...).
+ * otherwise. The engine takes over how libuv calls finished thread-pool work
+ * back (fs, dns, crypto, zlib) only from its load on: a fork() inside a batch
+ * of those callbacks that libuv had begun before gives a child that runs the
+ * rest of that batch. A program whose first fork() may come from such a
+ * callback calls this at start-up. Throws what the first fork() would
+ * (ERR_FORK_UNSUPPORTED_NODE, ERR_ADDON_NOT_BUILT...).
  */
 export function prepareFork(): void {
   loadEngine();

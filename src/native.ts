@@ -63,8 +63,6 @@ export interface ForkEngine {
   childStdioReopened(): number[];
   /** In a forked child: the files whose inherited fs.watchFile watchers were stopped. */
   childInheritedWatchedFiles(): string[];
-  /** Whether the engine was loaded inside a batch of thread-pool callbacks libuv was running. */
-  loadedInsideFinishedWork(): boolean;
   /** Bytes Node still has queued for stdout, stderr and `moreFds`: fork() refuses while any are. */
   stdioPendingBytes(moreFds?: number[]): number;
   /** null when this V8's Math.random() state is where random.cc expects it, else what was found. */

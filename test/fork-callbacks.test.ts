@@ -26,14 +26,6 @@ describe('fork() inside one of a batch of callbacks', () => {
     expectAllPass('pool-batch');
   });
 
-  it('the first fork() of a program in such a batch, before prepareFork(): refused with ERR_FORK_ENGINE_NOT_PREPARED, nothing forked, records written once', () => {
-    const run = runFixture('callbacks', ['pool-batch', '1'], 60_000, { UNPREPARED: '1' });
-    assert.equal(run.signal, null, `the fixture finished in time; stderr:\n${run.stderr}`);
-    assert.match(run.stdout, /^FAILED refused ERR_FORK_ENGINE_NOT_PREPARED$/m, run.stdout + run.stderr);
-    const counts = JSON.parse(run.stdout.split('RESULT pool-batch ')[1]);
-    assert.deepEqual(counts, { runs: 1, pass: 0, hang: 0, crash: 0, wrong: 0, refused: 1 }, run.stdout + run.stderr);
-  });
-
   it("in the 'exit' listener of one of 4 processes that ended together: the child runs none of the others and ends with status 0", () => {
     expectAllPass('exit-batch');
   });

@@ -102,17 +102,11 @@ export function fixture(name: string): string {
 }
 
 /** Runs `node FIXTURE args…`, bounded in time. */
-export function runFixture(
-  name: string,
-  args: string[] = [],
-  timeoutMs = 20_000,
-  env: NodeJS.ProcessEnv = {},
-): SpawnSyncReturns<string> {
+export function runFixture(name: string, args: string[] = [], timeoutMs = 20_000): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [fixture(name), ...args], {
     encoding: 'utf8',
     timeout: timeoutMs,
     killSignal: 'SIGKILL',
-    env: { ...process.env, ...env },
   });
 }
 

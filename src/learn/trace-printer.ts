@@ -374,6 +374,8 @@ export function startTracing(options: TraceOptions = {}): () => void {
   // printed by this process, before its own next line.
   const noticeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-signals-'));
   const watch = options.signals === false ? null : watchKernelNotices(tracerPid, noticeDir);
+  // strace has its file open and the watch reads it through a descriptor: nothing is left after Ctrl-C.
+  fs.rmSync(noticeDir, { recursive: true, force: true });
   const runPids = new Set([tracerPid]);
   const showNotices = () => {
     if (watch === null || typeof watch === 'string' || process.pid !== tracerPid) return;
@@ -604,7 +606,6 @@ export function startTracing(options: TraceOptions = {}): () => void {
   });
   const removeLog = () => {
     if (process.pid !== tracerPid) return;
-    fs.rmSync(noticeDir, { recursive: true, force: true });
     if (temporary) fs.rmSync(path.dirname(logPath), { recursive: true, force: true });
   };
   process.on('exit', removeLog);

@@ -203,23 +203,22 @@ export function watchKernelNotices(root: number, dir: string): NoticeWatch | str
     }
     return notices;
   };
+  // Read through one descriptor, so that the caller may remove the file's directory at once.
+  const reader = fs.openSync(file, 'r');
+  const readAll = (from: number): string => {
+    const chunk = Buffer.alloc(fs.fstatSync(reader).size - from);
+    let got = 0;
+    for (let n; got < chunk.length && (n = fs.readSync(reader, chunk, got, chunk.length - got, from + got)) > 0;)
+      got += n;
+    return chunk.toString('utf8', 0, got);
+  };
   let read = 0;
   const broken = new Map<number, KernelNotice>();
   return {
     by: `strace ${version} (ptrace)`.replace('  ', ' '),
     poll() {
       // pread(2), which strace is not asked to trace: reading its file must not make it write more.
-      const size = fs.statSync(file).size;
-      const chunk = Buffer.alloc(size - read);
-      const fd = fs.openSync(file, 'r');
-      let got = 0;
-      try {
-        for (let n; got < chunk.length && (n = fs.readSync(fd, chunk, got, chunk.length - got, read + got)) > 0;)
-          got += n;
-      } finally {
-        fs.closeSync(fd);
-      }
-      const text = chunk.toString('utf8', 0, got);
+      const text = readAll(read);
       const whole = text.lastIndexOf('\n') + 1;
       if (offset === undefined && clockOffset(text.slice(0, whole)) === undefined) return [];
       read += whole;
@@ -240,7 +239,8 @@ export function watchKernelNotices(root: number, dir: string): NoticeWatch | str
         Date.now() < deadline
       )
         untracedSleep(2);
-      const text = fs.readFileSync(file, 'utf8');
+      const text = readAll(0);
+      fs.closeSync(reader);
       return withPids(parseNotices(text, clockOffset(text) ?? Date.now() - now()));
     },
   };
