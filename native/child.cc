@@ -497,31 +497,55 @@ void BlockStdioStreams(uv_loop_t* loop) {
       nullptr);
 }
 
-// The listening sockets among this process's descriptors, less `except`.
-std::vector<int> ListeningSockets(const std::vector<int>& except) {
+// The listening sockets that another thread's event loop watches (the
+// inspector's server, on its own loop and thread; a Worker's server): those
+// registered with an epoll instance other than `own_epoll`, less `keep_fds`.
+// /proc/PID/fdinfo of an epoll descriptor lists each registered descriptor
+// ("tfd:", proc(5)). A listening socket that no loop watches (a descriptor the
+// program holds for its children, as OwnedFd.fromServer makes) is not one.
+std::vector<int> OtherLoopsListeners(int own_epoll, const std::vector<int>& keep_fds) {
   std::vector<int> listening;
   DIR* fds = opendir("/proc/self/fd");
   if (fds == nullptr) return listening;  // no /proc: fork() has refused before this
+  std::vector<int> epolls;
   while (struct dirent* entry = readdir(fds)) {
+    if (entry->d_name[0] == '.') continue;
     int fd = atoi(entry->d_name);
-    int accepting = 0;
-    socklen_t size = sizeof accepting;
-    if (entry->d_name[0] == '.' || fd == dirfd(fds)) continue;
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) != 0 || !accepting) continue;
-    if (std::find(except.begin(), except.end(), fd) == except.end()) listening.push_back(fd);
+    if (fd == own_epoll || fd == dirfd(fds)) continue;
+    char target[32];
+    std::string link = std::string("/proc/self/fd/") + entry->d_name;
+    ssize_t length = readlink(link.c_str(), target, sizeof target - 1);
+    if (length <= 0) continue;
+    target[length] = '\0';
+    if (strcmp(target, "anon_inode:[eventpoll]") == 0) epolls.push_back(fd);
   }
   closedir(fds);
+  for (int epoll : epolls) {
+    std::string info_path = "/proc/self/fdinfo/" + std::to_string(epoll);
+    FILE* info = fopen(info_path.c_str(), "re");
+    if (info == nullptr) continue;
+    char line[256];
+    while (fgets(line, sizeof line, info) != nullptr) {
+      int fd;
+      if (sscanf(line, "tfd: %d", &fd) != 1) continue;
+      int accepting = 0;
+      socklen_t size = sizeof accepting;
+      if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) != 0 || !accepting) continue;
+      if (std::find(keep_fds.begin(), keep_fds.end(), fd) != keep_fds.end()) continue;
+      if (std::find(listening.begin(), listening.end(), fd) == listening.end())
+        listening.push_back(fd);
+    }
+    fclose(info);
+  }
   return listening;
 }
 
-// The listening sockets left once the main loop's handles are detached are
-// those of the parent's other threads: the inspector's server (its own loop,
-// on its own thread), a Worker's server. Their threads are not in the child,
-// but the descriptor was: after the parent's inspector.close() its port still
+// Those listening sockets' threads are not in the child, but their
+// descriptors were: after the parent's inspector.close() its port still
 // accepted connections for as long as a child lived. Each is replaced by the
 // inert socket too, unless the program named it in `keep`.
-void DetachOtherListeners(const std::vector<int>& keep_fds, int dead_end) {
-  for (int fd : ListeningSockets(keep_fds)) {
+void DetachOtherLoopsListeners(uv_loop_t* loop, const std::vector<int>& keep_fds, int dead_end) {
+  for (int fd : OtherLoopsListeners(loop->backend_fd, keep_fds)) {
     if (dup3(dead_end, fd, O_CLOEXEC) == -1) Die("dup3", errno);
   }
 }
@@ -533,7 +557,7 @@ void DetachInherited(uv_loop_t* loop, const std::vector<int>& keep_fds) {
     detach.waited_for.insert(q);
   }
   uv_walk(loop, DetachHandle, &detach);
-  DetachOtherListeners(keep_fds, detach.dead_end);
+  DetachOtherLoopsListeners(loop, keep_fds, detach.dead_end);
   close(detach.dead_end);
 }
 
@@ -577,18 +601,8 @@ void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePla
   child->inherited_reqs = loop->active_reqs.count;
 }
 
-bool HasOtherListeners(uv_loop_t* loop, const std::vector<int>& keep_fds) {
-  struct Owned {
-    std::vector<int> fds;
-  } owned{keep_fds};
-  uv_walk(
-      loop,
-      [](uv_handle_t* h, void* arg) {
-        uv__io_t* w = WatcherOf(h);
-        if (w != nullptr && w->fd >= 0) static_cast<Owned*>(arg)->fds.push_back(w->fd);
-      },
-      &owned);
-  return !ListeningSockets(owned.fds).empty();
+bool HasOtherLoopsListeners(uv_loop_t* loop, const std::vector<int>& keep_fds) {
+  return !OtherLoopsListeners(loop->backend_fd, keep_fds).empty();
 }
 
 bool FileRequestsOnIoUring() {

@@ -24,10 +24,10 @@ void RunFinishedWorkOneByOne(napi_env env);
 // before it forks; reads the executable's symbol table the first time).
 void PrepareChildThreadPool();
 
-// Whether a listening socket that no handle of `loop` holds, and `keep_fds`
-// does not name, is open (the inspector's, a Worker's server): the child
-// replaces it (child.cc), and the parent waits for that before fork() returns.
-bool HasOtherListeners(uv_loop_t* loop, const std::vector<int>& keep_fds);
+// Whether another thread's loop watches a listening socket that `keep_fds`
+// does not name (the inspector's, a Worker's server): the child replaces it
+// (child.cc), and the parent waits for that before fork() returns.
+bool HasOtherLoopsListeners(uv_loop_t* loop, const std::vector<int>& keep_fds);
 
 // Whether libuv runs this process's file-system requests on an io_uring (a
 // ring with a kernel submission thread: libuv 1.46 to 1.48 under

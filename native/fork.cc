@@ -160,7 +160,7 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   // be accepted into its queue even after the parent closed it. fork() then
   // returns in the parent only once the child says it is set up.
   int set_up[2] = {-1, -1};
-  if (HasOtherListeners(loop, keep_fds) && pipe2(set_up, O_CLOEXEC) == -1) {
+  if (HasOtherLoopsListeners(loop, keep_fds) && pipe2(set_up, O_CLOEXEC) == -1) {
     throw ErrnoError(env, errno, "pipe2");
   }
   sigset_t all, previous;
