@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <string>
+#include <utility>
 
 #include "errors.h"
 #include "exports.h"
@@ -24,14 +25,20 @@ constexpr int kBuiltUvMinor = UV_VERSION_MINOR;
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   MeasureCpuClock();  // its thread: only in programs that fork (fork.cc says why)
-  ExportCall(exports, "fork", Fork);
-  ExportCall(exports, "childStdioReopened", ChildStdioReopened);
-  ExportCall(exports, "stdioPendingBytes", StdioPendingBytes);
-  ExportCall(exports, "setErrorClass", SetErrorClass);
-
+  // What src/fork.ts calls, then (under `internal`) what only a lesson and the tests do.
+  constexpr std::pair<const char*, Call> kCalls[] = {
+      {"fork", Fork},
+      {"childStdioReopened", ChildStdioReopened},
+      {"stdioPendingBytes", StdioPendingBytes},
+      {"setErrorClass", SetErrorClass},
+  };
+  constexpr std::pair<const char*, Call> kInternalCalls[] = {
+      {"bareFork", BareFork},
+      {"dontforkRegionCount", DontforkRegionCount},
+  };
+  for (auto [name, call] : kCalls) ExportCall(exports, name, call);
   Napi::Object internal = Napi::Object::New(env);
-  ExportCall(internal, "bareFork", BareFork);
-  ExportCall(internal, "dontforkRegionCount", DontforkRegionCount);
+  for (auto [name, call] : kInternalCalls) ExportCall(internal, name, call);
   exports.Set("internal", internal);
 
   // The Node this was compiled for: fork() relies on its internals (native.ts checks).
