@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <string>
+#include <utility>
 
 #include "child.h"
 #include "errors.h"
@@ -26,19 +27,25 @@ constexpr int kBuiltUvMinor = UV_VERSION_MINOR;
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   MeasureCpuClock();  // its thread: only in programs that fork (fork.cc says why)
-  RunFinishedWorkOneByOne(env);
-  ExportCall(exports, "fork", Fork);
-  ExportCall(exports, "childStdioReopened", ChildStdioReopened);
-  ExportCall(exports, "childInheritedWatchedFiles", ChildInheritedWatchedFiles);
-  ExportCall(exports, "stdioPendingBytes", StdioPendingBytes);
-  // A forked child's own Math.random() (random.cc).
-  ExportCall(exports, "mathRandomLayoutCheck", MathRandomLayoutCheck);
-  ExportCall(exports, "reseedMathRandom", ReseedMathRandom);
-  ExportCall(exports, "setErrorClass", SetErrorClass);
-
+  RunFinishedWorkOneByOne(env);  // from here on, a child never runs the rest of a parent's batch
+  // What src/fork.ts calls, then (under `internal`) what only a lesson and the tests do.
+  constexpr std::pair<const char*, Call> kCalls[] = {
+      {"fork", Fork},
+      {"childStdioReopened", ChildStdioReopened},
+      {"childInheritedWatchedFiles", ChildInheritedWatchedFiles},
+      {"stdioPendingBytes", StdioPendingBytes},
+      // A forked child's own Math.random() (random.cc).
+      {"mathRandomLayoutCheck", MathRandomLayoutCheck},
+      {"reseedMathRandom", ReseedMathRandom},
+      {"setErrorClass", SetErrorClass},
+  };
+  constexpr std::pair<const char*, Call> kInternalCalls[] = {
+      {"bareFork", BareFork},
+      {"dontforkRegionCount", DontforkRegionCount},
+  };
+  for (auto [name, call] : kCalls) ExportCall(exports, name, call);
   Napi::Object internal = Napi::Object::New(env);
-  ExportCall(internal, "bareFork", BareFork);
-  ExportCall(internal, "dontforkRegionCount", DontforkRegionCount);
+  for (auto [name, call] : kInternalCalls) ExportCall(internal, name, call);
   exports.Set("internal", internal);
 
   // The Node this was compiled for: fork() relies on its internals (native.ts checks).

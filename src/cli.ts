@@ -40,7 +40,7 @@ Commands:
   lesson --list   list the lessons
   view            replay a run of the demo or a lesson in a web page
                   (bidirectional-ipc view --help)
-  help            show this help
+  help [COMMAND]  show this help (help view: the view command's own)
 
 Options:
   --trace[=CALLS]    (demo, steps, lesson) print the system calls to stderr as
