@@ -2,8 +2,11 @@
 // worker per job, and the worker starts with the data already in memory
 // (shared copy-on-write), instead of booting Node and loading it again.
 //
-//   node dist-dev/examples/warm-pool.js [--records N] [--jobs J]
+//   node dist-dev/examples/warm-pool.js [--records N] [--jobs J] [--direct]
 //
+// By default the data is loaded once in a fork server and each job is a
+// child forked from it (serverJob below); --direct keeps the original pool,
+// each job forked from this process itself (forkJob).
 // Each job runs in a child of fork(childMain): the child computes, writes its
 // result as JSON to a pipe and exits; the parent reads the pipe with a
 // PipeReader and reaps the child with waitExit, both in its event loop. The
@@ -12,7 +15,7 @@
 // itself.
 import { fork as forkProcess } from 'node:child_process';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { _exit, fork, OwnedFd, PipeReader, waitExit } from '../src/index';
+import { _exit, fork, OwnedFd, PipeReader, startForkServer, waitExit, type ForkServer } from '../src/index';
 import { privateKiB } from './memory';
 
 /** One record of the data set: a few fields, as a catalogue or index would hold. */
@@ -95,6 +98,50 @@ export async function forkJob(items: Item[], job: Job): Promise<JobResult> {
   return JSON.parse(Buffer.concat(chunks).toString());
 }
 
+// On the fork server (docs/fork-server.md): this module is the server's
+// preload, its init() loads the catalogue once in the server, and each job
+// runs in a child forked from that quiet server, which reads the catalogue
+// copy-on-write. The caller may be as busy as it likes: the child is a copy
+// of the server, not of the caller.
+
+let preloaded: Item[] = [];
+
+/** The fork server's preload: the catalogue, WARM_POOL_RECORDS records (default 1,000,000). */
+export async function init(): Promise<void> {
+  preloaded = loadCatalog(Number(process.env.WARM_POOL_RECORDS ?? 1_000_000));
+}
+
+/** In a child of the fork server: the job on the preloaded catalogue, as JSON on stdout. */
+export function serverJobMain(job: Job): void {
+  process.stdout.write(JSON.stringify({ ...runJob(preloaded, job), privateKiB: privateKiB() }));
+}
+
+/** Starts a fork server that holds a catalogue of `records` records. */
+export function startCatalogServer(records: number): Promise<ForkServer> {
+  return startForkServer({
+    preload: [__filename],
+    env: { ...process.env, WARM_POOL_RECORDS: String(records) },
+    quietTimeoutMs: 30_000,
+  });
+}
+
+/** Runs `job` in a child of `server` (see startCatalogServer). */
+export async function serverJob(server: ForkServer, job: Job): Promise<JobResult> {
+  const child = await server.fork({
+    module: __filename,
+    export: 'serverJobMain',
+    args: [job],
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let text = '';
+  for await (const chunk of child.stdout!) text += chunk;
+  const status = await child.exited;
+  if (status.exitCode !== 0) {
+    throw new Error(`the job's child ended with ${status.signal ?? `status ${status.exitCode}`}`);
+  }
+  return JSON.parse(text);
+}
+
 /** Baseline: a new Node process per job (child_process.fork), which loads the data itself. */
 export function childProcessJob(records: number, job: Job): Promise<JobResult> {
   return new Promise((resolve, reject) => {
@@ -144,21 +191,28 @@ if (!isMainThread && workerData?.job) {
   const argv = process.argv.slice(2);
   const records = parseCount(argv, 'records', 1_000_000);
   const jobs = parseCount(argv, 'jobs', 5);
+  // --direct: the original pool, each job forked from this process itself.
+  const direct = argv.includes('--direct');
   const loadStart = performance.now();
-  const items = loadCatalog(records);
-  process.stdout.write(
-    `loaded ${records} records in ${(performance.now() - loadStart).toFixed(0)} ms; ` +
-      `parent private memory ${(privateKiB() / 1024).toFixed(0)} MiB\n`,
-  );
+  const items = direct ? loadCatalog(records) : [];
+  const serverStarting = direct ? null : startCatalogServer(records);
   (async () => {
+    const server = await serverStarting;
+    const holder = direct ? 'parent' : `fork server ${server!.pid}`;
+    const holderKiB = direct ? privateKiB() : privateKiB(server!.pid);
+    process.stdout.write(
+      `loaded ${records} records in ${(performance.now() - loadStart).toFixed(0)} ms; ` +
+        `${holder} private memory ${(holderKiB / 1024).toFixed(0)} MiB\n`,
+    );
     for (let i = 0; i < jobs; i++) {
       const job = { tag: TAGS[i % TAGS.length], minScore: 100 * i };
       const start = performance.now();
-      const result = await forkJob(items, job);
+      const result = direct ? await forkJob(items, job) : await serverJob(server!, job);
       process.stdout.write(
         `job ${i}: ${JSON.stringify(job)} -> ${result.count} items, sum ${result.scoreSum}; ` +
           `${(performance.now() - start).toFixed(1)} ms, worker private ${(result.privateKiB / 1024).toFixed(1)} MiB\n`,
       );
     }
+    await server?.close();
   })();
 }

@@ -3,12 +3,20 @@
 // zombie) and the warm-fork worker pool (same answer as the two baselines).
 // Speed is measured by `npm run bench:examples`, never asserted here.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { childProcessJob, forkJob, loadCatalog, runJob, workerThreadJob } from '../examples/warm-pool';
+import {
+  childProcessJob,
+  forkJob,
+  loadCatalog,
+  runJob,
+  serverJob,
+  startCatalogServer,
+  workerThreadJob,
+} from '../examples/warm-pool';
 
 const EXAMPLES = path.join(__dirname, '..', 'examples');
 const DEADLINE_MS = 20_000;
@@ -129,5 +137,39 @@ describe('examples/warm-pool: a warm-fork worker pool', () => {
       assert.equal(result.count, expected.count);
       assert.equal(result.scoreSum, expected.scoreSum);
     }
+  });
+});
+
+describe('examples/warm-pool on the fork server', () => {
+  it("a job forked from a fork server that preloaded the catalogue gives the direct fork's answer", async () => {
+    const records = 20_000;
+    const job = { tag: 'blue', minScore: 300 };
+    const expected = runJob(loadCatalog(records), job);
+    const server = await startCatalogServer(records);
+    try {
+      const results = await Promise.all([serverJob(server, job), serverJob(server, job)]);
+      for (const result of results) {
+        assert.equal(result.count, expected.count);
+        assert.equal(result.scoreSum, expected.scoreSum);
+        assert.ok(result.privateKiB > 0);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('runs as a program: the catalogue in the server, each job a child of it', () => {
+    const run = spawnSync(
+      process.execPath,
+      [path.join(EXAMPLES, 'warm-pool.js'), '--records', '20000', '--jobs', '3'],
+      {
+        encoding: 'utf8',
+        timeout: DEADLINE_MS,
+      },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout.trim().split('\n');
+    assert.match(lines[0], /^loaded 20000 records in \d+ ms; fork server \d+ private memory \d+ MiB$/);
+    assert.equal(lines.filter((line) => /^job \d: .* -> \d+ items, sum \d+;/.test(line)).length, 3);
   });
 });
