@@ -20,8 +20,9 @@ export const VIEW_USAGE = `Usage: bidirectional-ipc view [demo [--iterations N] 
 
 Runs the tutorial (demo, the default) or a lesson, recording every system call
 at its start and its return with what /proc showed at that moment (descriptor
-tables, process states, bytes queued in each pipe), and writes one
-self-contained HTML page that replays the run.
+tables, process states, bytes queued in each pipe), and the signals and ends
+the kernel reports to strace when it can attach, and writes one self-contained
+HTML page that replays the run.
 
 Options:
   --html FILE     write the page to FILE
