@@ -26,7 +26,7 @@ constexpr int kBuiltUvMinor = UV_VERSION_MINOR;
 #endif
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  MeasureCpuClock();  // its thread: only in programs that fork (fork.cc says why)
+  MeasureCpuClock();             // its thread: only in programs that fork (fork.cc says why)
   RunFinishedWorkOneByOne(env);  // from here on, a child never runs the rest of a parent's batch
   // What src/fork.ts calls, then (under `internal`) what only a lesson and the tests do.
   constexpr std::pair<const char*, Call> kCalls[] = {

@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   ERR_FORK_UNSUPPORTED_NODE: { kind: Error, when: 'fork() on a Node whose libuv the fork engine was not checked for' },
   // fork() (src/fork.ts).
   ERR_FORK_PENDING_OUTPUT: { kind: Error, when: 'fork() while stdout, stderr or a kept socket holds queued writes' },
+  ERR_FORK_IO_URING: {
+    kind: Error,
+    when: 'fork() where libuv reads files on an io_uring (UV_USE_IO_URING=1, Node 20)',
+  },
   ERR_FORK_EXITING: { kind: Error, when: "fork() in an 'exit' listener" },
   ERR_FORK_NOT_MAIN_THREAD: { kind: Error, when: 'fork() in a Worker' },
   ERR_FORKED_CHILD_NO_THREADS: { kind: Error, when: "a forked child uses its parent's Workers, or cannot start one" },
