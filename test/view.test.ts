@@ -4,6 +4,7 @@
 // puppeteer-core; nothing here downloads a browser). Screenshots of each state
 // checked go to $VIEW_ARTIFACTS (default: a directory under the system's tmp).
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,7 +13,8 @@ import type { Browser, Page } from 'puppeteer-core';
 import { missingStrace } from '../src/compare/compare';
 import { loadRecording } from '../src/view/recording';
 import type { RawEvent, Recording } from '../src/view/types';
-import { runCli, skipUnless } from './helpers';
+import { close, fcntl, F_SETFL, isSyscallError, O_NONBLOCK, pipe, write } from '../src/index';
+import { CLI, runCli, skipUnless } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 const NEEDS_CHROMIUM = skipUnless(
@@ -682,4 +684,35 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
       await page.close();
     },
   );
+});
+
+describe('view of a run that does not end', () => {
+  test("past the watchdog's bound it names what is still there, kills the run and exits 137, writing no page", () => {
+    // Its stdout is a full pipe that nobody reads: the lesson's first line never gets out.
+    const [r, w] = pipe(O_NONBLOCK);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'view-watchdog-'));
+    try {
+      try {
+        for (;;) write(w, Buffer.alloc(65536));
+      } catch (error) {
+        if (!isSyscallError(error, 'EAGAIN')) throw error;
+      }
+      fcntl(w, F_SETFL, 0);
+      const html = path.join(dir, 'page.html');
+      const cli = spawnSync(process.execPath, [CLI, 'view', 'lesson', 'zombie', '--html', html], {
+        stdio: ['ignore', w, 'pipe'],
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, BIDIRECTIONAL_IPC_WATCHDOG_MS: '3000' },
+      });
+      assert.ok(cli.signal === 'SIGKILL' || cli.status === 137, `ended by ${cli.signal ?? cli.status}`);
+      assert.match(cli.stderr, /^watchdog: `bidirectional-ipc view lesson zombie --html \S+` has not ended after 3 s/m);
+      assert.match(cli.stderr, new RegExp(`^ {2}pid ${cli.pid} \\(node, parent \\d+\\): state \\w, in `, 'm'));
+      assert.equal(fs.existsSync(html), false);
+    } finally {
+      close(r);
+      close(w);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

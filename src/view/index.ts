@@ -181,12 +181,19 @@ export function runView(argv: string[]): void {
     }
   }
 
+  if (values.from !== undefined) return writeView(values, () => loadRecording(values.from!));
+  // A run gets the watchdog the demo and the lessons get: it never hangs in silence.
+  const { startWatchdog } = require('../learn/watchdog') as typeof import('../learn/watchdog');
+  void startWatchdog(['bidirectional-ipc view', ...argv].join(' ')).then(() =>
+    writeView(values, () => record(command, lessonName, iterations, values.unfold === true)),
+  );
+}
+
+/** Makes the recording and writes what `values` asks for; null from `make` in a child of the run. */
+function writeView(values: { html?: string; json?: string; open?: boolean }, make: () => Recording | null): void {
   let recording: Recording | null;
   try {
-    recording =
-      values.from !== undefined
-        ? loadRecording(values.from)
-        : record(command, lessonName, iterations, values.unfold === true);
+    recording = make();
   } catch (error) {
     if (error instanceof UsageError) usageError(error.message);
     if ((error as { code?: string }).code === 'ENOENT' || error instanceof SyntaxError) fail((error as Error).message);
