@@ -707,7 +707,7 @@ describe('view of a run that does not end', () => {
       });
       assert.ok(cli.signal === 'SIGKILL' || cli.status === 137, `ended by ${cli.signal ?? cli.status}`);
       assert.match(cli.stderr, /^watchdog: `bidirectional-ipc view lesson zombie --html \S+` has not ended after 3 s/m);
-      assert.match(cli.stderr, new RegExp(`^ {2}pid ${cli.pid} \\(node, parent \\d+\\): state \\w, in `, 'm'));
+      assert.match(cli.stderr, new RegExp(`^ {2}pid ${cli.pid} \\(\\S+, parent \\d+\\): state \\w, in `, 'm'));
       assert.equal(fs.existsSync(html), false);
     } finally {
       close(r);
