@@ -30,10 +30,10 @@ void PrepareChildThreadPool();
 bool HasOtherLoopsListeners(uv_loop_t* loop, const std::vector<int>& keep_fds);
 
 // Whether libuv runs this process's file-system requests on an io_uring (a
-// ring with a kernel submission thread: libuv 1.46 to 1.48 under
-// UV_USE_IO_URING=1, Node 20). Its completions are called back in a loop over
-// the ring that a child forked inside one of them goes on running, over a
-// ring it no longer has: 9 of 10 such children crashed (SIGSEGV), 1 hung.
+// ring with a kernel submission thread: libuv 1.46 to 1.48, by default on
+// Node 20.4 to 20.11.0 and under UV_USE_IO_URING=1 on later Node 20). Its completions are called
+// back in a loop over the ring that a child forked inside one of them goes on running, over a ring
+// it no longer has: 9 of 10 such children crashed (SIGSEGV), 1 hung.
 bool FileRequestsOnIoUring();
 
 // Bytes queued on the stream handles whose descriptor is one of `fds`.

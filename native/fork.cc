@@ -139,9 +139,10 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
     Napi::Error error = Napi::Error::New(
         env,
         "fork() cannot be used while libuv runs file-system requests on io_uring "
-        "(UV_USE_IO_URING=1): a child forked inside one of their callbacks would go on "
-        "reading the parent's completion ring. Start the program without UV_USE_IO_URING "
-        "(libuv then uses its thread pool, which fork() supports).");
+        "(UV_USE_IO_URING=1, or Node 20.4 to 20.11.0 by default): a child forked inside one "
+        "of their callbacks would go on reading the parent's completion ring. Start the "
+        "program without UV_USE_IO_URING, on Node 20.11.1 or later (libuv then uses its "
+        "thread pool, which fork() supports).");
     error.Set("code", "ERR_FORK_IO_URING");
     throw error;
   }

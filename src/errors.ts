@@ -44,7 +44,7 @@ export const ERROR_CODES = {
   ERR_FORK_PENDING_OUTPUT: { kind: Error, when: 'fork() while stdout, stderr or a kept socket holds queued writes' },
   ERR_FORK_IO_URING: {
     kind: Error,
-    when: 'fork() where libuv reads files on an io_uring (UV_USE_IO_URING=1, Node 20)',
+    when: 'fork() where libuv reads files on an io_uring (Node 20: UV_USE_IO_URING=1, or 20.4-20.11.0)',
   },
   ERR_FORK_EXITING: { kind: Error, when: "fork() in an 'exit' listener" },
   ERR_FORK_NOT_MAIN_THREAD: { kind: Error, when: 'fork() in a Worker' },

@@ -193,7 +193,7 @@ describe('the parent is unchanged by the fork', () => {
 });
 
 describe("a child's first wait on a lock", { skip: skipUnless(missingStrace()) }, () => {
-  it('does not sleep to measure the CPU clock: the parent measured it, off its main thread, before fork()', () => {
+  it('does not sleep to measure the CPU clock: the parent measured it before fork()', () => {
     const { calls, stdout } = traceCommand([process.execPath, fixture('cpu-clock')]);
     // "parent PID RATE" and "child PID RATE"; RATE is null where Node has no abseil (Node 20).
     const printed = new Map(
@@ -213,11 +213,9 @@ describe("a child's first wait on a lock", { skip: skipUnless(missingStrace()) }
     assert.deepEqual(sleeps(child.pid), [], 'the child made no sleep');
     if (parent.rate === 'null') return; // nothing measures
     assert.ok(Number(parent.rate) > 0);
+    // Where: on the engine's thread, or on the main thread when a lock there was contended
+    // before the first fork() loaded the engine (abseil then measures on the waiting thread).
     assert.ok(sleeps(parent.pid).length > 0, 'the parent measured');
-    assert.ok(
-      sleeps(parent.pid).every((c) => c.tid !== parent.pid),
-      "none of the parent's sleeps was on its main thread",
-    );
   });
 });
 
