@@ -642,7 +642,7 @@ describe('watchdog', () => {
     return dead();
   };
   const reported = (stderr: string) =>
-    [...stderr.matchAll(/^ {2}pid (\d+) \((\w+), parent (\d+)\): state (\w), in (\S+)$/gm)].map((m) => ({
+    [...stderr.matchAll(/^ {2}pid (\d+) \((\S+), parent (\d+)\): state (\w), in (\S+)$/gm)].map((m) => ({
       pid: Number(m[1]),
       ppid: Number(m[3]),
       state: m[4],
