@@ -33,6 +33,18 @@ export interface NativeModule {
   childProcessOwns(pid: number): boolean;
   /** fcntl(F_DUPFD_CLOEXEC) of a listening socket only (OwnedFd.fromServer). */
   duplicateListener(fd: number): number;
+  /** Unix-domain sockets that carry descriptors (native/socket.cc). */
+  socketpair(type: number, flags: number): [number, number];
+  sendmsg(fd: number, buffer: Uint8Array, offset: number, length: number, fds: number[], flags: number): number;
+  /** [bytes read, descriptors received]. */
+  recvmsg(
+    fd: number,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    maxFds: number,
+    flags: number,
+  ): [number, number[]];
   /** The libuv versions (1.x) whose internals the fork engine was checked against. */
   checkedUv: { first: string; last: string };
   constants: {
@@ -53,6 +65,12 @@ export interface NativeModule {
     POLLERR: number;
     POLLHUP: number;
     POLLNVAL: number;
+    SOCK_STREAM: number;
+    SOCK_SEQPACKET: number;
+    SOCK_CLOEXEC: number;
+    SOCK_NONBLOCK: number;
+    MSG_DONTWAIT: number;
+    MSG_NOSIGNAL: number;
   };
 }
 

@@ -8,37 +8,18 @@ import { checkFd, checkInt, invalidType, outOfRange } from './errors';
 import { native } from './native';
 import { traced, tracer } from './tracer';
 
-/** The addon's socket calls (native/socket.cc), typed here beside their wrappers. */
-interface SocketCalls {
-  socketpair(type: number, flags: number): [number, number];
-  sendmsg(fd: number, buffer: Uint8Array, offset: number, length: number, fds: number[], flags: number): number;
-  recvmsg(
-    fd: number,
-    buffer: Uint8Array,
-    offset: number,
-    length: number,
-    maxFds: number,
-    flags: number,
-  ): [number, number[]];
-  constants: Record<
-    'SOCK_STREAM' | 'SOCK_SEQPACKET' | 'SOCK_CLOEXEC' | 'SOCK_NONBLOCK' | 'MSG_DONTWAIT' | 'MSG_NOSIGNAL',
-    number
-  >;
-}
-const calls = native as unknown as SocketCalls;
-
 /** socketpair(2) type: a byte stream, like a pipe in both directions. */
-export const SOCK_STREAM: number = calls.constants.SOCK_STREAM;
+export const SOCK_STREAM: number = native.constants.SOCK_STREAM;
 /** socketpair(2) type: messages kept whole and in order, each read by one recvmsg. */
-export const SOCK_SEQPACKET: number = calls.constants.SOCK_SEQPACKET;
+export const SOCK_SEQPACKET: number = native.constants.SOCK_SEQPACKET;
 /** socketpair(2) flag: close both descriptors on exec. */
-export const SOCK_CLOEXEC: number = calls.constants.SOCK_CLOEXEC;
+export const SOCK_CLOEXEC: number = native.constants.SOCK_CLOEXEC;
 /** socketpair(2) flag: calls on both descriptors fail with EAGAIN instead of blocking. */
-export const SOCK_NONBLOCK: number = calls.constants.SOCK_NONBLOCK;
+export const SOCK_NONBLOCK: number = native.constants.SOCK_NONBLOCK;
 /** sendmsg(2) / recvmsg(2) flag: this call fails with EAGAIN instead of blocking. */
-export const MSG_DONTWAIT: number = calls.constants.MSG_DONTWAIT;
+export const MSG_DONTWAIT: number = native.constants.MSG_DONTWAIT;
 /** sendmsg(2) flag: a peer that has closed gives EPIPE and no SIGPIPE. */
-export const MSG_NOSIGNAL: number = calls.constants.MSG_NOSIGNAL;
+export const MSG_NOSIGNAL: number = native.constants.MSG_NOSIGNAL;
 
 /** The kernel's limit of descriptors in one message (SCM_MAX_FD). */
 export const MAX_FDS_PER_MESSAGE = 253;
@@ -63,8 +44,8 @@ export function socketpair(type: number = SOCK_STREAM, flags: number = 0): [fd0:
   if ((flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) !== 0) {
     throw outOfRange('flags', 'an OR of SOCK_CLOEXEC and SOCK_NONBLOCK', flags);
   }
-  if (tracer !== null) return traced('socketpair', [type, flags], () => calls.socketpair(type, flags));
-  return calls.socketpair(type, flags);
+  if (tracer !== null) return traced('socketpair', [type, flags], () => native.socketpair(type, flags));
+  return native.socketpair(type, flags);
 }
 
 function checkBytes(name: string, value: unknown): Uint8Array {
@@ -108,7 +89,7 @@ export function sendmsg(fd: number, data: Uint8Array | string, fds: readonly num
     throw outOfRange('flags', 'an OR of MSG_DONTWAIT and MSG_NOSIGNAL', flags);
   }
   const list = [...fds];
-  const call = () => calls.sendmsg(fd, bytes, 0, bytes.byteLength, list, flags);
+  const call = () => native.sendmsg(fd, bytes, 0, bytes.byteLength, list, flags);
   return tracer !== null ? traced('sendmsg', [fd, bytes, list, flags], call) : call();
 }
 
@@ -143,7 +124,7 @@ export function recvmsg(fd: number, buffer: Uint8Array, maxFds: number = 0, flag
   checkInt('flags', flags, 0);
   if ((flags & ~MSG_DONTWAIT) !== 0) throw outOfRange('flags', '0 or MSG_DONTWAIT', flags);
   const call = (): ReceivedMessage => {
-    const [bytesRead, fds] = calls.recvmsg(fd, buffer, 0, buffer.byteLength, maxFds, flags);
+    const [bytesRead, fds] = native.recvmsg(fd, buffer, 0, buffer.byteLength, maxFds, flags);
     return { bytesRead, fds };
   };
   return tracer !== null ? traced('recvmsg', [fd, buffer, maxFds, flags], call) : call();
