@@ -39,7 +39,4 @@ bool FileRequestsOnIoUring();
 // Bytes queued on the stream handles whose descriptor is one of `fds`.
 size_t QueuedWriteBytes(uv_loop_t* loop, const std::vector<int>& fds);
 
-Napi::Value ChildStdioReopened(const Napi::CallbackInfo& info);
-Napi::Value ChildInheritedWatchedFiles(const Napi::CallbackInfo& info);
-
 }  // namespace ipc

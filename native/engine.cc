@@ -1,19 +1,17 @@
-// The fork engine's export table: fork() and what only it needs. Unlike the
-// core (addon.cc), this mirrors internals of the Node it is compiled for
-// (libuv's private fields, the platform's vtable, abseil), so src/native.ts
-// loads it on the first fork() only, after checking the versions below.
+// The fork engine's export object, built from exports.h's lists: fork() and
+// what only it needs. Unlike the core (addon.cc), this mirrors internals of
+// the Node it is compiled for (libuv's private fields, the platform's vtable,
+// abseil), so src/native.ts loads it on the first fork() only, after checking
+// the versions below.
 #include <napi.h>
 #include <node_version.h>
 #include <uv.h>
 
 #include <string>
-#include <utility>
 
 #include "child.h"
-#include "errors.h"
 #include "exports.h"
 #include "fork.h"
-#include "random.h"
 
 using namespace ipc;
 
@@ -28,24 +26,9 @@ constexpr int kBuiltUvMinor = UV_VERSION_MINOR;
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   MeasureCpuClock();             // its thread: only in programs that fork (fork.cc says why)
   RunFinishedWorkOneByOne(env);  // from here on, a child never runs the rest of a parent's batch
-  // What src/fork.ts calls, then (under `internal`) what only a lesson and the tests do.
-  constexpr std::pair<const char*, Call> kCalls[] = {
-      {"fork", Fork},
-      {"childStdioReopened", ChildStdioReopened},
-      {"childInheritedWatchedFiles", ChildInheritedWatchedFiles},
-      {"stdioPendingBytes", StdioPendingBytes},
-      // A forked child's own Math.random() (random.cc).
-      {"mathRandomLayoutCheck", MathRandomLayoutCheck},
-      {"reseedMathRandom", ReseedMathRandom},
-      {"setErrorClass", SetErrorClass},
-  };
-  constexpr std::pair<const char*, Call> kInternalCalls[] = {
-      {"bareFork", BareFork},
-      {"dontforkRegionCount", DontforkRegionCount},
-  };
-  for (auto [name, call] : kCalls) ExportCall(exports, name, call);
+  ExportCalls(exports, {IPC_ENGINE_CALLS(IPC_NAMED_CALL)});
   Napi::Object internal = Napi::Object::New(env);
-  for (auto [name, call] : kInternalCalls) ExportCall(internal, name, call);
+  ExportCalls(internal, {IPC_ENGINE_INTERNAL_CALLS(IPC_NAMED_CALL)});
   exports.Set("internal", internal);
 
   // The Node this was compiled for: fork() relies on its internals (native.ts checks).

@@ -9,9 +9,6 @@
 
 namespace ipc {
 
-// setErrorClass(SyscallError): the class that errno errors are instances of.
-Napi::Value SetErrorClass(const Napi::CallbackInfo& info);
-
 // Builds the Node-style Error for errno value `err` (positive, as in errno.h).
 Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall);
 

@@ -9,10 +9,4 @@ namespace ipc {
 // fork() waits for (fork.cc).
 void MeasureCpuClock();
 
-Napi::Value Fork(const Napi::CallbackInfo& info);
-Napi::Value BareFork(const Napi::CallbackInfo& info);
-Napi::Value ChildStdioReopened(const Napi::CallbackInfo& info);
-Napi::Value StdioPendingBytes(const Napi::CallbackInfo& info);
-Napi::Value DontforkRegionCount(const Napi::CallbackInfo& info);
-
 }  // namespace ipc

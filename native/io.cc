@@ -16,8 +16,6 @@
 //
 // Man pages: pidfd_open(2), poll(2), fcntl(2), getsockopt(2), socket(7);
 // libuv: uv_poll_t, uv_walk, uv_process_get_pid (libuv >= 1.19).
-#include "io.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -29,6 +27,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "exports.h"
 
 // uv_process_get_pid() appeared in libuv 1.19; every supported Node has more.
 static_assert(UV_VERSION_HEX >= ((1 << 16) | (19 << 8)),

@@ -24,8 +24,6 @@
 //
 // Man pages: getrandom(2). V8: src/numbers/math-random.{h,cc},
 // src/objects/contexts.h, src/base/utils/random-number-generator.h.
-#include "random.h"
-
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
@@ -36,6 +34,7 @@
 #include <string>
 
 #include "errors.h"
+#include "exports.h"
 
 namespace ipc {
 namespace {
@@ -161,6 +160,9 @@ bool SameBits(double a, double b) {
 
 }  // namespace
 
+// mathRandomLayoutCheck(mathRandom): null if this V8's Math.random() state is
+// where random.cc expects it (checked by predicting one mathRandom() call),
+// else a sentence saying what was found.
 Napi::Value MathRandomLayoutCheck(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsFunction()) {
@@ -186,6 +188,9 @@ Napi::Value MathRandomLayoutCheck(const Napi::CallbackInfo& info) {
   return env.Null();
 }
 
+// reseedMathRandom(): in a forked child, gives the calling context's
+// Math.random() a state drawn from getrandom(2); its next call refills the
+// cache from that state.
 Napi::Value ReseedMathRandom(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   MathRandomSlots slots;

@@ -13,8 +13,6 @@
 // EMSGSIZE error, never a short result: the kernel has already discarded
 // the descriptors or bytes that did not fit, and the ones that did arrive
 // are closed here rather than handed back as if the message were whole.
-#include "socket.h"
-
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -25,6 +23,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "exports.h"
 
 namespace ipc {
 
@@ -171,15 +170,6 @@ Napi::Value Recvmsg(const Napi::CallbackInfo& info) {
   result.Set(0u, Napi::Number::New(env, static_cast<double>(received)));
   result.Set(1u, list);
   return result;
-}
-
-void SetSocketConstants(Napi::Env env, Napi::Object constants) {
-  constants.Set("SOCK_STREAM", Napi::Number::New(env, SOCK_STREAM));
-  constants.Set("SOCK_SEQPACKET", Napi::Number::New(env, SOCK_SEQPACKET));
-  constants.Set("SOCK_CLOEXEC", Napi::Number::New(env, SOCK_CLOEXEC));
-  constants.Set("SOCK_NONBLOCK", Napi::Number::New(env, SOCK_NONBLOCK));
-  constants.Set("MSG_DONTWAIT", Napi::Number::New(env, MSG_DONTWAIT));
-  constants.Set("MSG_NOSIGNAL", Napi::Number::New(env, MSG_NOSIGNAL));
 }
 
 }  // namespace ipc

@@ -13,8 +13,6 @@
 // same call again has the same effect); poll is retried with the time that is
 // left of its timeout, measured on CLOCK_MONOTONIC. dup, execvp, kill, the
 // fcntl commands accepted here and FIONREAD do not block, so never see EINTR.
-#include "syscalls.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -30,6 +28,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "exports.h"
 
 namespace ipc {
 

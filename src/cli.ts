@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { LISTED_CALLS } from './calls';
 import type { ErrorCode } from './errors';
 import { PACKAGE_ROOT } from './internal/paths';
 
@@ -64,25 +65,6 @@ const APPLIES: Record<string, readonly string[]> = {
   compare: ['json'],
   help: [],
 };
-
-/** The calls --trace can name. */
-const TRACEABLE = [
-  'pipe',
-  'fork',
-  'read',
-  'write',
-  'close',
-  'waitpid',
-  '_exit',
-  'sleep',
-  'dup',
-  'dup2',
-  'execvp',
-  'kill',
-  'poll',
-  'fcntl',
-  'bytesQueued',
-];
 
 /** A mistake in the command line: one line on stderr, status 2 (as getopt-based tools do). */
 function usageError(message: string, command?: 'view'): never {
@@ -236,8 +218,8 @@ function traceChoice(value: string): TraceChoice {
     .map((n) => n.trim())
     .filter(Boolean);
   for (const name of names) {
-    if (name !== 'internal' && !TRACEABLE.includes(name)) {
-      usageError(`unknown call '${name}' in --trace (calls: ${TRACEABLE.join(', ')}, internal, all)`);
+    if (name !== 'internal' && !(LISTED_CALLS as readonly string[]).includes(name)) {
+      usageError(`unknown call '${name}' in --trace (calls: ${LISTED_CALLS.join(', ')}, internal, all)`);
     }
   }
   const only = names.filter((n) => n !== 'internal');

@@ -1,43 +1,5 @@
 // The package's public face: the system calls, fork and its hooks, the error class.
-export {
-  pipe,
-  read,
-  write,
-  close,
-  waitpid,
-  wait,
-  _exit,
-  getpid,
-  getppid,
-  sleep,
-  dup,
-  dup2,
-  execvp,
-  kill,
-  poll,
-  fcntl,
-  bytesQueued,
-  decodeWaitStatus,
-  signalName,
-  O_CLOEXEC,
-  O_NONBLOCK,
-  WNOHANG,
-  WUNTRACED,
-  WCONTINUED,
-  F_GETFL,
-  F_SETFL,
-  F_GETFD,
-  F_SETFD,
-  F_GETPIPE_SZ,
-  F_SETPIPE_SZ,
-  FD_CLOEXEC,
-  POLLIN,
-  POLLOUT,
-  POLLERR,
-  POLLHUP,
-  POLLNVAL,
-} from './syscalls';
-export type { WaitStatus, PollFd, PollResult } from './syscalls';
+export * from './syscalls';
 export * from './socket';
 export * from './forkserver';
 export { setTracer } from './tracer';
@@ -53,4 +15,7 @@ export type { PipeStreamOptions } from './io';
 // getters put this module's exports object in V8's dictionary mode: every
 // `ipc.read(...)` would look `read` up by hash and call a getter. The same
 // values as plain properties of one object literal load as fast as a local.
-module.exports = Object.defineProperty({ ...module.exports }, '__esModule', { value: true });
+// Set through `module`, not by `module.exports =`: Node finds the names an
+// `import { ... }` may take by lexing this file, and an assignment it sees
+// there drops every name of the `export *` lines.
+Object.assign(module, { exports: Object.defineProperty({ ...module.exports }, '__esModule', { value: true }) });

@@ -4,109 +4,26 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import bindings from 'bindings';
+import { type AddonCalls, callsOf, type CONSTANTS } from './calls';
 import { packageError, SyscallError } from './errors';
 import { PACKAGE_ROOT } from './internal/paths';
 
-/** The core addon (native/addon.cc) as built, before any argument validation. */
-export interface NativeModule {
-  pipe(flags: number): [number, number];
-  read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
-  write(fd: number, buffer: Uint8Array, offset: number, length: number): number;
-  close(fd: number): void;
-  waitpid(pid: number, options: number): [number, number];
-  _exit(code: number): never;
-  getpid(): number;
-  getppid(): number;
-  sleep(milliseconds: number): void;
-  dup(fd: number): number;
-  dup2(oldfd: number, newfd: number): number;
-  execvp(file: string, args: string[]): never;
-  kill(pid: number, signal: number): void;
-  /** entries: [fd, events, revents] triples; fills revents, returns how many are set. */
-  poll(entries: Int32Array, timeoutMs: number): number;
-  fcntl(fd: number, cmd: number, arg: number): number;
-  bytesQueued(fd: number): number;
-  setErrorClass(errorClass: new (message: string, code: string, errno: number, syscall: string) => Error): void;
-  /** pidfd_open(2) + a uv_poll_t: onExit() once the process has ended; returns a stop function. */
-  watchPidExit(pid: number, onExit: () => void): () => void;
-  /** Whether a child_process ChildProcess of this loop owns `pid`. */
-  childProcessOwns(pid: number): boolean;
-  /** fcntl(F_DUPFD_CLOEXEC) of a listening socket only (OwnedFd.fromServer). */
-  duplicateListener(fd: number): number;
-  /** Unix-domain sockets that carry descriptors (native/socket.cc). */
-  socketpair(type: number, flags: number): [number, number];
-  sendmsg(fd: number, buffer: Uint8Array, offset: number, length: number, fds: number[], flags: number): number;
-  /** [bytes read, descriptors received]. */
-  recvmsg(
-    fd: number,
-    buffer: Uint8Array,
-    offset: number,
-    length: number,
-    maxFds: number,
-    flags: number,
-  ): [number, number[]];
+/** The core addon (native/addon.cc) as built, before any argument validation: src/calls.ts describes its calls. */
+export interface NativeModule extends AddonCalls<'core'> {
   /** The libuv versions (1.x) whose internals the fork engine was checked against. */
   checkedUv: { first: string; last: string };
-  constants: {
-    O_CLOEXEC: number;
-    O_NONBLOCK: number;
-    WNOHANG: number;
-    WUNTRACED: number;
-    WCONTINUED: number;
-    F_GETFL: number;
-    F_SETFL: number;
-    F_GETFD: number;
-    F_SETFD: number;
-    F_GETPIPE_SZ: number;
-    F_SETPIPE_SZ: number;
-    FD_CLOEXEC: number;
-    POLLIN: number;
-    POLLOUT: number;
-    POLLERR: number;
-    POLLHUP: number;
-    POLLNVAL: number;
-    SOCK_STREAM: number;
-    SOCK_SEQPACKET: number;
-    SOCK_CLOEXEC: number;
-    SOCK_NONBLOCK: number;
-    MSG_DONTWAIT: number;
-    MSG_NOSIGNAL: number;
-  };
+  constants: Record<(typeof CONSTANTS)[number], number>;
 }
 
 /** The fork engine (native/engine.cc): fork() and what only it needs, loaded by the first fork(). */
-export interface ForkEngine {
-  fork(keepFds?: number[]): number;
-  /** In a forked child: the stdio descriptors given a file description of the child's own. */
-  childStdioReopened(): number[];
-  /** In a forked child: the files whose inherited fs.watchFile watchers were stopped. */
-  childInheritedWatchedFiles(): string[];
-  /** Bytes Node still has queued for stdout, stderr and `moreFds`: fork() refuses while any are. */
-  stdioPendingBytes(moreFds?: number[]): number;
-  /** null when this V8's Math.random() state is where random.cc expects it, else what was found. */
-  mathRandomLayoutCheck(mathRandom: () => number): string | null;
-  /** In a forked child: Math.random() of the main context draws from a fresh getrandom(2) state. */
-  reseedMathRandom(): void;
-  setErrorClass(errorClass: new (message: string, code: string, errno: number, syscall: string) => Error): void;
+export interface ForkEngine extends AddonCalls<'engine'> {
   /** The Node the engine was compiled for: it depends on that Node's internals. */
   builtFor: { node: string; modules: number; uv: string };
-  internal: {
-    /** fork(2) alone, for the raw-fork lesson: the child cannot run JavaScript. */
-    bareFork(): number;
-    /** How many mappings are now marked MADV_DONTFORK. */
-    dontforkRegionCount(): number;
-  };
+  internal: AddonCalls<'engine', true>;
 }
 
-/** What only the lessons and the tests call: the core's `internal` object and the engine's. */
-export interface NativeInternals {
-  /** pthread_sigmask(3) for one signal, for the sigchld lesson: blocks it (true) or unblocks it. */
-  lessonBlockSignal(signal: number, block: boolean): void;
-  /** fork(2) alone, for the raw-fork lesson (loads the fork engine): the child cannot run JavaScript. */
-  bareFork(): number;
-  /** How many mappings are now marked MADV_DONTFORK (loads the fork engine). */
-  dontforkRegionCount(): number;
-}
+/** What only the lessons and the tests call: the core's `internal` object and the engine's (which the call loads). */
+export type NativeInternals = AddonCalls<'core', true> & AddonCalls<'engine', true>;
 
 /** Where node-gyp puts the addons in this package. */
 const BUILT = path.join(PACKAGE_ROOT, 'build', 'Release');
@@ -158,7 +75,7 @@ function loadBuild(name: AddonName): unknown {
   }
 }
 
-function loadCore(): NativeModule & { internal: Pick<NativeInternals, 'lessonBlockSignal'> } {
+function loadCore(): NativeModule & { internal: AddonCalls<'core', true> } {
   if (process.platform !== 'linux') {
     throw packageError(
       'ERR_UNSUPPORTED_PLATFORM',
@@ -174,7 +91,7 @@ function loadCore(): NativeModule & { internal: Pick<NativeInternals, 'lessonBlo
         `the install step that compiles it failed or was skipped (--ignore-scripts). ${REBUILD_ADVICE}`,
     );
   }
-  return core as NativeModule & { internal: Pick<NativeInternals, 'lessonBlockSignal'> };
+  return core as NativeModule & { internal: AddonCalls<'core', true> };
 }
 
 // A copy by rest (as a spread would): the object the addon fills is in V8's
@@ -244,8 +161,11 @@ export function forkEngine(): ForkEngine {
 }
 
 /** For the lessons and the tests only. */
-export const nativeInternals: NativeInternals = {
-  lessonBlockSignal: internal.lessonBlockSignal,
-  bareFork: () => forkEngine().internal.bareFork(),
-  dontforkRegionCount: () => forkEngine().internal.dontforkRegionCount(),
-};
+export const nativeInternals = Object.fromEntries([
+  ...callsOf('core', true).map((name) => [name, internal[name as keyof typeof internal]]),
+  ...callsOf('engine', true).map((name) => [
+    name,
+    (...args: unknown[]) =>
+      (forkEngine().internal[name as keyof ForkEngine['internal']] as (...args: unknown[]) => unknown)(...args),
+  ]),
+]) as NativeInternals;

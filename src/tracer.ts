@@ -2,6 +2,7 @@
 // observed (by --trace, --diagram, the lessons and the web view's recorder).
 // syscalls.ts and fork.ts report to it; with no tracer set, the cost is one
 // null check per call.
+import type { TracedCall } from './calls';
 import { SyscallError } from './errors';
 import { native } from './native';
 
@@ -48,14 +49,17 @@ export function now(): number {
 }
 
 /** Reports the start of a call; returns its id. Only called while a tracer is set. */
-export function announce(observe: Tracer, call: string, args: readonly unknown[]): number {
+export function announce(observe: Tracer, call: TracedCall, args: readonly unknown[]): number {
   const id = ++lastCallId;
   observe({ phase: 'start', id, call, args, pid: native.getpid(), time: now() });
   return id;
 }
 
-/** Runs `call` and reports its start and its end to the tracer (only called when one is set). */
-export function traced<T>(name: string, args: readonly unknown[], call: () => T): T {
+/**
+ * Runs `call` and reports its start and its end to the tracer (only called
+ * when one is set); `name` is one that src/calls.ts marks traced.
+ */
+export function traced<T>(name: TracedCall, args: readonly unknown[], call: () => T): T {
   const observe = tracer!;
   const id = announce(observe, name, args);
   let result: T;

@@ -658,4 +658,17 @@ describe('the package entry', () => {
     );
     assert.equal(cjs.stdout, 'function function\n');
   });
+
+  it('import names every export that require() gives, those of `export *` lines included', () => {
+    const script = `import * as esm from 'bidirectional-ipc';
+      import { createRequire } from 'node:module';
+      const cjs = createRequire(import.meta.url)('bidirectional-ipc');
+      console.log(JSON.stringify(Object.keys(cjs).filter((name) => !(name in esm))));`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: PACKAGE_ROOT,
+    });
+    assert.equal(run.stderr, '');
+    assert.deepEqual(JSON.parse(run.stdout), []);
+  });
 });
