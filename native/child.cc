@@ -66,6 +66,7 @@
 #include <unordered_set>
 
 #include "child_platform.h"
+#include "event_loop.h"
 
 namespace ipc {
 namespace {
@@ -564,9 +565,7 @@ void DetachInherited(uv_loop_t* loop, const std::vector<int>& keep_fds) {
 }  // namespace
 
 void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePlatform* platform,
-                const std::vector<int>& keep_fds) {
-  uv_loop_t* loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) Die("napi_get_uv_event_loop", EINVAL);
+                uv_loop_t* loop, const std::vector<int>& keep_fds) {
   // fork.cc held this mutex across fork(2) so that no pool thread was half-way
   // through adding to loop->wq; the thread that holds it here is gone, and
   // libuv's mutexes check their owner in Node's builds.
@@ -634,8 +633,8 @@ bool FileRequestsOnIoUring() {
 }
 
 void RunFinishedWorkOneByOne(napi_env env) {
-  uv_loop_t* loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop != uv_default_loop()) return;
+  uv_loop_t* loop = EventLoop(env);
+  if (loop != uv_default_loop()) return;
   if (loop->wq_async.async_cb == RunFinishedWork) return;
   if (libuv_work_done == nullptr && uv_mutex_init(&solo.wq_mutex) != 0) return;
   QueueInit(&solo.wq);

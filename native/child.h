@@ -10,10 +10,11 @@
 namespace ipc {
 
 // Everything the child needs before it runs another line of JavaScript. Runs
-// with every signal blocked; `keep_fds` are the descriptors whose handles stay
-// live in the child (a prefork server's listening socket).
+// with every signal blocked; `loop` is the one fork() was called on (found in
+// the parent, before it forked); `keep_fds` are the descriptors whose handles
+// stay live in the child (a prefork server's listening socket).
 void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePlatform* platform,
-                const std::vector<int>& keep_fds);
+                uv_loop_t* loop, const std::vector<int>& keep_fds);
 
 // Makes the main thread's loop call finished thread-pool work back one request
 // at a time, from a list a forked child can empty (child.cc, RunFinishedWork).

@@ -45,4 +45,10 @@ Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
   return error;
 }
 
+Napi::Error CodedError(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  return error;
+}
+
 }  // namespace ipc

@@ -7,9 +7,14 @@
 
 #include <napi.h>
 
+#include <string>
+
 namespace ipc {
 
 // Builds the Node-style Error for errno value `err` (positive, as in errno.h).
 Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall);
+
+// An Error with one of the package's own codes (src/errors.ts, ERROR_CODES).
+Napi::Error CodedError(Napi::Env env, const char* code, const std::string& message);
 
 }  // namespace ipc

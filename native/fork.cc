@@ -50,6 +50,7 @@
 #include "child_platform.h"
 #include "dontfork.h"
 #include "errors.h"
+#include "event_loop.h"
 #include "workers.h"
 
 // Phase marks for the benchmark's profile (bench/native/fork_phases.cc
@@ -96,12 +97,6 @@ std::vector<int> FdListArg(const Napi::CallbackInfo& info, size_t i, const char*
   return fds;
 }
 
-uv_loop_t* LoopOf(Napi::Env env) {
-  uv_loop_t* loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no event loop");
-  return loop;
-}
-
 }  // namespace
 
 void MeasureCpuClock() {
@@ -127,7 +122,7 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   node::Environment* node_env = node::GetCurrentEnvironment(isolate->GetCurrentContext());
   node::MultiIsolatePlatform* platform = node::GetMultiIsolatePlatform(node_env);
-  uv_loop_t* loop = LoopOf(env);
+  uv_loop_t* loop = EventLoop(env);
 
   // Both read /proc (the only way to know these mappings), and fail alike without it.
   constexpr const char* kProcMissing =
@@ -178,7 +173,7 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
 
   if (pid == 0) {
     parked.Abandon();
-    SetUpChild(env, node_env, platform, keep_fds);
+    SetUpChild(env, node_env, platform, loop, keep_fds);
     if (set_up[1] != -1) {
       close(set_up[0]);
       close(set_up[1]);  // end of file: the parent goes on
@@ -217,8 +212,7 @@ Napi::Value StdioPendingBytes(const Napi::CallbackInfo& info) {
   std::vector<int> fds = FdListArg(info, 0, "moreFds");
   fds.push_back(1);
   fds.push_back(2);
-  uv_loop_t* loop;
-  if (napi_get_uv_event_loop(info.Env(), &loop) != napi_ok) return Napi::Number::New(info.Env(), 0);
+  uv_loop_t* loop = EventLoop(info.Env());
   return Napi::Number::New(info.Env(), static_cast<double>(QueuedWriteBytes(loop, fds)));
 }
 

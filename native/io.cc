@@ -27,6 +27,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "event_loop.h"
 #include "exports.h"
 
 // uv_process_get_pid() appeared in libuv 1.19; every supported Node has more.
@@ -94,10 +95,7 @@ Napi::Value WatchPidExit(const Napi::CallbackInfo& info) {
   if (info.Length() < 2 || !info[1].IsFunction()) {
     throw Napi::TypeError::New(env, "onExit must be a function");
   }
-  uv_loop_t* loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
-    throw Napi::Error::New(env, "no event loop");
-  }
+  uv_loop_t* loop = EventLoop(env);
   int pidfd = PidfdOpen(pid);
   if (pidfd == -1) throw ErrnoError(env, errno, "pidfd_open");
   // Nothing inherits the pidfd through exec.
@@ -133,9 +131,7 @@ Napi::Value WatchPidExit(const Napi::CallbackInfo& info) {
 
 Napi::Value ChildProcessOwns(const Napi::CallbackInfo& info) {
   pid_t pid = IntArg(info, 0, "pid");
-  uv_loop_t* loop;
-  if (napi_get_uv_event_loop(info.Env(), &loop) != napi_ok)
-    return Napi::Boolean::New(info.Env(), false);
+  uv_loop_t* loop = EventLoop(info.Env());
   struct Search {
     pid_t pid;
     bool found;

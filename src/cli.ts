@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { LISTED_CALLS } from './calls';
 import type { ErrorCode } from './errors';
 import { PACKAGE_ROOT } from './internal/paths';
+import { parseArgsMistake, usageError } from './internal/usage';
 
 // The companions are loaded when their command runs: the demo's start-up time
 // is compared with the Rust program's, so it loads only what it uses. The
@@ -65,15 +66,6 @@ const APPLIES: Record<string, readonly string[]> = {
   compare: ['json'],
   help: [],
 };
-
-/** A mistake in the command line: one line on stderr, status 2 (as getopt-based tools do). */
-function usageError(message: string, command?: 'view'): never {
-  const [name, help] = command
-    ? [`bidirectional-ipc ${command}`, `${command} --help`]
-    : ['bidirectional-ipc', '--help'];
-  process.stderr.write(`${name}: ${message} (see ${help})\n`);
-  process.exit(2);
-}
 
 function fail(message: string): never {
   process.stderr.write(`bidirectional-ipc: ${message}\n`);
@@ -261,12 +253,7 @@ function run(argv: string[]): void {
       },
     });
   } catch (error) {
-    const e = error as Error & { code?: string };
-    const option = /'(-[^']*)'/.exec(e.message)?.[1];
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') usageError(`unknown option '${option ?? e.message}'`);
-    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
-      usageError(`option '${option?.replace(/ <value>.*$/, '')}' needs a value`);
-    usageError(e.message.split('\n')[0]);
+    usageError(parseArgsMistake(error));
   }
   const { values, positionals } = parsed;
   if (values.help) {

@@ -21,6 +21,14 @@ function assertUsageError(args: string[], line: string): void {
   assert.equal(run.stderr, `bidirectional-ipc: ${line} (see --help)\n`);
 }
 
+/** The same for `view`, which names itself and its own --help. */
+function assertViewUsageError(args: string[], line: string): void {
+  const run = runCli(['view', ...args]);
+  assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+  assert.equal(run.stdout, '');
+  assert.equal(run.stderr, `bidirectional-ipc view: ${line} (see view --help)\n`);
+}
+
 describe('command line', () => {
   it('an unknown option or command: one line, status 2', () => {
     assertUsageError(['--bogus'], "unknown option '--bogus'");
@@ -72,13 +80,15 @@ describe('command line', () => {
     assert.match(run.stderr, /npm rebuild bidirectional-ipc/);
   });
 
+  it('view: an unknown option, or one without its value, in the one line the other commands give', () => {
+    const viewError = assertViewUsageError;
+    viewError(['--bogus'], "unknown option '--bogus'");
+    viewError(['demo', '-x'], "unknown option '-x'");
+    viewError(['--html'], "option '--html' needs a value");
+  });
+
   it('view --html and --json are checked before anything runs; --from with bad JSON names the file', () => {
-    const viewError = (args: string[], line: string) => {
-      const run = runCli(['view', ...args]);
-      assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
-      assert.equal(run.stdout, '');
-      assert.equal(run.stderr, `bidirectional-ipc view: ${line} (see view --help)\n`);
-    };
+    const viewError = assertViewUsageError;
     viewError(['--html', '/no/such/dir/page.html'], "--html: no directory '/no/such/dir'");
     viewError(['--json=/no/such/dir/run.json', '--html', '/tmp/x.html'], "--json: no directory '/no/such/dir'");
     viewError(['--html', '/tmp'], "--html: '/tmp' is a directory");

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { untracedWrite, writeAll } from '../internal/io-loops';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
+import { parseArgsMistake, usageError as commandLineMistake } from '../internal/usage';
 import { buildRecording, loadRecording, readEvents } from './recording';
 import { now } from '../tracer';
 import { watchKernelNotices, type KernelNotice } from './kernel-notices';
@@ -46,8 +47,7 @@ class UsageError extends Error {}
 
 /** A mistake in the command line: one line, status 2, as the other commands do. */
 function usageError(message: string): never {
-  process.stderr.write(`bidirectional-ipc view: ${message} (see view --help)\n`);
-  process.exit(2);
+  return commandLineMistake(message, 'view');
 }
 
 function fail(message: string): never {
@@ -151,7 +151,7 @@ export function runView(argv: string[]): void {
       },
     });
   } catch (error) {
-    usageError((error as Error).message);
+    usageError(parseArgsMistake(error));
   }
   const { values, positionals } = parsed;
   if (values.help) {

@@ -1,0 +1,26 @@
+// How the command line reports a mistake in its arguments: the same for
+// every command, `view`'s included.
+
+/** A mistake in the command line: one line on stderr, status 2 (as getopt-based tools do). */
+export function usageError(message: string, command?: 'view'): never {
+  const [name, help] = command
+    ? [`bidirectional-ipc ${command}`, `${command} --help`]
+    : ['bidirectional-ipc', '--help'];
+  process.stderr.write(`${name}: ${message} (see ${help})\n`);
+  process.exit(2);
+}
+
+/**
+ * What a parseArgs error says, in the words of {@link usageError}: its own
+ * text ends in advice about positionals (with an unbalanced quote) that does
+ * not fit here.
+ */
+export function parseArgsMistake(error: unknown): string {
+  const e = error as Error & { code?: string };
+  const option = /'(-[^']*)'/.exec(e.message)?.[1];
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option '${option ?? e.message}'`;
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return `option '${option?.replace(/ <value>.*$/, '')}' needs a value`;
+  }
+  return e.message.split('\n')[0];
+}
