@@ -46,6 +46,23 @@ const skipFaked =
     : 'needs BIDIRECTIONAL_IPC_FAKED_UV_BUILD: an engine built with -DIPC_FAKE_UV_MINOR=53 (.ci/run builds it)';
 const fakedEnv = { ...process.env, BIDIRECTIONAL_IPC_BUILD: fakedBuild };
 
+it("import registers only what docs/fork.md names: one 'beforeExit' listener, the worker_threads channel", () => {
+  const result = inFreshNode(`
+    const dc = require('node:diagnostics_channel');
+    const listeners = () => Object.fromEntries(process.eventNames().map((name) => [String(name), process.listenerCount(name)]));
+    const before = listeners();
+    const subscribedBefore = dc.hasSubscribers('worker_threads');
+    const ipc = require(${JSON.stringify(INDEX)});
+    const [r, w] = ipc.pipe();
+    ipc.close(r);
+    ipc.close(w);
+    const after = listeners();
+    const added = Object.fromEntries(Object.keys(after).filter((name) => after[name] !== (before[name] ?? 0))
+      .map((name) => [name, after[name] - (before[name] ?? 0)]));
+    console.log(JSON.stringify({ added, subscribedBefore, subscribedAfter: dc.hasSubscribers('worker_threads') }));`);
+  assert.deepEqual(result, { added: { beforeExit: 1 }, subscribedBefore: false, subscribedAfter: true });
+});
+
 /** Loads the package in a fresh Node and uses pipe/write/read: what that changed. */
 function coreAlone(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return inFreshNode(

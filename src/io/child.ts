@@ -21,7 +21,7 @@
 // are not the child's to reap.
 //
 // Man pages: pidfd_open(2), waitpid(2), signal(7) (SIGCHLD), epoll(7).
-import { checkInt, isSyscallError } from '../errors';
+import { checkInt, isSyscallError, packageError } from '../errors';
 import { onEachFork } from '../fork';
 import { native } from '../native';
 import { waitpid, WNOHANG, type WaitStatus } from '../syscalls';
@@ -62,9 +62,9 @@ onEachFork((inChild) => {
 });
 
 function ownedError(pid: number): Error {
-  return Object.assign(
-    new Error(`pid ${pid} is a child_process child: Node reaps it itself; use its ChildProcess's 'exit' event`),
-    { code: 'ERR_CHILD_PROCESS_OWNED' },
+  return packageError(
+    'ERR_CHILD_PROCESS_OWNED',
+    `pid ${pid} is a child_process child: Node reaps it itself; use its ChildProcess's 'exit' event`,
   );
 }
 
