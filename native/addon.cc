@@ -36,6 +36,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ExportCall(exports, "poll", Poll);
   ExportCall(exports, "fcntl", Fcntl);
   ExportCall(exports, "bytesQueued", BytesQueued);
+  ExportCall(exports, "mkfifo", Mkfifo);
   ExportCall(exports, "setErrorClass", SetErrorClass);
   ExportCall(exports, "watchPidExit", WatchPidExit);
   ExportCall(exports, "childProcessOwns", ChildProcessOwns);
@@ -69,6 +70,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ExportCall(exports, "socketpair", Socketpair);
   ExportCall(exports, "sendmsg", Sendmsg);
   ExportCall(exports, "recvmsg", Recvmsg);
+  ExportCall(exports, "shutdown", Shutdown);
   SetSocketConstants(env, constants);
   exports.Set("constants", constants);
 

@@ -21,6 +21,7 @@ Napi::Value Kill(const Napi::CallbackInfo& info);
 Napi::Value Poll(const Napi::CallbackInfo& info);
 Napi::Value Fcntl(const Napi::CallbackInfo& info);
 Napi::Value BytesQueued(const Napi::CallbackInfo& info);
+Napi::Value Mkfifo(const Napi::CallbackInfo& info);
 Napi::Value LessonBlockSignal(const Napi::CallbackInfo& info);
 
 }  // namespace ipc

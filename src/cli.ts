@@ -82,6 +82,9 @@ const TRACEABLE = [
   'poll',
   'fcntl',
   'bytesQueued',
+  'mkfifo',
+  'socketpair',
+  'shutdown',
 ];
 
 /** A mistake in the command line: one line on stderr, status 2 (as getopt-based tools do). */

@@ -17,6 +17,7 @@ export {
   poll,
   fcntl,
   bytesQueued,
+  mkfifo,
   decodeWaitStatus,
   signalName,
   O_CLOEXEC,

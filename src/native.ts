@@ -26,6 +26,7 @@ export interface NativeModule {
   poll(entries: Int32Array, timeoutMs: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
   bytesQueued(fd: number): number;
+  mkfifo(path: string, mode: number): void;
   setErrorClass(errorClass: new (message: string, code: string, errno: number, syscall: string) => Error): void;
   /** pidfd_open(2) + a uv_poll_t: onExit() once the process has ended; returns a stop function. */
   watchPidExit(pid: number, onExit: () => void): () => void;
@@ -45,6 +46,7 @@ export interface NativeModule {
     maxFds: number,
     flags: number,
   ): [number, number[]];
+  shutdown(fd: number, how: number): void;
   /** The libuv versions (1.x) whose internals the fork engine was checked against. */
   checkedUv: { first: string; last: string };
   constants: {
@@ -71,6 +73,9 @@ export interface NativeModule {
     SOCK_NONBLOCK: number;
     MSG_DONTWAIT: number;
     MSG_NOSIGNAL: number;
+    SHUT_RD: number;
+    SHUT_WR: number;
+    SHUT_RDWR: number;
   };
 }
 

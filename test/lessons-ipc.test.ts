@@ -1,0 +1,122 @@
+// The calls behind the IPC lessons (mkfifo, shutdown), and the lessons
+// fifo, socketpair, poll-both-pipes, nonblocking-writes and popen: what each
+// observes, and that what it prints is what it observed.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import * as ipc from '../src/index';
+
+/** Runs `body` with a fresh temporary directory, removed afterwards. */
+function inTempDir(body: (dir: string) => void): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lessons-ipc-'));
+  try {
+    body(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('mkfifo', () => {
+  it('makes a named pipe: a FIFO in the directory that carries bytes between two opens', () => {
+    inTempDir((dir) => {
+      const file = path.join(dir, 'fifo');
+      ipc.mkfifo(file, 0o600);
+      const stat = fs.statSync(file);
+      assert.ok(stat.isFIFO(), 'stat says FIFO');
+      assert.equal(stat.mode & 0o7777, 0o600);
+      assert.equal(stat.size, 0);
+      assert.throws(
+        () => fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK),
+        { code: 'ENXIO' },
+        'no reader yet',
+      );
+      const r = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const w = fs.openSync(file, fs.constants.O_WRONLY);
+      assert.equal(ipc.write(w, 'through the name'), 16);
+      assert.equal(ipc.bytesQueued(r), 16);
+      const buf = Buffer.alloc(64);
+      assert.equal(buf.toString('utf8', 0, ipc.read(r, buf)), 'through the name');
+      fs.closeSync(w);
+      assert.equal(ipc.read(r, buf), 0, 'EOF once the writer closed');
+      fs.closeSync(r);
+      assert.throws(
+        () => ipc.mkfifo(file),
+        (error: unknown) => ipc.isSyscallError(error, 'EEXIST') && error.syscall === 'mkfifo' && error.errno === -17,
+      );
+      assert.throws(
+        () => ipc.mkfifo(path.join(dir, 'no', 'such')),
+        (error: unknown) => ipc.isSyscallError(error, 'ENOENT') && error.syscall === 'mkfifo',
+      );
+    });
+  });
+
+  it('takes mode less the umask, 0o666 by default', () => {
+    inTempDir((dir) => {
+      const mask = process.umask();
+      ipc.mkfifo(path.join(dir, 'default'));
+      assert.equal(fs.statSync(path.join(dir, 'default')).mode & 0o7777, 0o666 & ~mask);
+    });
+  });
+
+  it('rejects bad arguments before acting', () => {
+    assert.throws(() => ipc.mkfifo(1 as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => ipc.mkfifo('/tmp/a\0b'), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+    assert.throws(() => ipc.mkfifo('/tmp/x', '600' as never), { code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => ipc.mkfifo('/tmp/x', -1), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => ipc.mkfifo('/tmp/x', 0o10000), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => ipc.mkfifo('/tmp/x', 1.5), { code: 'ERR_OUT_OF_RANGE' });
+  });
+
+  it('is traced', () => {
+    inTempDir((dir) => {
+      const seen: ipc.TraceEvent[] = [];
+      ipc.setTracer((e) => seen.push(e));
+      try {
+        ipc.mkfifo(path.join(dir, 'f'), 0o640);
+      } finally {
+        ipc.setTracer(null);
+      }
+      assert.deepEqual(
+        seen.map((e) => [e.phase, e.call, e.args]),
+        [
+          ['start', 'mkfifo', [path.join(dir, 'f'), 0o640]],
+          ['end', 'mkfifo', [path.join(dir, 'f'), 0o640]],
+        ],
+      );
+    });
+  });
+});
+
+describe('shutdown', () => {
+  it('SHUT_WR gives the peer EOF while the other direction still carries bytes', () => {
+    const [a, b] = ipc.socketpair();
+    ipc.write(a, 'request');
+    ipc.shutdown(a, ipc.SHUT_WR);
+    const buf = Buffer.alloc(64);
+    assert.equal(ipc.read(b, buf), 7);
+    assert.equal(ipc.read(b, buf), 0, 'EOF on the peer');
+    assert.equal(ipc.write(b, 'reply'), 5, 'the other way still flows');
+    assert.equal(buf.toString('utf8', 0, ipc.read(a, buf)), 'reply');
+    assert.throws(
+      () => ipc.write(a, 'more'),
+      (e: unknown) => ipc.isSyscallError(e, 'EPIPE'),
+    );
+    ipc.close(a);
+    ipc.close(b);
+  });
+
+  it('fails with ENOTSOCK on a pipe and refuses bad arguments', () => {
+    const [r, w] = ipc.pipe();
+    assert.throws(
+      () => ipc.shutdown(w, ipc.SHUT_WR),
+      (e: unknown) => ipc.isSyscallError(e, 'ENOTSOCK') && e.syscall === 'shutdown' && e.errno === -88,
+    );
+    assert.throws(() => ipc.shutdown(w, 7), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => ipc.shutdown(w, 'SHUT_WR' as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => ipc.shutdown(-1, ipc.SHUT_WR), { code: 'ERR_OUT_OF_RANGE' });
+    ipc.close(r);
+    ipc.close(w);
+  });
+});
