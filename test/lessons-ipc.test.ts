@@ -6,7 +6,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import * as ipc from '../src/index';
+import { LESSONS } from '../src/learn/lessons/index';
+import { CLI } from './helpers';
 
 /** Runs `body` with a fresh temporary directory, removed afterwards. */
 function inTempDir(body: (dir: string) => void): void {
@@ -118,5 +121,56 @@ describe('shutdown', () => {
     assert.throws(() => ipc.shutdown(-1, ipc.SHUT_WR), { code: 'ERR_OUT_OF_RANGE' });
     ipc.close(r);
     ipc.close(w);
+  });
+});
+
+/** The lessons of this file, in their order in `lesson --list`. */
+const NAMES = ['nonblocking-writes'];
+
+describe('IPC lessons', () => {
+  const byName = Object.fromEntries(LESSONS.map((l) => [l.name, l]));
+  const run = (name: string) => {
+    let text = '';
+    const result = byName[name].run((t) => (text += t)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    return { result, text };
+  };
+
+  it('nonblocking-writes: up to PIPE_BUF all or EAGAIN, more than PIPE_BUF part or EAGAIN', () => {
+    const { result, text } = run('nonblocking-writes');
+    assert.equal(result.pipeBuf, 4096, 'getconf PIPE_BUF');
+    assert.deepEqual(result.fits, { asked: 4096, room: 65536, result: 4096, added: 4096 });
+    assert.deepEqual(result.noRoom, { asked: 4096, room: 2048, result: 'EAGAIN', added: 0 });
+    assert.deepEqual(result.partial, { asked: 20480, room: 8192, result: 8192, added: 8192 });
+    assert.deepEqual(result.full, { asked: 20480, room: 0, result: 'EAGAIN', added: 0 });
+    assert.equal(result.blockingState, 'S', 'the blocking writer sleeps');
+    assert.equal(result.addedWhileBlocked, 0, 'nothing of its write went in while it waited');
+    assert.equal(result.blockingExit, 0, 'its write returned all PIPE_BUF bytes');
+    assert.equal(result.queuedAfter, result.queuedBefore);
+    for (const c of [result.fits, result.noRoom, result.partial, result.full]) {
+      const outcome = typeof c.result === 'number' ? `returned ${c.result}` : `failed with ${c.result}`;
+      assert.ok(text.includes(`${c.asked} bytes, ${c.room} free: ${outcome}, ${c.added} added`), outcome);
+    }
+    assert.match(text, /PIPE_BUF is 4096 here/);
+    assert.match(text, /the writer is in state S in \S*pipe\S*, 0 bytes added meanwhile/);
+    assert.match(text, new RegExp(`exited 0\n  \\(FIONREAD: ${result.queuedBefore}, then ${result.queuedAfter}\\)`));
+  });
+
+  it('each runs from the command line, with and without --trace, in 80 columns', () => {
+    for (const name of NAMES) {
+      for (const args of [
+        ['lesson', name],
+        ['lesson', name, '--trace'],
+      ]) {
+        const run = spawnSync(process.execPath, [CLI, ...args], {
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: { ...process.env, COLUMNS: '80' },
+        });
+        assert.equal(run.status, 0, `${args.join(' ')}: ${run.stderr}`);
+        for (const line of run.stdout.split('\n')) {
+          assert.ok(line.length <= 80, `${args.join(' ')}: a line of ${line.length} columns: ${line}`);
+        }
+      }
+    }
   });
 });

@@ -6,6 +6,7 @@ import type { Lesson } from './common';
 import { copyOnWrite } from './copy-on-write';
 import { forkBuffering } from './fork-buffering';
 import { noFraming } from './no-framing';
+import { nonblockingWrites } from './nonblocking-writes';
 import { orphan } from './orphan';
 import { partialIo } from './partial-io';
 import { pipeCapacity } from './pipe-capacity';
@@ -32,5 +33,6 @@ export const LESSONS: Lesson[] = [
   forkBuffering,
   orphan,
   sigchld,
+  nonblockingWrites,
 ];
 export type { Lesson };
