@@ -125,7 +125,7 @@ describe('shutdown', () => {
 });
 
 /** The lessons of this file, in their order in `lesson --list`. */
-const NAMES = ['nonblocking-writes'];
+const NAMES = ['fifo', 'nonblocking-writes'];
 
 describe('IPC lessons', () => {
   const byName = Object.fromEntries(LESSONS.map((l) => [l.name, l]));
@@ -134,6 +134,32 @@ describe('IPC lessons', () => {
     const result = byName[name].run((t) => (text += t)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     return { result, text };
   };
+
+  it("fifo: a FIFO in the directory; the reader's open waits in the kernel for a writer", () => {
+    const { result, text } = run('fifo');
+    assert.equal(result.isFifo, true);
+    assert.equal(result.mode, '0600');
+    assert.equal(result.size, 0);
+    assert.equal(result.nonblockingWriteOpen, 'ENXIO');
+    assert.equal(result.queued, 12, 'FIONREAD on the FIFO');
+    assert.equal(result.sizeWithData, 0, 'nothing on disk');
+    assert.equal(result.openerState, 'S');
+    assert.match(result.openerWchan, /fifo|partner/, 'asleep in the FIFO open');
+    assert.equal(result.heldWhileBlocked, false, 'no descriptor before open returns');
+    assert.equal(result.openedAfterWriter, true);
+    assert.equal(result.link, result.file, '/proc/self/fd links to the path');
+    assert.equal(result.received, 'sent by name');
+    assert.equal(result.exitCode, 0);
+    assert.equal(fs.existsSync(result.file), false, 'the lesson removes its FIFO');
+    assert.ok(text.includes(`stat: a FIFO, mode 0600, 0 bytes.`));
+    assert.ok(text.includes('fails with ENXIO'));
+    assert.ok(text.includes('FIONREAD counts 12 bytes, stat still 0'));
+    assert.ok(text.includes(`state S in ${result.openerWchan};`));
+    assert.ok(text.includes('holds the FIFO: false.'));
+    assert.ok(text.includes('holds the FIFO: true.'));
+    assert.ok(text.includes(`  ${result.link}\n`));
+    assert.ok(text.includes('the child read "sent by name" until EOF and exited 0.'));
+  });
 
   it('nonblocking-writes: up to PIPE_BUF all or EAGAIN, more than PIPE_BUF part or EAGAIN', () => {
     const { result, text } = run('nonblocking-writes');

@@ -4,6 +4,7 @@ import { brokenPipe } from './broken-pipe';
 import { cloexec } from './cloexec';
 import type { Lesson } from './common';
 import { copyOnWrite } from './copy-on-write';
+import { fifo } from './fifo';
 import { forkBuffering } from './fork-buffering';
 import { noFraming } from './no-framing';
 import { nonblockingWrites } from './nonblocking-writes';
@@ -33,6 +34,7 @@ export const LESSONS: Lesson[] = [
   forkBuffering,
   orphan,
   sigchld,
+  fifo,
   nonblockingWrites,
 ];
 export type { Lesson };
