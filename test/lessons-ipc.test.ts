@@ -125,7 +125,7 @@ describe('shutdown', () => {
 });
 
 /** The lessons of this file, in their order in `lesson --list`. */
-const NAMES = ['fifo', 'nonblocking-writes'];
+const NAMES = ['fifo', 'nonblocking-writes', 'popen'];
 
 describe('IPC lessons', () => {
   const byName = Object.fromEntries(LESSONS.map((l) => [l.name, l]));
@@ -179,6 +179,23 @@ describe('IPC lessons', () => {
     assert.match(text, /PIPE_BUF is 4096 here/);
     assert.match(text, /the writer is in state S in \S*pipe\S*, 0 bytes added meanwhile/);
     assert.match(text, new RegExp(`exited 0\n  \\(FIONREAD: ${result.queuedBefore}, then ${result.queuedAfter}\\)`));
+  });
+
+  it("popen: a command's output and input through a pipe; pclose's waitpid brings the shell's status", () => {
+    const { result, text } = run('popen');
+    assert.equal(result.output, 'POPEN READS THIS\n');
+    assert.equal(result.readExitCode, 3, 'sh -c ... ; exit 3');
+    assert.equal(result.stdinIsPipe, true, "the command's fd 0 is the parent's pipe");
+    assert.equal(result.stillRunning, true, 'waitpid before close would not return');
+    assert.equal(result.hungState, 'S');
+    assert.equal(result.comm, 'tr');
+    assert.equal(result.writeExitCode, 0);
+    assert.equal(result.written, 'WRITTEN BY THE PARENT\n');
+    assert.ok(text.includes(`read ${JSON.stringify(result.output)} until EOF; pclose's waitpid: exited 3,`));
+    assert.ok(text.includes("is this process's pipe:["));
+    assert.match(text, /pipe:\[\d+\]: true; 22 bytes/);
+    assert.match(text, /still runs \(true\), state S in \S*pipe\S*:\n {2}tr \(its comm/);
+    assert.ok(text.includes('close, then waitpid: exited 0; the file holds\n  "WRITTEN BY THE PARENT\\n".'));
   });
 
   it('each runs from the command line, with and without --trace, in 80 columns', () => {

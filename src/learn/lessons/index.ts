@@ -12,6 +12,7 @@ import { orphan } from './orphan';
 import { partialIo } from './partial-io';
 import { pipeCapacity } from './pipe-capacity';
 import { pipeline } from './pipeline';
+import { popenLesson } from './popen';
 import { rawFork } from './raw-fork';
 import { sigchld } from './sigchld';
 import { tutorialMyths } from './tutorial-myths';
@@ -36,5 +37,6 @@ export const LESSONS: Lesson[] = [
   sigchld,
   fifo,
   nonblockingWrites,
+  popenLesson,
 ];
 export type { Lesson };
