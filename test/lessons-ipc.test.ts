@@ -125,7 +125,7 @@ describe('shutdown', () => {
 });
 
 /** The lessons of this file, in their order in `lesson --list`. */
-const NAMES = ['fifo', 'nonblocking-writes', 'popen'];
+const NAMES = ['fifo', 'poll-both-pipes', 'nonblocking-writes', 'popen'];
 
 describe('IPC lessons', () => {
   const byName = Object.fromEntries(LESSONS.map((l) => [l.name, l]));
@@ -159,6 +159,32 @@ describe('IPC lessons', () => {
     assert.ok(text.includes('holds the FIFO: true.'));
     assert.ok(text.includes(`  ${result.link}\n`));
     assert.ok(text.includes('the child read "sent by name" until EOF and exited 0.'));
+  });
+
+  it('poll-both-pipes: a blocking read of the silent pipe waits; poll serves both to EOF', () => {
+    const { result, text } = run('poll-both-pipes');
+    assert.equal(result.readerWaited, true, 'the blocking reader of A was still there');
+    assert.equal(result.readerState, 'S');
+    assert.equal(result.bExit, 0);
+    assert.equal(result.waitingInB, 'B: first\nB: second\n'.length, "B's bytes were queued meanwhile");
+    assert.deepEqual(result.received, { A: 'A: done\n', B: 'B: first\nB: second\n' });
+    assert.equal(result.aExit, 0);
+    for (const child of ['A', 'B']) {
+      const mine = (result.served as { child: string; revents: string; bytes: number }[]).filter(
+        (s) => s.child === child,
+      );
+      const last = mine[mine.length - 1];
+      assert.equal(last.bytes, 0, `${child} ends with EOF`);
+      assert.match(last.revents, /POLLHUP/, `${child}'s EOF came with POLLHUP`);
+      for (const s of mine.slice(0, -1)) assert.match(s.revents, /POLLIN/, `${child}'s data came with POLLIN`);
+      assert.equal(mine.filter((s) => s.bytes === 0).length, 1, 'one EOF each, then its descriptor is closed');
+    }
+    for (const s of result.served) {
+      const end = s.bytes === 0 ? ': EOF, closed' : ' bytes';
+      assert.ok(text.includes(`  ${s.child}: ${s.revents}, read ${s.bytes}${end}\n`), `${s.child} ${s.revents}`);
+    }
+    assert.match(text, /still waits \(true\), state S in \S*pipe\S*,\n/);
+    assert.ok(text.includes(`B has exited 0 and its pipe holds ${result.waitingInB} bytes (FIONREAD)`));
   });
 
   it('nonblocking-writes: up to PIPE_BUF all or EAGAIN, more than PIPE_BUF part or EAGAIN', () => {

@@ -12,6 +12,7 @@ import { orphan } from './orphan';
 import { partialIo } from './partial-io';
 import { pipeCapacity } from './pipe-capacity';
 import { pipeline } from './pipeline';
+import { pollBothPipes } from './poll-both-pipes';
 import { popenLesson } from './popen';
 import { rawFork } from './raw-fork';
 import { sigchld } from './sigchld';
@@ -36,6 +37,7 @@ export const LESSONS: Lesson[] = [
   orphan,
   sigchld,
   fifo,
+  pollBothPipes,
   nonblockingWrites,
   popenLesson,
 ];
