@@ -125,7 +125,7 @@ describe('shutdown', () => {
 });
 
 /** The lessons of this file, in their order in `lesson --list`. */
-const NAMES = ['fifo', 'poll-both-pipes', 'nonblocking-writes', 'popen'];
+const NAMES = ['fifo', 'socketpair', 'poll-both-pipes', 'nonblocking-writes', 'popen'];
 
 describe('IPC lessons', () => {
   const byName = Object.fromEntries(LESSONS.map((l) => [l.name, l]));
@@ -159,6 +159,25 @@ describe('IPC lessons', () => {
     assert.ok(text.includes('holds the FIFO: true.'));
     assert.ok(text.includes(`  ${result.link}\n`));
     assert.ok(text.includes('the child read "sent by name" until EOF and exited 0.'));
+  });
+
+  it('socketpair: 2 descriptors instead of 4, sockets not pipes; SHUT_WR gives EOF one way only', () => {
+    const { result, text } = run('socketpair');
+    assert.deepEqual(result.pipeDescriptors, { parent: 2, child: 2 });
+    assert.deepEqual(result.socketDescriptors, { parent: 1, child: 1 });
+    assert.equal(result.ownLink, `socket:[${result.inodes[0]}]`);
+    assert.equal(result.childLink, `socket:[${result.inodes[1]}]`);
+    assert.equal(result.childState, 'S', 'the child sleeps in its read');
+    assert.equal(result.afterShutdown, 'EPIPE');
+    assert.equal(result.reply, 'got "a request", reads returned 9, 0', "the child's reads: the request, then EOF");
+    assert.equal(result.exitCode, 0);
+    assert.ok(text.includes('this process holds 2 descriptors of them and the child\n2 (/proc/PID/fd): 4 in all.'));
+    assert.ok(text.includes('instead: 1 descriptor here, 1 in the child,'));
+    assert.ok(text.includes(`is ${result.ownLink};\nthe child's fd`));
+    assert.ok(text.includes(` is ${result.childLink}, not pipe:[...]`));
+    assert.match(text, /The child reads:\n {2}state S in \S+\.\n/);
+    assert.ok(text.includes('its next write fails\nwith EPIPE;'));
+    assert.ok(text.includes(`  ${result.reply}\nThe child exited 0.`));
   });
 
   it('poll-both-pipes: a blocking read of the silent pipe waits; poll serves both to EOF', () => {

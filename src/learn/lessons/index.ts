@@ -16,6 +16,7 @@ import { pollBothPipes } from './poll-both-pipes';
 import { popenLesson } from './popen';
 import { rawFork } from './raw-fork';
 import { sigchld } from './sigchld';
+import { socketpairLesson } from './socketpair';
 import { tutorialMyths } from './tutorial-myths';
 import { unclosedEnds } from './unclosed-ends';
 import { zombie } from './zombie';
@@ -37,6 +38,7 @@ export const LESSONS: Lesson[] = [
   orphan,
   sigchld,
   fifo,
+  socketpairLesson,
   pollBothPipes,
   nonblockingWrites,
   popenLesson,
