@@ -31,11 +31,13 @@
   X(poll, Poll)                                                 \
   X(fcntl, Fcntl)                                               \
   X(bytesQueued, BytesQueued)                                   \
+  X(mkfifo, Mkfifo)                                             \
   X(setErrorClass, SetErrorClass)                               \
   /* Unix-domain sockets that carry descriptors (socket.cc). */ \
   X(socketpair, Socketpair)                                     \
   X(sendmsg, Sendmsg)                                           \
   X(recvmsg, Recvmsg)                                           \
+  X(shutdown, Shutdown)                                         \
   /* The event loop's helpers for src/io/ (io.cc). */           \
   X(watchPidExit, WatchPidExit)                                 \
   X(childProcessOwns, ChildProcessOwns)                         \
@@ -69,7 +71,10 @@
   X(SOCK_CLOEXEC)             \
   X(SOCK_NONBLOCK)            \
   X(MSG_DONTWAIT)             \
-  X(MSG_NOSIGNAL)
+  X(MSG_NOSIGNAL)             \
+  X(SHUT_RD)                  \
+  X(SHUT_WR)                  \
+  X(SHUT_RDWR)
 
 // The fork engine (engine.cc), loaded by the first fork(): what src/fork.ts calls.
 #define IPC_ENGINE_CALLS(X)                                 \

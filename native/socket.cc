@@ -1,11 +1,11 @@
 // Unix-domain sockets that carry descriptors between processes.
 //
-// Man pages: socketpair(2), sendmsg(2), recvmsg(2), unix(7) (SCM_RIGHTS),
+// Man pages: socketpair(2), sendmsg(2), recvmsg(2), shutdown(2), unix(7) (SCM_RIGHTS),
 // cmsg(3) (the control-message layout).
 //
 // EINTR policy (as syscalls.cc): sendmsg and recvmsg are retried; a
 // descriptor-passing sendmsg that a signal interrupts has sent nothing, and
-// the same call again sends it once. socketpair does not block.
+// the same call again sends it once. socketpair and shutdown do not block.
 //
 // Descriptors received are always close-on-exec (MSG_CMSG_CLOEXEC), so none
 // leaks into a program that a child_process spawns meanwhile. A message
@@ -170,6 +170,19 @@ Napi::Value Recvmsg(const Napi::CallbackInfo& info) {
   result.Set(0u, Napi::Number::New(env, static_cast<double>(received)));
   result.Set(1u, list);
   return result;
+}
+
+// shutdown(fd, how): ends one direction (SHUT_RD, SHUT_WR) or both
+// (SHUT_RDWR) of a connected socket, for every descriptor of it; unlike
+// close, the descriptor stays open.
+Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0, "fd");
+  int how = IntArg(info, 1, "how");
+  if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) {
+    throw Napi::RangeError::New(info.Env(), "how must be SHUT_RD, SHUT_WR or SHUT_RDWR");
+  }
+  if (shutdown(fd, how) == -1) throw ErrnoError(info.Env(), errno, "shutdown");
+  return info.Env().Undefined();
 }
 
 }  // namespace ipc

@@ -4,7 +4,8 @@
 //
 // Man pages: pipe(2), read(2), write(2), close(2), waitpid(2), _exit(2),
 // getpid(2), getppid(2), nanosleep(2), dup(2), dup2(2), execvp(3), kill(2),
-// poll(2), fcntl(2), ioctl_fionread (FIONREAD in ioctl_tty(2) / pipe(7)).
+// poll(2), fcntl(2), ioctl_fionread (FIONREAD in ioctl_tty(2) / pipe(7)),
+// mkfifo(3).
 //
 // EINTR policy (as PEP 475): read, write, waitpid and nanosleep are retried when a
 // signal interrupts them; close is not, because on Linux the descriptor is
@@ -12,13 +13,15 @@
 // descriptor that another thread has just been given. dup2 is retried (the
 // same call again has the same effect); poll is retried with the time that is
 // left of its timeout, measured on CLOCK_MONOTONIC. dup, execvp, kill, the
-// fcntl commands accepted here and FIONREAD do not block, so never see EINTR.
+// fcntl commands accepted here, FIONREAD and mkfifo do not block, so never
+// see EINTR.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -301,6 +304,23 @@ Napi::Value BytesQueued(const Napi::CallbackInfo& info) {
   int queued = 0;
   if (ioctl(fd, FIONREAD, &queued) == -1) throw ErrnoError(info.Env(), errno, "ioctl");
   return Napi::Number::New(info.Env(), queued);
+}
+
+// mkfifo(path, mode): a named pipe at `path`, with permissions `mode` less the
+// umask. Creating it does not block; opening it (open(2)) does, until the
+// other side opens too (fifo(7)).
+Napi::Value Mkfifo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString())
+    throw Napi::TypeError::New(env, "path must be a string");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  // A NUL inside the string would silently cut the path short in C.
+  if (path.find('\0') != std::string::npos)
+    throw Napi::TypeError::New(env, "path contains a NUL byte");
+  int mode = IntArg(info, 1, "mode");
+  if (mode > 07777) throw Napi::RangeError::New(env, "mode must be <= 0o7777");
+  if (mkfifo(path.c_str(), static_cast<mode_t>(mode)) == -1) throw ErrnoError(env, errno, "mkfifo");
+  return env.Undefined();
 }
 
 // For the sigchld lesson only (not public): blocks or unblocks one signal for

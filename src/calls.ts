@@ -65,10 +65,11 @@ export const CALLS = {
   poll: describe<(entries: Int32Array, timeoutMs: number) => number>()({ addon: 'core', trace: 'listed' }),
   fcntl: describe<(fd: number, cmd: number, arg: number) => number>()({ addon: 'core', trace: 'listed' }),
   bytesQueued: describe<(fd: number) => number>()({ addon: 'core', trace: 'listed' }),
+  mkfifo: describe<(path: string, mode: number) => void>()({ addon: 'core', trace: 'listed' }),
   getpid: describe<() => number>()({ addon: 'core', trace: 'none' }),
   getppid: describe<() => number>()({ addon: 'core', trace: 'none' }),
   /** Unix-domain sockets that carry descriptors (native/socket.cc). */
-  socketpair: describe<(type: number, flags: number) => [number, number]>()({ addon: 'core', trace: 'unlisted' }),
+  socketpair: describe<(type: number, flags: number) => [number, number]>()({ addon: 'core', trace: 'listed' }),
   sendmsg: describe<
     (fd: number, buffer: Uint8Array, offset: number, length: number, fds: number[], flags: number) => number
   >()({ addon: 'core', trace: 'unlisted' }),
@@ -83,6 +84,7 @@ export const CALLS = {
       flags: number,
     ) => [number, number[]]
   >()({ addon: 'core', trace: 'unlisted' }),
+  shutdown: describe<(fd: number, how: number) => void>()({ addon: 'core', trace: 'listed' }),
   /** The class errno errors are made of; each addon keeps its own. */
   setErrorClass: describe<(errorClass: ErrorClass) => void>()({ addon: 'both', trace: 'none' }),
   /** pidfd_open(2) + a uv_poll_t: onExit() once the process has ended; returns a stop function. */
@@ -138,6 +140,9 @@ export const CONSTANTS = [
   'SOCK_NONBLOCK',
   'MSG_DONTWAIT',
   'MSG_NOSIGNAL',
+  'SHUT_RD',
+  'SHUT_WR',
+  'SHUT_RDWR',
 ] as const;
 
 type Calls = typeof CALLS;

@@ -1,9 +1,9 @@
 // Unix-domain socket pairs, and messages that carry file descriptors from one
 // process to another (SCM_RIGHTS). Man pages: socketpair(2), sendmsg(2),
-// recvmsg(2), unix(7), cmsg(3).
+// recvmsg(2), shutdown(2), unix(7), cmsg(3).
 //
 // EINTR policy (as the other calls): sendmsg and recvmsg are retried inside
-// the addon; socketpair does not block.
+// the addon; socketpair and shutdown do not block.
 import { checkFd, checkInt, invalidType, outOfRange } from './errors';
 import { native } from './native';
 import { traced, tracer } from './tracer';
@@ -20,6 +20,13 @@ export const SOCK_NONBLOCK: number = native.constants.SOCK_NONBLOCK;
 export const MSG_DONTWAIT: number = native.constants.MSG_DONTWAIT;
 /** sendmsg(2) flag: a peer that has closed gives EPIPE and no SIGPIPE. */
 export const MSG_NOSIGNAL: number = native.constants.MSG_NOSIGNAL;
+
+/** shutdown(2): no more receiving on this socket. */
+export const SHUT_RD: number = native.constants.SHUT_RD;
+/** shutdown(2): no more sending; the peer reads end of file once it has read what was sent. */
+export const SHUT_WR: number = native.constants.SHUT_WR;
+/** shutdown(2): both directions. */
+export const SHUT_RDWR: number = native.constants.SHUT_RDWR;
 
 /** The kernel's limit of descriptors in one message (SCM_MAX_FD). */
 export const MAX_FDS_PER_MESSAGE = 253;
@@ -128,4 +135,26 @@ export function recvmsg(fd: number, buffer: Uint8Array, maxFds: number = 0, flag
     return { bytesRead, fds };
   };
   return tracer !== null ? traced('recvmsg', [fd, buffer, maxFds, flags], call) : call();
+}
+
+/**
+ * Ends one direction of a connected socket: {@link SHUT_WR} (the peer reads
+ * end of file while it can still send to this end), {@link SHUT_RD}, or
+ * {@link SHUT_RDWR}. See shutdown(2). It acts on the socket itself, so for
+ * every descriptor of it in every process, which close(2) of one descriptor
+ * does not; the descriptor stays open and still has to be closed. Fails with
+ * ENOTSOCK for a descriptor that is not a socket. Does not block.
+ *
+ * @example
+ * write(socket, request);
+ * shutdown(socket, SHUT_WR); // the peer's read now returns 0 after the request
+ */
+export function shutdown(fd: number, how: number): void {
+  checkFd(fd);
+  checkInt('how', how, 0);
+  if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) {
+    throw outOfRange('how', 'SHUT_RD, SHUT_WR or SHUT_RDWR', how);
+  }
+  if (tracer !== null) return traced('shutdown', [fd, how], () => native.shutdown(fd, how));
+  native.shutdown(fd, how);
 }

@@ -5,7 +5,7 @@
 // reaches JavaScript; poll is resumed for what is left of its timeout (a plain
 // retry would restart the full wait); close is never retried, because Linux
 // releases the descriptor even when close(2) reports EINTR. dup, execvp, kill,
-// fcntl (the commands accepted) and bytesQueued do not block.
+// fcntl (the commands accepted), bytesQueued and mkfifo do not block.
 //
 // Descriptor inheritance: pipe() with no flags gives descriptors that a
 // child of fork() inherits and that survive exec (the tutorial relies on the
@@ -483,4 +483,33 @@ export function bytesQueued(fd: number): number {
   checkFd(fd);
   if (tracer !== null) return traced('bytesQueued', [fd], () => native.bytesQueued(fd));
   return native.bytesQueued(fd);
+}
+
+/**
+ * Creates a named pipe (a FIFO) at `path`, with permissions `mode` (0 to
+ * 0o7777) less the process's umask. See mkfifo(3) and fifo(7).
+ *
+ * The FIFO is a file in the directory, with no data on disk: the bytes go
+ * through the kernel as in a {@link pipe}. Unrelated processes open it by
+ * name (Node's `fs.openSync` is a real open(2)): opening it for reading
+ * blocks until a writer opens it, and the other way round; a non-blocking
+ * open for writing with no reader fails with ENXIO. Fails with EEXIST when
+ * `path` exists. Does not block, so never sees EINTR.
+ *
+ * @example
+ * mkfifo('/tmp/requests', 0o600);
+ * const fd = fs.openSync('/tmp/requests', 'r'); // waits for a writer
+ */
+export function mkfifo(path: string, mode: number = 0o666): void {
+  if (typeof path !== 'string') throw invalidType('path', 'of type string', path);
+  if (path.includes('\0')) {
+    throw invalidArgument(
+      'ERR_INVALID_ARG_VALUE',
+      `The "path" argument must be a string without null bytes. Received '${path}'`,
+    );
+  }
+  checkInt('mode', mode, 0);
+  if (mode > 0o7777) throw outOfRange('mode', 'an integer >= 0 and <= 0o7777', mode);
+  if (tracer !== null) return traced('mkfifo', [path, mode], () => native.mkfifo(path, mode));
+  native.mkfifo(path, mode);
 }

@@ -1,6 +1,9 @@
 // src/calls.ts describes each native call once; these hold the addons
 // (native/exports.h's lists) and the wrappers to that description.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { CALLS, callsOf, CONSTANTS, type TracedCall } from '../src/calls';
 import * as ipc from '../src/index';
@@ -96,6 +99,11 @@ const MAKE: Record<TracedCall, (watch: () => void) => void> = {
     watch();
     ipc.bytesQueued(r);
   },
+  mkfifo: (watch) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calls-'));
+    watch();
+    ipc.mkfifo(path.join(dir, 'fifo'), 0o600);
+  },
   socketpair: (watch) => {
     watch();
     ipc.socketpair();
@@ -110,6 +118,11 @@ const MAKE: Record<TracedCall, (watch: () => void) => void> = {
     ipc.sendmsg(a, 'x');
     watch();
     ipc.recvmsg(b, Buffer.alloc(1));
+  },
+  shutdown: (watch) => {
+    const [a] = ipc.socketpair();
+    watch();
+    ipc.shutdown(a, ipc.SHUT_WR);
   },
 };
 

@@ -33,3 +33,11 @@ export function readFull(fd: number, buffer: Uint8Array, step: ReadStep = read):
   for (let n; got < buffer.length && (n = step(fd, buffer, got)) > 0;) got += n;
   return got;
 }
+
+/** Reads `fd` to the end of file; returns what it read, as UTF-8 text. */
+export function readAll(fd: number): string {
+  const buffer = Buffer.alloc(4096);
+  const parts: Buffer[] = [];
+  for (let n; (n = read(fd, buffer)) > 0;) parts.push(Buffer.from(buffer.subarray(0, n)));
+  return Buffer.concat(parts).toString('utf8');
+}

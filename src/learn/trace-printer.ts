@@ -35,6 +35,9 @@ import {
   POLLNVAL,
   POLLOUT,
   setTracer,
+  SHUT_RD,
+  SHUT_RDWR,
+  SHUT_WR,
   signalName,
   SyscallError,
   WCONTINUED,
@@ -190,6 +193,7 @@ const FCNTL_NAMES: Record<number, string> = {
   [F_GETPIPE_SZ]: 'F_GETPIPE_SZ',
   [F_SETPIPE_SZ]: 'F_SETPIPE_SZ',
 };
+const SHUTDOWN_NAMES: Record<number, string> = { [SHUT_RD]: 'SHUT_RD', [SHUT_WR]: 'SHUT_WR', [SHUT_RDWR]: 'SHUT_RDWR' };
 
 /**
  * A call's arguments with its flags, options, commands and signals by name,
@@ -213,6 +217,10 @@ export function namedArgs(call: string, args: readonly unknown[]): unknown[] {
       else if (arg) named.push(arg);
       return named;
     }
+    case 'mkfifo':
+      return [JSON.stringify(args[0]), `0${(args[1] as number).toString(8)}`];
+    case 'shutdown':
+      return [args[0], SHUTDOWN_NAMES[args[1] as number] ?? args[1]];
     case 'poll': {
       const [fds, timeout] = args as [PollFd[], number];
       return [fds.map(({ fd, events }) => ({ fd, events: flagNames(events, POLL_EVENTS) })), timeout];
@@ -462,7 +470,10 @@ export function startTracing(options: TraceOptions = {}): () => void {
         return `${fdText(e.args[0])}, ${fdText(e.args[1])}`;
       case 'waitpid':
       case 'kill':
+      case 'mkfifo':
         return namedArgs(e.call, e.args).join(', ');
+      case 'shutdown':
+        return [fdText(e.args[0]), ...namedArgs('shutdown', e.args).slice(1)].join(', ');
       case 'sleep':
         return `${e.args[0]} ms`;
       case 'execvp':

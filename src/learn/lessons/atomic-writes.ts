@@ -1,10 +1,8 @@
 // Several writers on one pipe: records up to PIPE_BUF bytes arrive whole, longer ones may be torn.
 import { close, fork, pipe, read } from '../../index';
 import { writeAll } from '../../internal/io-loops';
-import { waitBounded, type Lesson } from './common';
+import { PIPE_BUF, waitBounded, type Lesson } from './common';
 
-/** POSIX: writes of at most PIPE_BUF bytes to a pipe are atomic; PIPE_BUF is 4096 on Linux, at least 512 by POSIX. */
-const PIPE_BUF = 4096;
 const WRITERS = 4;
 const RECORDS = 200;
 /** At most this many rounds of the mistake, until one shows a torn record. */

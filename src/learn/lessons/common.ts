@@ -3,6 +3,9 @@ import { kill, sleep, waitpid, WNOHANG, type WaitStatus } from '../../index';
 import { wchan } from '../../internal/proc';
 import { quietly } from '../trace-printer';
 
+/** POSIX: writes of at most PIPE_BUF bytes to a pipe are atomic; PIPE_BUF is 4096 on Linux, at least 512 by POSIX. */
+export const PIPE_BUF = 4096;
+
 export type Say = (text: string) => void;
 
 export interface Lesson {

@@ -4,14 +4,19 @@ import { brokenPipe } from './broken-pipe';
 import { cloexec } from './cloexec';
 import type { Lesson } from './common';
 import { copyOnWrite } from './copy-on-write';
+import { fifo } from './fifo';
 import { forkBuffering } from './fork-buffering';
 import { noFraming } from './no-framing';
+import { nonblockingWrites } from './nonblocking-writes';
 import { orphan } from './orphan';
 import { partialIo } from './partial-io';
 import { pipeCapacity } from './pipe-capacity';
 import { pipeline } from './pipeline';
+import { pollBothPipes } from './poll-both-pipes';
+import { popenLesson } from './popen';
 import { rawFork } from './raw-fork';
 import { sigchld } from './sigchld';
+import { socketpairLesson } from './socketpair';
 import { tutorialMyths } from './tutorial-myths';
 import { unclosedEnds } from './unclosed-ends';
 import { zombie } from './zombie';
@@ -32,5 +37,10 @@ export const LESSONS: Lesson[] = [
   forkBuffering,
   orphan,
   sigchld,
+  fifo,
+  socketpairLesson,
+  pollBothPipes,
+  nonblockingWrites,
+  popenLesson,
 ];
 export type { Lesson };

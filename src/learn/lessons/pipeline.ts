@@ -1,7 +1,8 @@
 // `ls | wc -l` built by hand: pipe, fork, dup2, close, execvp, waitpid; then
 // the hang when the parent keeps its write end (TLPI 44.4, xv6's sh.c).
 import { spawnSync } from 'node:child_process';
-import { close, dup2, execvp, fork, pipe, read, waitpid } from '../../index';
+import { close, dup2, execvp, fork, pipe, waitpid } from '../../index';
+import { readAll } from '../../internal/io-loops';
 import { processState } from '../../internal/proc';
 import { blockedIn, killAndReap, waitBounded, waitUntil, type Lesson } from './common';
 
@@ -12,13 +13,6 @@ function spawnWith(redirects: [from: number, to: number][], ends: number[], argv
     for (const fd of ends) close(fd);
     execvp(argv[0], argv);
   });
-}
-
-function readAll(fd: number): string {
-  const buf = Buffer.alloc(4096);
-  let text = '';
-  for (let n; (n = read(fd, buf)) > 0;) text += buf.toString('utf8', 0, n);
-  return text;
 }
 
 /** Runs ls | wc -l; wc's output comes back through a third pipe. `keepWriteEnd`: the mistake. */
