@@ -15,6 +15,7 @@ import { sigchld } from './sigchld';
 import { tutorialMyths } from './tutorial-myths';
 import { unclosedEnds } from './unclosed-ends';
 import { zombie } from './zombie';
+import { pipeBarrier } from './pipe-barrier';
 
 export const LESSONS: Lesson[] = [
   unclosedEnds,
@@ -32,5 +33,6 @@ export const LESSONS: Lesson[] = [
   forkBuffering,
   orphan,
   sigchld,
+  pipeBarrier,
 ];
 export type { Lesson };
