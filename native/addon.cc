@@ -40,11 +40,15 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ExportCall(exports, "watchPidExit", WatchPidExit);
   ExportCall(exports, "childProcessOwns", ChildProcessOwns);
   ExportCall(exports, "duplicateListener", DuplicateListener);
+  ExportCall(exports, "setParentDeathSignal", SetParentDeathSignal);
+  ExportCall(exports, "pidfdOpen", PidfdOpen);
 
   // What only the lessons and the tests call, apart from what the package's
   // own functions need (src/native.ts types the two separately).
   Napi::Object internal = Napi::Object::New(env);
   ExportCall(internal, "lessonBlockSignal", LessonBlockSignal);
+  ExportCall(internal, "lessonSetSigchld", LessonSetSigchld);
+  ExportCall(internal, "lessonBecomeSubreaper", LessonBecomeSubreaper);
   exports.Set("internal", internal);
 
   Napi::Object constants = Napi::Object::New(env);

@@ -22,5 +22,13 @@ Napi::Value Poll(const Napi::CallbackInfo& info);
 Napi::Value Fcntl(const Napi::CallbackInfo& info);
 Napi::Value BytesQueued(const Napi::CallbackInfo& info);
 Napi::Value LessonBlockSignal(const Napi::CallbackInfo& info);
+Napi::Value SetParentDeathSignal(const Napi::CallbackInfo& info);
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info);
+Napi::Value LessonSetSigchld(const Napi::CallbackInfo& info);
+Napi::Value LessonBecomeSubreaper(const Napi::CallbackInfo& info);
+
+// pidfd_open(pid, 0): a descriptor (close-on-exec) that polls readable once
+// the process has ended; -1 with errno set. For PidfdOpen and io.cc's watch.
+int OpenPidfd(pid_t pid);
 
 }  // namespace ipc

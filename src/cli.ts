@@ -82,6 +82,8 @@ const TRACEABLE = [
   'poll',
   'fcntl',
   'bytesQueued',
+  'setParentDeathSignal',
+  'pidfdOpen',
 ];
 
 /** A mistake in the command line: one line on stderr, status 2 (as getopt-based tools do). */

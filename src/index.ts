@@ -36,6 +36,8 @@ export {
   POLLERR,
   POLLHUP,
   POLLNVAL,
+  setParentDeathSignal,
+  pidfdOpen,
 } from './syscalls';
 export type { WaitStatus, PollFd, PollResult } from './syscalls';
 export * from './socket';

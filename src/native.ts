@@ -33,6 +33,10 @@ export interface NativeModule {
   childProcessOwns(pid: number): boolean;
   /** fcntl(F_DUPFD_CLOEXEC) of a listening socket only (OwnedFd.fromServer). */
   duplicateListener(fd: number): number;
+  /** prctl(PR_SET_PDEATHSIG, signal). */
+  setParentDeathSignal(signal: number): void;
+  /** pidfd_open(pid, 0): a close-on-exec descriptor of the process. */
+  pidfdOpen(pid: number): number;
   /** Unix-domain sockets that carry descriptors (native/socket.cc). */
   socketpair(type: number, flags: number): [number, number];
   sendmsg(fd: number, buffer: Uint8Array, offset: number, length: number, fds: number[], flags: number): number;
@@ -102,6 +106,10 @@ export interface ForkEngine {
 export interface NativeInternals {
   /** pthread_sigmask(3) for one signal, for the sigchld lesson: blocks it (true) or unblocks it. */
   lessonBlockSignal(signal: number, block: boolean): void;
+  /** sigaction(2) for SIGCHLD, for the no-zombies lesson: 0 the default, 1 SIG_IGN, 2 SA_NOCLDWAIT. */
+  lessonSetSigchld(mode: 0 | 1 | 2): void;
+  /** prctl(PR_SET_CHILD_SUBREAPER, 1), for the parent-death lesson: orphaned descendants become its children. */
+  lessonBecomeSubreaper(): void;
   /** fork(2) alone, for the raw-fork lesson (loads the fork engine): the child cannot run JavaScript. */
   bareFork(): number;
   /** How many mappings are now marked MADV_DONTFORK (loads the fork engine). */
@@ -158,7 +166,9 @@ function loadBuild(name: AddonName): unknown {
   }
 }
 
-function loadCore(): NativeModule & { internal: Pick<NativeInternals, 'lessonBlockSignal'> } {
+function loadCore(): NativeModule & {
+  internal: Pick<NativeInternals, 'lessonBlockSignal' | 'lessonSetSigchld' | 'lessonBecomeSubreaper'>;
+} {
   if (process.platform !== 'linux') {
     throw packageError(
       'ERR_UNSUPPORTED_PLATFORM',
@@ -174,7 +184,9 @@ function loadCore(): NativeModule & { internal: Pick<NativeInternals, 'lessonBlo
         `the install step that compiles it failed or was skipped (--ignore-scripts). ${REBUILD_ADVICE}`,
     );
   }
-  return core as NativeModule & { internal: Pick<NativeInternals, 'lessonBlockSignal'> };
+  return core as NativeModule & {
+    internal: Pick<NativeInternals, 'lessonBlockSignal' | 'lessonSetSigchld' | 'lessonBecomeSubreaper'>;
+  };
 }
 
 // A copy by rest (as a spread would): the object the addon fills is in V8's
@@ -246,6 +258,8 @@ export function forkEngine(): ForkEngine {
 /** For the lessons and the tests only. */
 export const nativeInternals: NativeInternals = {
   lessonBlockSignal: internal.lessonBlockSignal,
+  lessonSetSigchld: internal.lessonSetSigchld,
+  lessonBecomeSubreaper: internal.lessonBecomeSubreaper,
   bareFork: () => forkEngine().internal.bareFork(),
   dontforkRegionCount: () => forkEngine().internal.dontforkRegionCount(),
 };

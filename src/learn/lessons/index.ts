@@ -16,6 +16,9 @@ import { tutorialMyths } from './tutorial-myths';
 import { unclosedEnds } from './unclosed-ends';
 import { zombie } from './zombie';
 import { pipeBarrier } from './pipe-barrier';
+import { threeStagePipeline } from './three-stage-pipeline';
+import { noZombies } from './no-zombies';
+import { passADescriptor } from './pass-a-descriptor';
 
 export const LESSONS: Lesson[] = [
   unclosedEnds,
@@ -34,5 +37,8 @@ export const LESSONS: Lesson[] = [
   orphan,
   sigchld,
   pipeBarrier,
+  threeStagePipeline,
+  noZombies,
+  passADescriptor,
 ];
 export type { Lesson };
