@@ -32,6 +32,8 @@
   X(fcntl, Fcntl)                                               \
   X(bytesQueued, BytesQueued)                                   \
   X(mkfifo, Mkfifo)                                             \
+  X(setParentDeathSignal, SetParentDeathSignal)                 \
+  X(pidfdOpen, PidfdOpen)                                       \
   X(setErrorClass, SetErrorClass)                               \
   /* Unix-domain sockets that carry descriptors (socket.cc). */ \
   X(socketpair, Socketpair)                                     \
@@ -44,7 +46,10 @@
   X(duplicateListener, DuplicateListener)
 
 // The core's `internal` object: what only the lessons and the tests call.
-#define IPC_CORE_INTERNAL_CALLS(X) X(lessonBlockSignal, LessonBlockSignal)
+#define IPC_CORE_INTERNAL_CALLS(X)        \
+  X(lessonBlockSignal, LessonBlockSignal) \
+  X(lessonSetSigchld, LessonSetSigchld)   \
+  X(lessonBecomeSubreaper, LessonBecomeSubreaper)
 
 // The core's `constants` object: the flags and options the calls take, by
 // the names of the C headers included above.

@@ -29,6 +29,7 @@
 #include "errors.h"
 #include "event_loop.h"
 #include "exports.h"
+#include "syscalls.h"
 
 // uv_process_get_pid() appeared in libuv 1.19; every supported Node has more.
 static_assert(UV_VERSION_HEX >= ((1 << 16) | (19 << 8)),
@@ -36,17 +37,6 @@ static_assert(UV_VERSION_HEX >= ((1 << 16) | (19 << 8)),
 
 namespace ipc {
 namespace {
-
-// glibc has a wrapper only from 2.36; the system call number is in every
-// kernel header that has pidfds (Linux 5.3).
-int PidfdOpen(pid_t pid) {
-#ifdef SYS_pidfd_open
-  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-#else
-  errno = ENOSYS;
-  return -1;
-#endif
-}
 
 struct PidWatch {
   uv_poll_t poll;
@@ -96,7 +86,7 @@ Napi::Value WatchPidExit(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "onExit must be a function");
   }
   uv_loop_t* loop = EventLoop(env);
-  int pidfd = PidfdOpen(pid);
+  int pidfd = OpenPidfd(pid);
   if (pidfd == -1) throw ErrnoError(env, errno, "pidfd_open");
   // Nothing inherits the pidfd through exec.
   fcntl(pidfd, F_SETFD, FD_CLOEXEC);

@@ -5,7 +5,7 @@
 // Man pages: pipe(2), read(2), write(2), close(2), waitpid(2), _exit(2),
 // getpid(2), getppid(2), nanosleep(2), dup(2), dup2(2), execvp(3), kill(2),
 // poll(2), fcntl(2), ioctl_fionread (FIONREAD in ioctl_tty(2) / pipe(7)),
-// mkfifo(3).
+// mkfifo(3), prctl(2) (PR_SET_PDEATHSIG), pidfd_open(2), sigaction(2).
 //
 // EINTR policy (as PEP 475): read, write, waitpid and nanosleep are retried when a
 // signal interrupts them; close is not, because on Linux the descriptor is
@@ -22,6 +22,8 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +34,7 @@
 #include "args.h"
 #include "errors.h"
 #include "exports.h"
+#include "syscalls.h"
 
 namespace ipc {
 
@@ -334,6 +337,57 @@ Napi::Value LessonBlockSignal(const Napi::CallbackInfo& info) {
   if (sigaddset(&set, signo) == -1) throw ErrnoError(info.Env(), errno, "sigaddset");
   int err = pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);
   if (err != 0) throw ErrnoError(info.Env(), err, "pthread_sigmask");
+  return info.Env().Undefined();
+}
+
+// setParentDeathSignal(signal): prctl(PR_SET_PDEATHSIG): the kernel sends
+// `signal` (0: none) to this process when the thread that forked it ends.
+Napi::Value SetParentDeathSignal(const Napi::CallbackInfo& info) {
+  int signo = IntArg(info, 0, "signal");
+  if (prctl(PR_SET_PDEATHSIG, static_cast<unsigned long>(signo)) == -1) {
+    throw ErrnoError(info.Env(), errno, "prctl");
+  }
+  return info.Env().Undefined();
+}
+
+// glibc has a wrapper only from 2.36; the system call number is in every
+// kernel header that has pidfds (Linux 5.3).
+int OpenPidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+// pidfdOpen(pid): a descriptor that refers to process `pid`.
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  pid_t pid = IntArg(info, 0, "pid");
+  int fd = OpenPidfd(pid);
+  if (fd == -1) throw ErrnoError(info.Env(), errno, "pidfd_open");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// For the no-zombies lesson only (not public), in a forked child: SIGCHLD's
+// disposition with sigaction(2): 0 the default, 1 SIG_IGN, 2 the default with
+// SA_NOCLDWAIT. Both of the last two have the kernel reap the children.
+Napi::Value LessonSetSigchld(const Napi::CallbackInfo& info) {
+  int mode = IntArg(info, 0, "mode");
+  if (mode > 2) throw Napi::RangeError::New(info.Env(), "mode must be 0, 1 or 2");
+  struct sigaction action = {};
+  action.sa_handler = mode == 1 ? SIG_IGN : SIG_DFL;
+  action.sa_flags = mode == 2 ? SA_NOCLDWAIT : 0;
+  sigemptyset(&action.sa_mask);
+  if (sigaction(SIGCHLD, &action, nullptr) == -1) throw ErrnoError(info.Env(), errno, "sigaction");
+  return info.Env().Undefined();
+}
+
+// For the parent-death lesson only (not public), in a forked child:
+// prctl(PR_SET_CHILD_SUBREAPER, 1), so that the orphans among its descendants
+// become its children and it can wait for them (and see their wait status).
+Napi::Value LessonBecomeSubreaper(const Napi::CallbackInfo& info) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1UL) == -1) throw ErrnoError(info.Env(), errno, "prctl");
   return info.Env().Undefined();
 }
 

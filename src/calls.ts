@@ -66,6 +66,10 @@ export const CALLS = {
   fcntl: describe<(fd: number, cmd: number, arg: number) => number>()({ addon: 'core', trace: 'listed' }),
   bytesQueued: describe<(fd: number) => number>()({ addon: 'core', trace: 'listed' }),
   mkfifo: describe<(path: string, mode: number) => void>()({ addon: 'core', trace: 'listed' }),
+  /** prctl(PR_SET_PDEATHSIG, signal). */
+  setParentDeathSignal: describe<(signal: number) => void>()({ addon: 'core', trace: 'listed' }),
+  /** pidfd_open(pid, 0): a close-on-exec descriptor of the process. */
+  pidfdOpen: describe<(pid: number) => number>()({ addon: 'core', trace: 'listed' }),
   getpid: describe<() => number>()({ addon: 'core', trace: 'none' }),
   getppid: describe<() => number>()({ addon: 'core', trace: 'none' }),
   /** Unix-domain sockets that carry descriptors (native/socket.cc). */
@@ -99,6 +103,10 @@ export const CALLS = {
     internal: true,
     trace: 'none',
   }),
+  /** sigaction(2) for SIGCHLD, for the no-zombies lesson: 0 the default, 1 SIG_IGN, 2 SA_NOCLDWAIT. */
+  lessonSetSigchld: describe<(mode: 0 | 1 | 2) => void>()({ addon: 'core', internal: true, trace: 'none' }),
+  /** prctl(PR_SET_CHILD_SUBREAPER, 1), for the parent-death lesson: orphaned descendants become its children. */
+  lessonBecomeSubreaper: describe<() => void>()({ addon: 'core', internal: true, trace: 'none' }),
   /** In a forked child: the stdio descriptors given a file description of the child's own. */
   childStdioReopened: describe<() => number[]>()({ addon: 'engine', trace: 'none' }),
   /** In a forked child: the files whose inherited fs.watchFile watchers were stopped. */

@@ -513,3 +513,48 @@ export function mkfifo(path: string, mode: number = 0o666): void {
   if (tracer !== null) return traced('mkfifo', [path, mode], () => native.mkfifo(path, mode));
   native.mkfifo(path, mode);
 }
+
+/**
+ * Has the kernel send `signal` (a name like 'SIGTERM', or a number; 0 clears
+ * it) to this process when its parent dies. See PR_SET_PDEATHSIG in prctl(2).
+ *
+ * One typed call rather than a general prctl(option, arg): most of prctl's
+ * options take pointers or change the whole process in ways this package
+ * cannot check, so only this one, whose argument is a signal, is exposed.
+ *
+ * "Parent" is the thread that forked this process: the signal comes when
+ * that thread ends, which for Node's main thread is when the parent process
+ * exits. A child of {@link fork} starts with none set (fork(2) clears it), and
+ * execve(2) keeps it (unless set-user-ID). If the parent died before the call,
+ * no signal ever comes: check {@link getppid} after it (it is then no longer
+ * the pid the parent had). Does not block.
+ *
+ * @example
+ * const parent = getpid();
+ * fork(() => { setParentDeathSignal('SIGTERM'); if (getppid() !== parent) _exit(1); ... });
+ */
+export function setParentDeathSignal(signal: string | number): void {
+  const n = signalNumber(signal);
+  if (tracer !== null) return traced('setParentDeathSignal', [signal], () => native.setParentDeathSignal(n));
+  native.setParentDeathSignal(n);
+}
+
+/**
+ * Opens a descriptor that refers to process `pid`. See pidfd_open(2).
+ *
+ * It polls readable ({@link POLLIN} from {@link poll}) once the process has
+ * ended (exited or killed, before anyone has reaped it), which lets a
+ * process that is not the parent wait for it, with a timeout. The descriptor
+ * is close-on-exec; close it with {@link close}. Unlike a pid, it cannot come
+ * to mean another process once this one is reaped. Fails with ESRCH when no
+ * such process exists, EINVAL for pid 0, ENOSYS before Linux 5.3. Does not block.
+ *
+ * @example
+ * const pidfd = pidfdOpen(pid);
+ * const [ended] = poll([{ fd: pidfd, events: POLLIN }], 1000);
+ */
+export function pidfdOpen(pid: number): number {
+  checkInt('pid', pid, 1);
+  if (tracer !== null) return traced('pidfdOpen', [pid], () => native.pidfdOpen(pid));
+  return native.pidfdOpen(pid);
+}

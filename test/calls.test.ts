@@ -104,6 +104,14 @@ const MAKE: Record<TracedCall, (watch: () => void) => void> = {
     watch();
     ipc.mkfifo(path.join(dir, 'fifo'), 0o600);
   },
+  setParentDeathSignal: (watch) => {
+    watch();
+    ipc.setParentDeathSignal(0);
+  },
+  pidfdOpen: (watch) => {
+    watch();
+    ipc.close(ipc.pidfdOpen(ipc.getpid()));
+  },
   socketpair: (watch) => {
     watch();
     ipc.socketpair();

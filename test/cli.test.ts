@@ -38,7 +38,7 @@ describe('command line', () => {
     assertUsageError(['demo', 'extra'], "unexpected argument 'extra'");
     assertUsageError(
       ['--trace=bogus'],
-      "unknown call 'bogus' in --trace (calls: pipe, fork, read, write, close, waitpid, _exit, sleep, dup, dup2, execvp, kill, poll, fcntl, bytesQueued, mkfifo, socketpair, shutdown, internal, all)",
+      "unknown call 'bogus' in --trace (calls: pipe, fork, read, write, close, waitpid, _exit, sleep, dup, dup2, execvp, kill, poll, fcntl, bytesQueued, mkfifo, setParentDeathSignal, pidfdOpen, socketpair, shutdown, internal, all)",
     );
     assertUsageError(['--iterations', 'ten'], "--iterations: a whole number from 1 to 100000, not 'ten'");
     assertUsageError(['--iterations', '-1'], "--iterations: a whole number from 1 to 100000, not '-1'");

@@ -209,6 +209,8 @@ export function namedArgs(call: string, args: readonly unknown[]): unknown[] {
       return [args[0], flagNames((args[1] as number | undefined) ?? 0, WAIT_OPTIONS)];
     case 'kill':
       return [args[0], typeof args[1] === 'number' ? signalName(args[1]) : (args[1] ?? 'SIGTERM')];
+    case 'setParentDeathSignal':
+      return [typeof args[0] === 'number' && args[0] !== 0 ? signalName(args[0]) : args[0]];
     case 'fcntl': {
       const [fd, cmd, arg] = args as [number, number, number | undefined];
       const named = [fd, FCNTL_NAMES[cmd] ?? cmd];

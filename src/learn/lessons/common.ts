@@ -1,5 +1,5 @@
 // What the lessons share: how a lesson is described, and bounded waiting.
-import { kill, sleep, waitpid, WNOHANG, type WaitStatus } from '../../index';
+import { kill, read, sleep, waitpid, WNOHANG, type WaitStatus } from '../../index';
 import { wchan } from '../../internal/proc';
 import { quietly } from '../trace-printer';
 
@@ -49,4 +49,13 @@ export function killAndReap(pid: number): WaitStatus {
 /** What the kernel says a process is blocked in, from /proc/<pid>/wchan; '?' when it does not say. */
 export function blockedIn(pid: number): string {
   return wchan(pid) || '?';
+}
+
+/** Reads `fd` up to the end of the first line (or end of file); the line without its newline. */
+export function readLine(fd: number): string {
+  const byte = Buffer.alloc(1);
+  const bytes: number[] = [];
+  // One byte at a time: what follows the newline stays in the pipe for the next reader.
+  while (read(fd, byte) === 1 && byte[0] !== 0x0a) bytes.push(byte[0]);
+  return Buffer.from(bytes).toString('utf8');
 }

@@ -20,6 +20,10 @@ import { socketpairLesson } from './socketpair';
 import { tutorialMyths } from './tutorial-myths';
 import { unclosedEnds } from './unclosed-ends';
 import { zombie } from './zombie';
+import { pipeBarrier } from './pipe-barrier';
+import { threeStagePipeline } from './three-stage-pipeline';
+import { noZombies } from './no-zombies';
+import { passADescriptor } from './pass-a-descriptor';
 
 export const LESSONS: Lesson[] = [
   unclosedEnds,
@@ -42,5 +46,9 @@ export const LESSONS: Lesson[] = [
   pollBothPipes,
   nonblockingWrites,
   popenLesson,
+  pipeBarrier,
+  threeStagePipeline,
+  noZombies,
+  passADescriptor,
 ];
 export type { Lesson };
