@@ -282,7 +282,7 @@ function run(argv: string[]): void {
     if (!values.list && rest.length === 0) usageError(`lesson: name a lesson (lesson --list shows them)`);
     if (rest.length > 1) usageError(`unexpected argument '${rest[1]}'`);
     if (!values.list && !names.includes(rest[0]))
-      usageError(`lesson: no lesson '${rest[0]}'; lessons: ${names.join(', ')}`);
+      usageError(`lesson: no lesson '${rest[0]}' (lesson --list shows the ${names.length})`);
   } else if (rest.length > 0) {
     usageError(`unexpected argument '${rest[0]}'`);
   }

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { LESSONS } from '../src/learn/lessons/index';
 import { PACKAGE_ROOT } from '../src/internal/paths';
 import { CLI, runCli, tutorialOutput } from './helpers';
 
@@ -45,7 +46,7 @@ describe('command line', () => {
     assertUsageError(['help', 'bogus'], "unknown command 'bogus'");
     assertUsageError(
       ['lesson', 'nope'],
-      "lesson: no lesson 'nope'; lessons: unclosed-ends, no-framing, pipe-capacity, broken-pipe, zombie, partial-io, raw-fork, tutorial-myths, pipeline, cloexec, atomic-writes, copy-on-write, fork-buffering, orphan, sigchld",
+      `lesson: no lesson 'nope' (lesson --list shows the ${LESSONS.length})`,
     );
   });
 
