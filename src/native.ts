@@ -1,6 +1,6 @@
 // Loads the two addons and types them: the core (the system calls) when the
-// package is imported, the fork engine on the first fork(); one member per
-// native call.
+// package is imported, the fork engine on the first fork(). Their calls'
+// types come from src/calls.ts, the one description of each.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import bindings from 'bindings';
@@ -160,7 +160,7 @@ export function forkEngine(): ForkEngine {
   return engine;
 }
 
-/** For the lessons and the tests only. */
+/** For the lessons and the tests only: the engine's load with the first call of one of its own. */
 export const nativeInternals = Object.fromEntries([
   ...callsOf('core', true).map((name) => [name, internal[name as keyof typeof internal]]),
   ...callsOf('engine', true).map((name) => [
