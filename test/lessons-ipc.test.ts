@@ -261,4 +261,19 @@ describe('IPC lessons', () => {
       }
     }
   });
+
+  it("--trace shows mkfifo's path and octal mode, and shutdown's SHUT_WR", () => {
+    const fifo = spawnSync(process.execPath, [CLI, 'lesson', 'fifo', '--trace=mkfifo'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(fifo.status, 0, fifo.stderr);
+    assert.match(fifo.stderr, /^\[parent \d+\] mkfifo\("\/\S+\/fifo", 0600\) = 0$/m);
+    const socket = spawnSync(process.execPath, [CLI, 'lesson', 'socketpair', '--trace=shutdown'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(socket.status, 0, socket.stderr);
+    assert.match(socket.stderr, /^\[parent \d+\] shutdown\(\d+, SHUT_WR\) = 0$/m);
+  });
 });
