@@ -153,7 +153,7 @@ describe('IPC lessons', () => {
     assert.equal(fs.existsSync(result.file), false, 'the lesson removes its FIFO');
     assert.ok(text.includes(`stat: a FIFO, mode 0600, 0 bytes.`));
     assert.ok(text.includes('fails with ENXIO'));
-    assert.ok(text.includes('FIONREAD counts 12 bytes, stat still 0'));
+    assert.ok(text.includes('FIONREAD counts 12 bytes, stat still\n0: the bytes are not on disk.'));
     assert.ok(text.includes(`state S in ${result.openerWchan};`));
     assert.ok(text.includes('holds the FIFO: false.'));
     assert.ok(text.includes('holds the FIFO: true.'));
@@ -172,7 +172,7 @@ describe('IPC lessons', () => {
     assert.equal(result.reply, 'got "a request", reads returned 9, 0', "the child's reads: the request, then EOF");
     assert.equal(result.exitCode, 0);
     assert.ok(text.includes('this process holds 2 descriptors of them and the child\n2 (/proc/PID/fd): 4 in all.'));
-    assert.ok(text.includes('instead: 1 descriptor here, 1 in the child,'));
+    assert.ok(text.includes('SOCK_STREAM): 1 descriptor here, 1 in the\nchild,'));
     assert.ok(text.includes(`is ${result.ownLink};\nthe child's fd`));
     assert.ok(text.includes(` is ${result.childLink}, not pipe:[...]`));
     assert.match(text, /The child reads:\n {2}state S in \S+\.\n/);
@@ -260,5 +260,20 @@ describe('IPC lessons', () => {
         }
       }
     }
+  });
+
+  it("--trace shows mkfifo's path and octal mode, and shutdown's SHUT_WR", () => {
+    const fifo = spawnSync(process.execPath, [CLI, 'lesson', 'fifo', '--trace=mkfifo'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(fifo.status, 0, fifo.stderr);
+    assert.match(fifo.stderr, /^\[parent \d+\] mkfifo\("\/\S+\/fifo", 0600\) = 0$/m);
+    const socket = spawnSync(process.execPath, [CLI, 'lesson', 'socketpair', '--trace=shutdown'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(socket.status, 0, socket.stderr);
+    assert.match(socket.stderr, /^\[parent \d+\] shutdown\(\d+, SHUT_WR\) = 0$/m);
   });
 });

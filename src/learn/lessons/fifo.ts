@@ -44,9 +44,10 @@ export const fifo: Lesson = {
       fs.closeSync(writer);
       fs.closeSync(reader);
       say(
-        `  open(O_WRONLY | O_NONBLOCK) with no reader fails with ${enxio} (fifo(7)).\n` +
-          '  With a reader open (O_RDONLY | O_NONBLOCK returns at once), O_WRONLY opens\n' +
-          `  and a write goes in: FIONREAD counts ${queued} bytes, stat still ${sizeWithData}: not on disk.\n`,
+        `The mistake: open(O_WRONLY | O_NONBLOCK) with no reader fails with ${enxio}\n` +
+          '(fifo(7)). With a reader open (O_RDONLY | O_NONBLOCK returns at once),\n' +
+          `O_WRONLY opens and a write goes in: FIONREAD counts ${queued} bytes, stat still\n` +
+          `${sizeWithData}: the bytes are not on disk.\n`,
       );
 
       say('A child opens it for reading (fs.openSync is a real open(2)), with no writer:\n');
@@ -69,8 +70,9 @@ export const fifo: Lesson = {
       const link = fs.readlinkSync(`/proc/self/fd/${w}`);
       const opened = waitUntil(holdsFifo, 2000);
       say(
-        "This process opens it for writing, and the child's open returns: its fd table\n" +
-          `holds the FIFO: ${opened}. /proc/self/fd/${w} links to the path, not pipe:[inode]:\n` +
+        'The fix: both sides open it, in either order. Once this process opens it for\n' +
+          `writing, the child's open returns: its fd table holds the FIFO: ${opened}.\n` +
+          `/proc/self/fd/${w} links to the path, not pipe:[inode]:\n` +
           `  ${link}\n`,
       );
       write(w, MESSAGE);

@@ -78,7 +78,10 @@ export const nonblockingWrites: Lesson = {
     const full = measure(5 * PAGE, 16, 0);
     const line = (label: string, c: Case) =>
       `  ${label}: ${c.asked} bytes, ${c.room} free: ${outcome(c)}, ${c.added} added\n`;
-    say('n <= PIPE_BUF: all n bytes or none, never part of them.\n');
+    say(
+      'The mistake: to take EAGAIN as "nothing fits" and a return as "all went in".\n' +
+        'n <= PIPE_BUF: all n bytes or none, never part of them.\n',
+    );
     say(line('room     ', fits));
     say(line('not room ', noRoom));
     say('n > PIPE_BUF: what fits goes in, and write() returns less than n.\n');
@@ -89,6 +92,10 @@ export const nonblockingWrites: Lesson = {
         `the ${noRoom.room} free bytes of a half page took no ${PIPE_BUF}-byte write.)\n`,
     );
 
+    say(
+      'The fix: write what write() did not take once poll() reports POLLOUT, and keep\n' +
+        'records that must arrive whole to PIPE_BUF bytes.\n',
+    );
     say('Without O_NONBLOCK, the same small write into the same room waits instead:\n');
     const [r, w] = pipeHolding(0, 15, PAGE / 2);
     const before = bytesQueued(r);

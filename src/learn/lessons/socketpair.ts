@@ -70,8 +70,8 @@ export const socketpairLesson: Lesson = {
     ];
     const ownLink = fs.readlinkSync(links[0]);
     say(
-      `socketpair(AF_UNIX, SOCK_STREAM) instead: ${counts.parent} descriptor here, ${counts.child} in the child,\n` +
-        `each both read and written. Here /proc/self/fd/${mine} is ${ownLink};\n` +
+      `The fix: socketpair(AF_UNIX, SOCK_STREAM): ${counts.parent} descriptor here, ${counts.child} in the\n` +
+        `child, each both read and written. Here /proc/self/fd/${mine} is ${ownLink};\n` +
         `the child's fd ${theirs} is ${links[1]}, not pipe:[...]. The child reads:\n` +
         `  state ${state}.\n`,
     );
