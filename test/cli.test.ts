@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { LESSONS } from '../src/learn/lessons/index';
 import { PACKAGE_ROOT } from '../src/internal/paths';
 import { CLI, runCli, tutorialOutput } from './helpers';
 
@@ -30,15 +31,12 @@ describe('command line', () => {
     assertUsageError(['demo', 'extra'], "unexpected argument 'extra'");
     assertUsageError(
       ['--trace=bogus'],
-      "unknown call 'bogus' in --trace (calls: pipe, fork, read, write, close, waitpid, _exit, sleep, dup, dup2, execvp, kill, poll, fcntl, bytesQueued, internal, all)",
+      "unknown call 'bogus' in --trace (calls: pipe, fork, read, write, close, waitpid, _exit, sleep, dup, dup2, execvp, kill, poll, fcntl, bytesQueued, setParentDeathSignal, pidfdOpen, internal, all)",
     );
     assertUsageError(['--iterations', 'ten'], "--iterations: a whole number from 1 to 100000, not 'ten'");
     assertUsageError(['--iterations', '-1'], "--iterations: a whole number from 1 to 100000, not '-1'");
     assertUsageError(['help', 'bogus'], "unknown command 'bogus'");
-    assertUsageError(
-      ['lesson', 'nope'],
-      "lesson: no lesson 'nope'; lessons: unclosed-ends, no-framing, pipe-capacity, broken-pipe, zombie, partial-io, raw-fork, tutorial-myths, pipeline, cloexec, atomic-writes, copy-on-write, fork-buffering, orphan, sigchld",
-    );
+    assertUsageError(['lesson', 'nope'], `lesson: no lesson 'nope'; lessons: ${LESSONS.map((l) => l.name).join(', ')}`);
   });
 
   it('--version, -v, --help, -h and help', () => {
