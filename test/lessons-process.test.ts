@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { LESSONS } from '../src/learn/lessons/index';
 import { CLI } from './helpers';
 
-const NAMES = ['pipe-barrier', 'three-stage-pipeline', 'no-zombies', 'pass-a-descriptor'];
+const NAMES = ['pipe-barrier', 'three-stage-pipeline', 'no-zombies', 'parent-death', 'pass-a-descriptor'];
 
 function run(name: string): { result: Record<string, unknown>; text: string } {
   const lesson = LESSONS.find((l) => l.name === name);
@@ -95,6 +95,33 @@ describe('process lessons', () => {
     assert.equal(text.match(/waitpid\(-1\) blocked \(do_wait\) while two children ran; then: ECHILD\./g)?.length, 2);
   });
 
+  it('parent-death: an orphan runs on unless it set a death signal before its parent died; a pidfd polls readable at exit', () => {
+    const { result, text } = run('parent-death');
+    const subreaper = result.subreaper as number;
+    const { none, set, late } = result.runs as Record<string, Record<string, unknown>>;
+    assert.equal(none.ppidAfterCall, none.parent);
+    assert.equal(none.parentExit, 0);
+    assert.equal(none.fate, 'running');
+    assert.equal(none.adoptedBy, subreaper);
+    assert.equal(set.ppidAfterCall, set.parent);
+    assert.equal(set.fate, 'killed by SIGTERM');
+    // Too late: the parent had gone before the call, and no signal ever came.
+    assert.equal(late.ppidAfterCall, subreaper);
+    assert.notEqual(late.ppidAfterCall, late.parent);
+    assert.equal(late.fate, 'running');
+    assert.equal(result.waitError, 'ECHILD');
+    assert.equal(result.pidfdWhileRunning, false);
+    assert.equal(result.pidfdAfterExit, true);
+    assert.equal(result.subreaperExit, 0);
+    assert.match(text, new RegExp(`adopted by ${subreaper}, the subreaper \\(/proc/${none.child}/stat\\)`));
+    assert.match(text, new RegExp(`waitpid on child ${set.child}: killed by SIGTERM\\.`));
+    assert.match(text, new RegExp(`getppid\\(\\) after the call: ${subreaper}, not ${late.parent}; still running`));
+    assert.match(
+      text,
+      /fails ECHILD: not our child\. poll while it runs:\n {2}POLLIN false; once it is let exit: POLLIN true\./,
+    );
+  });
+
   it('pass-a-descriptor: the name fails once unlinked; the passed descriptor shares the file and its offset', () => {
     const { result, text } = run('pass-a-descriptor');
     assert.deepEqual(result, {
@@ -128,7 +155,8 @@ describe('process lessons', () => {
         });
         const what = `lesson ${name} ${trace.join(' ')}`;
         assert.equal(cli.signal, null, `${what} ended by itself; stderr:\n${cli.stderr.slice(-2000)}`);
-        assert.equal(cli.status, 0, `${what}: ${cli.stderr.slice(-2000)}`);
+        const failure = cli.stderr.split('\n').filter((l) => l.startsWith('bidirectional-ipc:'));
+        assert.equal(cli.status, 0, `${what}: ${failure.join('\n')}\n${cli.stderr.slice(-2000)}`);
         if (trace.length === 0) assert.equal(cli.stderr, '', what);
         assert.match(cli.stdout, /The fix/);
         for (const line of cli.stdout.split('\n'))

@@ -1,12 +1,13 @@
 // The system calls: success paths, errno errors, and argument checks.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as ipc from '../src/index';
 import { PACKAGE_ROOT } from '../src/internal/paths';
 import { fdFlags } from '../src/internal/proc';
+import { nativeInternals } from '../src/native';
 import { inChild } from './helpers';
 
 const { pipe, read, write, close, waitpid, wait, getpid, getppid, fork, _exit } = ipc;
@@ -670,5 +671,114 @@ describe('the package entry', () => {
     });
     assert.equal(run.stderr, '');
     assert.deepEqual(JSON.parse(run.stdout), []);
+  });
+});
+
+describe('setParentDeathSignal', () => {
+  /**
+   * In a child that is a subreaper (so that the orphan becomes its child and
+   * it can read the orphan's wait status): a middle process forks a process
+   * that calls setParentDeathSignal with each of `signals` in turn and
+   * reports; the middle one then exits. Returns the orphan's status, or
+   * 'running' if it was still alive 300 ms after its parent had gone.
+   */
+  function orphanFate(signals: (string | number)[]): string {
+    const { report, status } = inChild((say) => {
+      nativeInternals.lessonBecomeSubreaper();
+      const [r, w] = pipe();
+      const middle = fork(() => {
+        const [readyR, readyW] = pipe();
+        fork(() => {
+          for (const signal of signals) ipc.setParentDeathSignal(signal);
+          write(readyW, `${getpid()}`);
+          for (;;) ipc.sleep(1000);
+        });
+        close(readyW);
+        const buf = Buffer.alloc(32);
+        write(w, buf.subarray(0, read(readyR, buf))); // the orphan's pid, once it has made its calls
+      });
+      close(w);
+      const buf = Buffer.alloc(32);
+      const orphan = Number(buf.toString('utf8', 0, read(r, buf)));
+      assert.equal(waitpid(middle).exitCode, 0);
+      const deadline = Date.now() + 300;
+      let st = waitpid(orphan, ipc.WNOHANG);
+      while (st.pid === 0 && Date.now() < deadline) {
+        ipc.sleep(5);
+        st = waitpid(orphan, ipc.WNOHANG);
+      }
+      if (st.pid === 0) {
+        ipc.kill(orphan, 'SIGKILL');
+        waitpid(orphan);
+        say('running');
+      } else say(st.signaled ? `killed by ${st.signal}` : `exited ${st.exitCode}`);
+    });
+    assert.equal(status.exitCode, 0, report);
+    return report;
+  }
+
+  it('has the kernel send the signal, by name or number, when the parent dies; 0 clears it', () => {
+    assert.equal(orphanFate(['SIGTERM']), 'killed by SIGTERM');
+    assert.equal(orphanFate([9]), 'killed by SIGKILL');
+    assert.equal(orphanFate(['SIGTERM', 0]), 'running');
+  });
+
+  it('checks its argument as kill() does; the kernel refuses a signal past the last', () => {
+    assert.throws(() => ipc.setParentDeathSignal('SIGNOPE'), { code: 'ERR_UNKNOWN_SIGNAL' });
+    assert.throws(() => ipc.setParentDeathSignal(-1), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => ipc.setParentDeathSignal(1.5), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => ipc.setParentDeathSignal({} as never), { code: 'ERR_INVALID_ARG_TYPE' });
+    assertErrno(() => ipc.setParentDeathSignal(65), 'EINVAL', 'prctl', -22);
+  });
+});
+
+describe('pidfdOpen', () => {
+  it('gives a close-on-exec descriptor that polls readable once the process has ended', () => {
+    const [r, w] = pipe();
+    const pid = fork(() => {
+      close(w);
+      read(r, Buffer.alloc(1)); // until the parent closes its write end
+    });
+    close(r);
+    const pidfd = ipc.pidfdOpen(pid);
+    try {
+      assert.ok(ipc.fcntl(pidfd, ipc.F_GETFD) & ipc.FD_CLOEXEC);
+      assert.equal(ipc.poll([{ fd: pidfd, events: ipc.POLLIN }], 0)[0].readable, false, 'running');
+      close(w);
+      assert.equal(ipc.poll([{ fd: pidfd, events: ipc.POLLIN }], 10_000)[0].readable, true, 'ended');
+      assert.equal(waitpid(pid).exitCode, 0);
+    } finally {
+      close(pidfd);
+    }
+  });
+
+  it('fails with ESRCH for no such process; checks its argument', () => {
+    const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+    assertErrno(() => ipc.pidfdOpen(pidMax), 'ESRCH', 'pidfd_open', -3);
+    assert.throws(() => ipc.pidfdOpen(0), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => ipc.pidfdOpen(-1), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => ipc.pidfdOpen('1' as never), { code: 'ERR_INVALID_ARG_TYPE' });
+  });
+
+  it('is traced, as setParentDeathSignal is', () => {
+    const events: ipc.TraceEvent[] = [];
+    ipc.setTracer((e) => events.push(e));
+    let fd: number;
+    try {
+      fd = ipc.pidfdOpen(getpid());
+      ipc.setParentDeathSignal(0);
+    } finally {
+      ipc.setTracer(null);
+    }
+    close(fd);
+    assert.deepEqual(
+      events.map((e) => [e.phase, e.call, e.args, e.result]),
+      [
+        ['start', 'pidfdOpen', [getpid()], undefined],
+        ['end', 'pidfdOpen', [getpid()], fd],
+        ['start', 'setParentDeathSignal', [0], undefined],
+        ['end', 'setParentDeathSignal', [0], undefined],
+      ],
+    );
   });
 });

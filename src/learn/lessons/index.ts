@@ -23,6 +23,7 @@ import { zombie } from './zombie';
 import { pipeBarrier } from './pipe-barrier';
 import { threeStagePipeline } from './three-stage-pipeline';
 import { noZombies } from './no-zombies';
+import { parentDeath } from './parent-death';
 import { passADescriptor } from './pass-a-descriptor';
 
 export const LESSONS: Lesson[] = [
@@ -49,6 +50,7 @@ export const LESSONS: Lesson[] = [
   pipeBarrier,
   threeStagePipeline,
   noZombies,
+  parentDeath,
   passADescriptor,
 ];
 export type { Lesson };

@@ -11,7 +11,7 @@ const STEP = 5;
 
 /** One message over a SOCK_SEQPACKET socket, as text, with any descriptors it carried. */
 function receive(socket: number): { text: string; fds: number[] } {
-  const buf = Buffer.alloc(4096);
+  const buf = Buffer.alloc(256); // more than any message here (SOCK_SEQPACKET: EMSGSIZE if not)
   const { bytesRead, fds } = recvmsg(socket, buf, 1);
   return { text: buf.toString('utf8', 0, bytesRead), fds };
 }
