@@ -30,6 +30,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RunFinishedWorkOneByOne(env);  // from here on, a child never runs the rest of a parent's batch
   // What src/fork.ts calls, then (under `internal`) what only a lesson and the tests do.
   constexpr std::pair<const char*, Call> kCalls[] = {
+      {"checkForkable", CheckForkable},
       {"fork", Fork},
       {"childStdioReopened", ChildStdioReopened},
       {"childInheritedWatchedFiles", ChildInheritedWatchedFiles},

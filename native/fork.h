@@ -9,6 +9,7 @@ namespace ipc {
 // fork() waits for (fork.cc).
 void MeasureCpuClock();
 
+Napi::Value CheckForkable(const Napi::CallbackInfo& info);
 Napi::Value Fork(const Napi::CallbackInfo& info);
 Napi::Value BareFork(const Napi::CallbackInfo& info);
 Napi::Value ChildStdioReopened(const Napi::CallbackInfo& info);

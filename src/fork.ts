@@ -30,7 +30,9 @@ const hooks: ForkHooks[] = [];
  * it is reported on stderr, as CPython reports one from an
  * `os.register_at_fork` callback ("exception ignored in a registerAtFork
  * 'before' hook", then its stack), and the other hooks and the fork go on:
- * the parent gets the pid, the child runs `childMain` or returns 0.
+ * the parent gets the pid, the child runs `childMain` or returns 0. A fork()
+ * that refuses throws before any hook runs; when fork(2) itself fails, the
+ * 'afterInParent' hooks run after the 'before' ones all the same.
  */
 export function registerAtFork(callbacks: ForkHooks): () => void {
   if (callbacks === null || typeof callbacks !== 'object') {
@@ -593,9 +595,11 @@ function keptFds(options: ForkOptions | undefined): number[] {
  * @throws `ERR_FORK_PENDING_OUTPUT` while stdout, stderr or a kept socket
  *   holds queued writes, or stdout/stderr holds bytes written while
  *   `cork()`ed (the child would write them again), `ERR_FORK_EXITING`
- *   inside an 'exit' listener, `ERR_FORK_NOT_MAIN_THREAD` in a Worker, and a
- *   `SyscallError` (EAGAIN, ENOMEM) if fork(2) fails, and
- *   `ERR_FORK_UNSUPPORTED_NODE` (see Safety).
+ *   inside an 'exit' listener, `ERR_FORK_NOT_MAIN_THREAD` in a Worker,
+ *   `ERR_FORK_IO_URING` where libuv reads files on an io_uring (Node 20 with
+ *   UV_USE_IO_URING=1), `ERR_FORK_UNSUPPORTED_NODE` (see Safety): all before
+ *   any registerAtFork hook runs. A `SyscallError` (EAGAIN, ENOMEM) if fork(2)
+ *   fails, after the hooks (see {@link registerAtFork}).
  *
  * @example
  * ```ts
@@ -649,8 +653,17 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
         "queued; forking now would make the child write them again. Wait for the stream's 'drain' event first.",
     );
   }
+  // The last refusals (io_uring, no /proc): every one comes before a hook runs.
+  engine.checkForkable();
   for (const hook of [...hooks].reverse()) runHook(hook, 'before');
-  const pid = tracing() ? traced('fork', [], () => engine.fork(keep)) : engine.fork(keep);
+  let pid: number;
+  try {
+    pid = tracing() ? traced('fork', [], () => engine.fork(keep)) : engine.fork(keep);
+  } catch (error) {
+    // fork(2) failed (EAGAIN, ENOMEM): what a 'before' hook did is undone, as after a fork that worked.
+    for (const hook of [...hooks]) runHook(hook, 'afterInParent');
+    throw error;
+  }
   afterFork(pid, childMain);
   return pid;
 }

@@ -76,6 +76,8 @@ export interface NativeModule {
 
 /** The fork engine (native/engine.cc): fork() and what only it needs, loaded by the first fork(). */
 export interface ForkEngine {
+  /** Throws ERR_FORK_IO_URING, or an errno error without /proc; fork() calls it before any hook. */
+  checkForkable(): void;
   fork(keepFds?: number[]): number;
   /** In a forked child: the stdio descriptors given a file description of the child's own. */
   childStdioReopened(): number[];
