@@ -6,13 +6,14 @@
 namespace ipc {
 
 // mathRandomLayoutCheck(mathRandom): null if this V8's Math.random() state is
-// where random.cc expects it (checked by predicting one mathRandom() call),
-// else a sentence saying what was found.
+// where random.cc expects it (checked by predicting one mathRandom() call,
+// and, once there is a vm context, by walking the list of contexts), else a
+// sentence saying what was found. Called before every fork.
 Napi::Value MathRandomLayoutCheck(const Napi::CallbackInfo& info);
 
-// reseedMathRandom(): in a forked child, gives the calling context's
-// Math.random() a state drawn from getrandom(2); its next call refills the
-// cache from that state.
+// reseedMathRandom(): in a forked child, gives the Math.random() of every
+// context (the main one, vm contexts) a state drawn from getrandom(2), and
+// V8's per-isolate generator, which seeds contexts made later, a new seed.
 Napi::Value ReseedMathRandom(const Napi::CallbackInfo& info);
 
 }  // namespace ipc

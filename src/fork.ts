@@ -266,14 +266,14 @@ export function prepareFork(): void {
 
 /** Math.random as Node made it: a program may replace the property with its own. */
 const builtinMathRandom = Math.random;
-let mathRandomLayoutChecked = false;
 
 /**
- * Before the first fork: refuses to fork on a V8 where the addon cannot find
- * Math.random()'s state, since every child would draw the parent's numbers.
+ * Before each fork: refuses to fork on a V8 where the addon cannot find
+ * Math.random()'s state (the main context's, checked at the first fork; that
+ * of every vm context, checked at the first fork that has one), since the
+ * child would draw the parent's numbers.
  */
 function checkMathRandomLayout(engine: ForkEngine): void {
-  if (mathRandomLayoutChecked) return;
   const why = engine.mathRandomLayoutCheck(builtinMathRandom);
   if (why !== null) {
     throw packageError(
@@ -282,7 +282,6 @@ function checkMathRandomLayout(engine: ForkEngine): void {
         `${process.versions.v8}): ${why}. Use child_process to start new processes on this Node.`,
     );
   }
-  mathRandomLayoutChecked = true;
 }
 
 /**
@@ -581,10 +580,9 @@ function keptFds(options: ForkOptions | undefined): number[] {
  *    steadily showed no hang (200 of 200 per Node line).
  *  - Work in flight on another thread (thread-pool fs, dns, crypto, zlib; a
  *    Worker's message) completes in the parent only.
- *  - `Math.random()` in a `vm` context is not reseeded: a context made
- *    before the fork draws the parent's sequence in the child, and contexts
- *    made in sibling children draw the same sequence as each other. Only the
- *    main context's is the child's own.
+ *  - On a `node` without a symbol table (a stripped build), `vm` contexts
+ *    made in sibling children draw the same `Math.random()` sequence (those
+ *    alive at the fork are reseeded all the same).
  *  - A V8 whose `Math.random()` state the addon has not been checked against
  *    makes the first fork() throw `ERR_FORK_UNSUPPORTED_NODE`, rather than
  *    give children the parent's numbers.

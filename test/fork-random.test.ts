@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import * as crypto from 'node:crypto';
 import { describe, it } from 'node:test';
+import * as vm from 'node:vm';
 import { inChild } from './helpers';
 
 /** What one process draws: a sequence of each kind, through references taken at load and through the module. */
@@ -49,6 +50,28 @@ describe("a forked child's randomness is its own", () => {
     const repeated = [...seen].filter(([, count]) => count > 1);
     assert.deepEqual(repeated.slice(0, 5), [], `${repeated.length} values drawn by more than one process`);
     assert.equal(all.length, 101 * 15);
+  });
+
+  it('100 siblings and their parent draw different Math.random() values in vm contexts made before the fork and after it', () => {
+    const inherited = vm.createContext();
+    const drawIn = (context: vm.Context): number[] =>
+      vm.runInContext('Array.from({ length: 8 }, () => Math.random())', context) as number[];
+    drawIn(inherited); // the context's cache is full at the fork
+    const both = (): string => JSON.stringify({ inherited: drawIn(inherited), fresh: drawIn(vm.createContext()) });
+    const draws: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const child = inChild((report) => report(both()));
+      assert.equal(child.timedOut, false);
+      assert.equal(child.status.exitCode, 0, child.report);
+      draws.push(child.report);
+    }
+    draws.push(both());
+    const all = values(draws);
+    assert.equal(all.length, 101 * 16);
+    const seen = new Map<string, number>();
+    for (const value of all) seen.set(value, (seen.get(value) ?? 0) + 1);
+    const repeated = [...seen].filter(([, count]) => count > 1);
+    assert.deepEqual(repeated.slice(0, 5), [], `${repeated.length} values drawn by more than one process`);
   });
 
   it('a child of a child draws its own values too', () => {
