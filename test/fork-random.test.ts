@@ -28,6 +28,26 @@ function values(draws: string[]): string[] {
   );
 }
 
+/** What 100 forked siblings draw with `draw`, then what the parent draws. */
+function drawnBySiblingsAndParent(draw: () => string): string[] {
+  const draws: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    const child = inChild((report) => report(draw()));
+    assert.equal(child.timedOut, false);
+    assert.equal(child.status.exitCode, 0, child.report);
+    draws.push(child.report);
+  }
+  draws.push(draw());
+  return draws;
+}
+
+function assertNoneRepeated(all: string[]): void {
+  const seen = new Map<string, number>();
+  for (const value of all) seen.set(value, (seen.get(value) ?? 0) + 1);
+  const repeated = [...seen].filter(([, count]) => count > 1);
+  assert.deepEqual(repeated.slice(0, 5), [], `${repeated.length} values drawn by more than one process`);
+}
+
 describe("a forked child's randomness is its own", () => {
   it('100 siblings and their parent draw 100 + 1 different values of each kind (Math.random, randomUUID, randomInt, randomBytes)', () => {
     // The parent has drawn from each before forking: its caches are full.
@@ -36,20 +56,9 @@ describe("a forked child's randomness is its own", () => {
     let sum = 0;
     for (let i = 0; i < 200_000; i++) sum += Math.random();
     assert.ok(sum > 0);
-    const draws: string[] = [];
-    for (let i = 0; i < 100; i++) {
-      const child = inChild((report) => report(draw()));
-      assert.equal(child.timedOut, false);
-      assert.equal(child.status.exitCode, 0, child.report);
-      draws.push(child.report);
-    }
-    draws.push(draw());
-    const all = values(draws);
-    const seen = new Map<string, number>();
-    for (const value of all) seen.set(value, (seen.get(value) ?? 0) + 1);
-    const repeated = [...seen].filter(([, count]) => count > 1);
-    assert.deepEqual(repeated.slice(0, 5), [], `${repeated.length} values drawn by more than one process`);
+    const all = values(drawnBySiblingsAndParent(draw));
     assert.equal(all.length, 101 * 15);
+    assertNoneRepeated(all);
   });
 
   it('100 siblings and their parent draw different Math.random() values in vm contexts made before the fork and after it', () => {
@@ -58,20 +67,9 @@ describe("a forked child's randomness is its own", () => {
       vm.runInContext('Array.from({ length: 8 }, () => Math.random())', context) as number[];
     drawIn(inherited); // the context's cache is full at the fork
     const both = (): string => JSON.stringify({ inherited: drawIn(inherited), fresh: drawIn(vm.createContext()) });
-    const draws: string[] = [];
-    for (let i = 0; i < 100; i++) {
-      const child = inChild((report) => report(both()));
-      assert.equal(child.timedOut, false);
-      assert.equal(child.status.exitCode, 0, child.report);
-      draws.push(child.report);
-    }
-    draws.push(both());
-    const all = values(draws);
+    const all = values(drawnBySiblingsAndParent(both));
     assert.equal(all.length, 101 * 16);
-    const seen = new Map<string, number>();
-    for (const value of all) seen.set(value, (seen.get(value) ?? 0) + 1);
-    const repeated = [...seen].filter(([, count]) => count > 1);
-    assert.deepEqual(repeated.slice(0, 5), [], `${repeated.length} values drawn by more than one process`);
+    assertNoneRepeated(all);
   });
 
   it('a child of a child draws its own values too', () => {
