@@ -200,10 +200,11 @@ uintptr_t ExecutableBias() {
   return bias;
 }
 
-// The address of the one local data object named `name` and `size` bytes long
-// in /proc/self/exe's symbol table (.symtab), or null: no symbol table (a
-// stripped executable), no such object, or more than one.
-void* FindExecutableObject(const char* name, size_t size) {
+// The address of the one symbol of `type` (STT_OBJECT, STT_FUNC) named `name`
+// and `size` bytes long (any size: 0) in /proc/self/exe's symbol table
+// (.symtab), or null: no symbol table (a stripped executable), no such
+// symbol, or more than one.
+void* FindExecutableSymbol(const char* name, unsigned type, size_t size) {
   int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (fd == -1) return nullptr;
   struct stat st;
@@ -236,7 +237,7 @@ void* FindExecutableObject(const char* name, size_t size) {
       size_t name_length = strlen(name);
       for (size_t k = 0; k < symtab.sh_size / sizeof(Elf64_Sym); k++) {
         const Elf64_Sym& sym = symbols[k];
-        if (ELF64_ST_TYPE(sym.st_info) != STT_OBJECT || sym.st_size != size) continue;
+        if (ELF64_ST_TYPE(sym.st_info) != type || (size != 0 && sym.st_size != size)) continue;
         if (sym.st_name + name_length >= strtab.sh_size) continue;
         if (memcmp(names + sym.st_name, name, name_length + 1) != 0) continue;
         found = reinterpret_cast<void*>(ExecutableBias() + sym.st_value);
@@ -564,6 +565,10 @@ void DetachInherited(uv_loop_t* loop, const std::vector<int>& keep_fds) {
 
 }  // namespace
 
+void* FindExecutableFunction(const char* name) {
+  return FindExecutableSymbol(name, STT_FUNC, 0);
+}
+
 void SetUpChild(napi_env env, node::Environment* node_env, node::MultiIsolatePlatform* platform,
                 uv_loop_t* loop, const std::vector<int>& keep_fds) {
   // fork.cc held this mutex across fork(2) so that no pool thread was half-way
@@ -646,7 +651,7 @@ void PrepareChildThreadPool() {
   if (thread_pool_counts_looked_up) return;
   thread_pool_counts_looked_up = true;
   slow_io_work_running = static_cast<unsigned int*>(
-      FindExecutableObject("slow_io_work_running", sizeof(unsigned int)));
+      FindExecutableSymbol("slow_io_work_running", STT_OBJECT, sizeof(unsigned int)));
 }
 
 size_t QueuedWriteBytes(uv_loop_t* loop, const std::vector<int>& fds) {

@@ -37,6 +37,10 @@ bool HasOtherLoopsListeners(uv_loop_t* loop, const std::vector<int>& keep_fds);
 // it no longer has: 9 of 10 such children crashed (SIGSEGV), 1 hung.
 bool FileRequestsOnIoUring();
 
+// The address of the one function named `name` (mangled) in the executable's
+// symbol table, or null (child.cc).
+void* FindExecutableFunction(const char* name);
+
 // Bytes queued on the stream handles whose descriptor is one of `fds`.
 size_t QueuedWriteBytes(uv_loop_t* loop, const std::vector<int>& fds);
 

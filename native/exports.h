@@ -83,6 +83,7 @@
 
 // The fork engine (engine.cc), loaded by the first fork(): what src/fork.ts calls.
 #define IPC_ENGINE_CALLS(X)                                 \
+  X(checkForkable, CheckForkable)                           \
   X(fork, Fork)                                             \
   X(childStdioReopened, ChildStdioReopened)                 \
   X(childInheritedWatchedFiles, ChildInheritedWatchedFiles) \

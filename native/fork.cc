@@ -97,6 +97,9 @@ std::vector<int> FdListArg(const Napi::CallbackInfo& info, size_t i, const char*
   return fds;
 }
 
+// Both read /proc (the only way to know these mappings), and fail alike without it.
+constexpr const char* kProcMissing = "open /proc/self/maps or /proc/self/smaps (is /proc mounted?)";
+
 }  // namespace
 
 void MeasureCpuClock() {
@@ -112,6 +115,30 @@ void MeasureCpuClock() {
   });
 }
 
+// checkForkable(): throws if this process is in a state fork() refuses, and
+// looks up once what the child will need. src/fork.ts calls it before the
+// registerAtFork hooks: a refusal must come before anything has acted.
+Napi::Value CheckForkable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (FileRequestsOnIoUring()) {
+    Napi::Error error = Napi::Error::New(
+        env,
+        "fork() cannot be used while libuv runs file-system requests on io_uring "
+        "(UV_USE_IO_URING=1, or Node 20.4 to 20.11.0 by default): a child forked inside one "
+        "of their callbacks would go on reading the parent's completion ring. Start the "
+        "program without UV_USE_IO_URING, on Node 20.11.1 or later (libuv then uses its "
+        "thread pool, which fork() supports).");
+    error.Set("code", "ERR_FORK_IO_URING");
+    throw error;
+  }
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  node::Environment* node_env = node::GetCurrentEnvironment(isolate->GetCurrentContext());
+  if (int err = PrepareChildPlatform(node::GetMultiIsolatePlatform(node_env)))
+    throw ErrnoError(env, err, kProcMissing);
+  PrepareChildThreadPool();
+  return env.Undefined();
+}
+
 // fork(keepFds = []): the child's pid in the parent, 0 in the child. The
 // handles on keepFds stay live in the child, every other inherited I/O handle
 // is detached there; when the child's loop runs dry it ends as Node would
@@ -124,23 +151,10 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   node::MultiIsolatePlatform* platform = node::GetMultiIsolatePlatform(node_env);
   uv_loop_t* loop = EventLoop(env);
 
-  // Both read /proc (the only way to know these mappings), and fail alike without it.
-  constexpr const char* kProcMissing =
-      "open /proc/self/maps or /proc/self/smaps (is /proc mounted?)";
   if (cpu_clock_measurement != nullptr && cpu_clock_measurement->joinable()) {
     cpu_clock_measurement->join();
   }
-  if (FileRequestsOnIoUring()) {
-    Napi::Error error = Napi::Error::New(
-        env,
-        "fork() cannot be used while libuv runs file-system requests on io_uring "
-        "(UV_USE_IO_URING=1, or Node 20.4 to 20.11.0 by default): a child forked inside one "
-        "of their callbacks would go on reading the parent's completion ring. Start the "
-        "program without UV_USE_IO_URING, on Node 20.11.1 or later (libuv then uses its "
-        "thread pool, which fork() supports).");
-    error.Set("code", "ERR_FORK_IO_URING");
-    throw error;
-  }
+  // Done by checkForkable() already, before any hook ran; cached, so cheap here.
   int err = PrepareChildPlatform(platform);
   if (err) throw ErrnoError(env, err, kProcMissing);
   PrepareChildThreadPool();

@@ -19,8 +19,18 @@
 // refills the cache from the child's own state. Raw bytes and a Smi are
 // written, so the garbage collector has no reference to learn about.
 //
-// A context made with vm.createContext() has its own three slots, not
-// reseeded here (docs/fork.md).
+// A context made with vm.createContext() has its own three slots. Every
+// native context is on V8's weak list of them (Heap::native_contexts_list),
+// newest first, linked through its last slot (NEXT_CONTEXT_LINK, contexts.h)
+// and ended by undefined. No API gives the list's head, but a context made
+// now is the head: from one made in the child, the walk reaches every live
+// context, and each is reseeded. A context made later seeds its state from
+// the isolate's random number generator (MathRandom::RefillCache), the
+// parent's copy: the child gives it a seed of its own through the
+// executable's symbols (Isolate::random_number_generator,
+// RandomNumberGenerator::SetSeed). Without a symbol table (a stripped node)
+// that step is skipped, and contexts made in the child repeat across
+// siblings (docs/fork.md).
 //
 // Man pages: getrandom(2). V8: src/numbers/math-random.{h,cc},
 // src/objects/contexts.h, src/base/utils/random-number-generator.h.
@@ -31,8 +41,10 @@
 #include <v8.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
+#include "child.h"
 #include "errors.h"
 #include "exports.h"
 
@@ -69,7 +81,8 @@ constexpr int kHeaderSize = 2 * kTaggedSize;
 constexpr int kCacheSize = 64;  // MathRandom::kCacheSize
 constexpr int kStateSize = 16;  // MathRandom::kStateSize
 
-bool verified = false;
+bool verified = false;               // the main context's slots
+bool contexts_walk_checked = false;  // the list of every context
 
 bool IsSmi(Address value) {
   return (value & v8::internal::kSmiTagMask) == v8::internal::kSmiTag;
@@ -89,23 +102,23 @@ struct MathRandomSlots {
   double* cache;    // kCacheSize doubles
 };
 
-Address ContextAddress(v8::Local<v8::Context> context) {
+template <typename T>
+Address AddressOf(v8::Local<T> value) {
 #if defined(V8_ENABLE_DIRECT_HANDLE) || defined(V8_ENABLE_DIRECT_LOCAL)
-  return reinterpret_cast<Address>(*context);
+  return reinterpret_cast<Address>(*value);
 #else
-  return *reinterpret_cast<Address*>(*context);
+  return *reinterpret_cast<Address*>(*value);
 #endif
 }
 
-// Finds the three slots of the calling context; false, with `why` set, when
-// they do not hold what they should.
-bool Locate(MathRandomSlots* slots, std::string* why) {
+// Finds the three slots of `context`; false, with `why` set, when they do not
+// hold what they should.
+bool Locate(Address context, MathRandomSlots* slots, std::string* why) {
   if (!kLayoutKnown) {
     *why = std::string("the slots of Math.random()'s state are not known for V8 ") +
            v8::V8::GetVersion();
     return false;
   }
-  Address context = ContextAddress(v8::Isolate::GetCurrent()->GetCurrentContext());
   Address length = *Field(context, kLengthOffset);
   if (!IsSmi(length) || SmiValue(length) < kMathRandomIndexSlot + 3) {
     *why = "the native context is shorter than expected";
@@ -158,6 +171,77 @@ bool SameBits(double a, double b) {
   return memcmp(&a, &b, sizeof a) == 0;
 }
 
+Address CurrentContext() {
+  return AddressOf(v8::Isolate::GetCurrent()->GetCurrentContext());
+}
+
+// Calls `visit` on every native context of the isolate, from a new one (the
+// list's head) to the oldest; stops at the first whose slots are not found.
+// True when the walk ended where the list ends (undefined) and passed the
+// calling context.
+template <typename Visit>
+bool ForEachContext(Visit visit) {
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  Address head = AddressOf(v8::Context::New(isolate));
+  Address end = AddressOf(v8::Undefined(isolate));
+  Address current = CurrentContext();
+  bool passed_current = false;
+  for (Address context = head; context != end;) {
+    MathRandomSlots slots;
+    std::string why;
+    if (IsSmi(context) || !Locate(context, &slots, &why)) return false;
+    visit(slots);
+    passed_current |= context == current;
+    int64_t length = SmiValue(*Field(context, kLengthOffset));
+    context = *Field(context, kHeaderSize + static_cast<int>(length - 1) * kTaggedSize);
+  }
+  return passed_current;
+}
+
+// v8::internal::Isolate::random_number_generator() and
+// v8::base::RandomNumberGenerator::SetSeed(int64_t), from the symbol table.
+using IsolateRandom = void* (*)(v8::Isolate*);
+using SetSeed = void (*)(void*, int64_t);
+IsolateRandom isolate_random = nullptr;
+SetSeed set_seed = nullptr;
+
+// A state from getrandom(2); xorshift128+ needs one that is not all zero.
+void DrawState(Napi::Env env, uint64_t state[2]) {
+  state[0] = state[1] = 0;
+  while (state[0] == 0 && state[1] == 0) {
+    ssize_t got = getrandom(state, 2 * sizeof state[0], 0);
+    if (got == -1 && errno != EINTR) throw ErrnoError(env, errno, "getrandom");
+    if (got != static_cast<ssize_t>(2 * sizeof state[0])) state[0] = state[1] = 0;
+  }
+}
+
+int NativeContextCount() {
+  v8::HeapStatistics heap;
+  v8::Isolate::GetCurrent()->GetHeapStatistics(&heap);
+  return static_cast<int>(heap.number_of_native_contexts());
+}
+
+// The check of the main context's slots, done once; null when they hold what they should.
+const char* CheckMainContext(const std::function<double()>& draw, std::string* why) {
+  MathRandomSlots slots;
+  if (!Locate(CurrentContext(), &slots, why)) return why->c_str();
+  if (SmiValue(*slots.index) == 0) draw();  // refills the cache: there is a next entry to predict
+  int64_t left = SmiValue(*slots.index);
+  if (left < 1 || left > kCacheSize) return "the cache index did not move as expected";
+  if (!SameBits(LastCacheEntry(slots.state[0], slots.state[1]), slots.cache[kCacheSize - 1])) {
+    return "the state is not the one the cache was made from";
+  }
+  double expected = slots.cache[left - 1];
+  if (!SameBits(draw(), expected) || SmiValue(*slots.index) != left - 1) {
+    return "Math.random() did not return the cache entry at the index";
+  }
+  isolate_random = reinterpret_cast<IsolateRandom>(
+      FindExecutableFunction("_ZN2v88internal7Isolate23random_number_generatorEv"));
+  set_seed = reinterpret_cast<SetSeed>(
+      FindExecutableFunction("_ZN2v84base21RandomNumberGenerator7SetSeedEl"));
+  return nullptr;
+}
+
 }  // namespace
 
 // mathRandomLayoutCheck(mathRandom): null if this V8's Math.random() state is
@@ -169,22 +253,21 @@ Napi::Value MathRandomLayoutCheck(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "mathRandom must be a function");
   }
   Napi::Function math_random = info[0].As<Napi::Function>();
-  auto draw = [&]() { return math_random.Call({}).As<Napi::Number>().DoubleValue(); };
-  MathRandomSlots slots;
   std::string why;
-  if (!Locate(&slots, &why)) return Napi::String::New(env, why);
-  if (SmiValue(*slots.index) == 0) draw();  // refills the cache: there is a next entry to predict
-  int64_t left = SmiValue(*slots.index);
-  if (left < 1 || left > kCacheSize)
-    return Napi::String::New(env, "the cache index did not move as expected");
-  if (!SameBits(LastCacheEntry(slots.state[0], slots.state[1]), slots.cache[kCacheSize - 1])) {
-    return Napi::String::New(env, "the state is not the one the cache was made from");
+  if (!verified) {
+    auto draw = [&]() { return math_random.Call({}).As<Napi::Number>().DoubleValue(); };
+    if (const char* found = CheckMainContext(draw, &why)) return Napi::String::New(env, found);
+    verified = true;
   }
-  double expected = slots.cache[left - 1];
-  if (!SameBits(draw(), expected) || SmiValue(*slots.index) != left - 1) {
-    return Napi::String::New(env, "Math.random() did not return the cache entry at the index");
+  // The walk over every context makes one (the list's head), which stays on
+  // the list until a full GC: checked only once there is a second context.
+  if (!contexts_walk_checked && NativeContextCount() > 1) {
+    if (!ForEachContext([](const MathRandomSlots&) {})) {
+      return Napi::String::New(env,
+                               "the list of native contexts (vm contexts) is not where expected");
+    }
+    contexts_walk_checked = true;
   }
-  verified = true;
   return env.Null();
 }
 
@@ -195,19 +278,27 @@ Napi::Value ReseedMathRandom(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   MathRandomSlots slots;
   std::string why;
-  if (!verified || !Locate(&slots, &why)) {
+  if (!verified || !Locate(CurrentContext(), &slots, &why)) {
     throw Napi::Error::New(env, "reseedMathRandom: the layout was not checked in this process");
   }
-  uint64_t state[2] = {0, 0};
-  // xorshift128+ needs a state that is not all zero.
-  while (state[0] == 0 && state[1] == 0) {
-    ssize_t got = getrandom(state, sizeof state, 0);
-    if (got == -1 && errno != EINTR) throw ErrnoError(env, errno, "getrandom");
-    if (got != static_cast<ssize_t>(sizeof state)) state[0] = state[1] = 0;
-  }
+  // The main context first: it is reseeded even if the walk below stops early.
+  uint64_t state[2];
+  DrawState(env, state);
   slots.state[0] = state[0];
   slots.state[1] = state[1];
   *slots.index = 0;  // the Smi 0: the next call refills the cache from the new state
+  // Making the list's head costs ~1 ms: only done when there is another
+  // context, and then the parent has checked the walk (MathRandomLayoutCheck).
+  if (contexts_walk_checked && NativeContextCount() > 1) {
+    ForEachContext([&](const MathRandomSlots& other) {
+      DrawState(env, other.state);
+      *other.index = 0;
+    });
+  }
+  if (isolate_random != nullptr && set_seed != nullptr) {
+    DrawState(env, state);
+    set_seed(isolate_random(v8::Isolate::GetCurrent()), static_cast<int64_t>(state[0]));
+  }
   return env.Undefined();
 }
 

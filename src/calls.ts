@@ -107,6 +107,8 @@ export const CALLS = {
   lessonSetSigchld: describe<(mode: 0 | 1 | 2) => void>()({ addon: 'core', internal: true, trace: 'none' }),
   /** prctl(PR_SET_CHILD_SUBREAPER, 1), for the parent-death lesson: orphaned descendants become its children. */
   lessonBecomeSubreaper: describe<() => void>()({ addon: 'core', internal: true, trace: 'none' }),
+  /** Throws ERR_FORK_IO_URING, or an errno error without /proc; fork() calls it before any hook. */
+  checkForkable: describe<() => void>()({ addon: 'engine', trace: 'none' }),
   /** In a forked child: the stdio descriptors given a file description of the child's own. */
   childStdioReopened: describe<() => number[]>()({ addon: 'engine', trace: 'none' }),
   /** In a forked child: the files whose inherited fs.watchFile watchers were stopped. */
@@ -115,7 +117,7 @@ export const CALLS = {
   stdioPendingBytes: describe<(moreFds?: number[]) => number>()({ addon: 'engine', trace: 'none' }),
   /** null when this V8's Math.random() state is where random.cc expects it, else what was found. */
   mathRandomLayoutCheck: describe<(mathRandom: () => number) => string | null>()({ addon: 'engine', trace: 'none' }),
-  /** In a forked child: Math.random() of the main context draws from a fresh getrandom(2) state. */
+  /** In a forked child: Math.random() of every context, and V8's seed of later ones, drawn from getrandom(2). */
   reseedMathRandom: describe<() => void>()({ addon: 'engine', trace: 'none' }),
   /** fork(2) alone, for the raw-fork lesson: the child cannot run JavaScript. */
   bareFork: describe<() => number>()({ addon: 'engine', internal: true, trace: 'none' }),

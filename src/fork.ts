@@ -30,7 +30,9 @@ const hooks: ForkHooks[] = [];
  * it is reported on stderr, as CPython reports one from an
  * `os.register_at_fork` callback ("exception ignored in a registerAtFork
  * 'before' hook", then its stack), and the other hooks and the fork go on:
- * the parent gets the pid, the child runs `childMain` or returns 0.
+ * the parent gets the pid, the child runs `childMain` or returns 0. A fork()
+ * that refuses throws before any hook runs; when fork(2) itself fails, the
+ * 'afterInParent' hooks run after the 'before' ones all the same.
  */
 export function registerAtFork(callbacks: ForkHooks): () => void {
   if (callbacks === null || typeof callbacks !== 'object') {
@@ -264,14 +266,14 @@ export function prepareFork(): void {
 
 /** Math.random as Node made it: a program may replace the property with its own. */
 const builtinMathRandom = Math.random;
-let mathRandomLayoutChecked = false;
 
 /**
- * Before the first fork: refuses to fork on a V8 where the addon cannot find
- * Math.random()'s state, since every child would draw the parent's numbers.
+ * Before each fork: refuses to fork on a V8 where the addon cannot find
+ * Math.random()'s state (the main context's, checked at the first fork; that
+ * of every vm context, checked at the first fork that has one), since the
+ * child would draw the parent's numbers.
  */
 function checkMathRandomLayout(engine: ForkEngine): void {
-  if (mathRandomLayoutChecked) return;
   const why = engine.mathRandomLayoutCheck(builtinMathRandom);
   if (why !== null) {
     throw packageError(
@@ -280,7 +282,6 @@ function checkMathRandomLayout(engine: ForkEngine): void {
         `${process.versions.v8}): ${why}. Use child_process to start new processes on this Node.`,
     );
   }
-  mathRandomLayoutChecked = true;
 }
 
 /**
@@ -579,10 +580,9 @@ function keptFds(options: ForkOptions | undefined): number[] {
  *    steadily showed no hang (200 of 200 per Node line).
  *  - Work in flight on another thread (thread-pool fs, dns, crypto, zlib; a
  *    Worker's message) completes in the parent only.
- *  - `Math.random()` in a `vm` context is not reseeded: a context made
- *    before the fork draws the parent's sequence in the child, and contexts
- *    made in sibling children draw the same sequence as each other. Only the
- *    main context's is the child's own.
+ *  - On a `node` without a symbol table (a stripped build), `vm` contexts
+ *    made in sibling children draw the same `Math.random()` sequence (those
+ *    alive at the fork are reseeded all the same).
  *  - A V8 whose `Math.random()` state the addon has not been checked against
  *    makes the first fork() throw `ERR_FORK_UNSUPPORTED_NODE`, rather than
  *    give children the parent's numbers.
@@ -593,9 +593,11 @@ function keptFds(options: ForkOptions | undefined): number[] {
  * @throws `ERR_FORK_PENDING_OUTPUT` while stdout, stderr or a kept socket
  *   holds queued writes, or stdout/stderr holds bytes written while
  *   `cork()`ed (the child would write them again), `ERR_FORK_EXITING`
- *   inside an 'exit' listener, `ERR_FORK_NOT_MAIN_THREAD` in a Worker, and a
- *   `SyscallError` (EAGAIN, ENOMEM) if fork(2) fails, and
- *   `ERR_FORK_UNSUPPORTED_NODE` (see Safety).
+ *   inside an 'exit' listener, `ERR_FORK_NOT_MAIN_THREAD` in a Worker,
+ *   `ERR_FORK_IO_URING` where libuv reads files on an io_uring (Node 20 with
+ *   UV_USE_IO_URING=1), `ERR_FORK_UNSUPPORTED_NODE` (see Safety): all before
+ *   any registerAtFork hook runs. A `SyscallError` (EAGAIN, ENOMEM) if fork(2)
+ *   fails, after the hooks (see {@link registerAtFork}).
  *
  * @example
  * ```ts
@@ -649,8 +651,17 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
         "queued; forking now would make the child write them again. Wait for the stream's 'drain' event first.",
     );
   }
+  // The last refusals (io_uring, no /proc): every one comes before a hook runs.
+  engine.checkForkable();
   for (const hook of [...hooks].reverse()) runHook(hook, 'before');
-  const pid = tracing() ? traced('fork', [], () => engine.fork(keep)) : engine.fork(keep);
+  let pid: number;
+  try {
+    pid = tracing() ? traced('fork', [], () => engine.fork(keep)) : engine.fork(keep);
+  } catch (error) {
+    // fork(2) failed (EAGAIN, ENOMEM): what a 'before' hook did is undone, as after a fork that worked.
+    for (const hook of [...hooks]) runHook(hook, 'afterInParent');
+    throw error;
+  }
   afterFork(pid, childMain);
   return pid;
 }

@@ -6,7 +6,7 @@ import { fork as nodeFork, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../src/internal/paths';
-import { busyFixtureLines as lines, fixture, runFixture, skipUnless } from './helpers';
+import { busyFixtureLines as lines, fixture, nprocLimitable, runFixture, skipUnless } from './helpers';
 
 function count(all: string[], line: string): number {
   return all.filter((l) => l === line).length;
@@ -145,10 +145,7 @@ describe('watchers', () => {
 });
 
 describe('resource limits in the child', () => {
-  // RLIMIT_NPROC does not bind root: as root, the fixture runs as nobody.
-  const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-  const missing = asNobody.length && spawnSync('setpriv', ['--version']).status !== 0 ? ['setpriv (util-linux)'] : [];
-  if (spawnSync('prlimit', ['--version']).status !== 0) missing.push('prlimit (util-linux)');
+  const { asNobody, missing } = nprocLimitable();
   it(
     'a child that cannot start a thread (RLIMIT_NPROC) still runs V8 background work and ends',
     { skip: skipUnless(missing) },

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { fixture, runFixture, skipUnless } from './helpers';
+import { fixture, readsFilesOnIoUring, runFixture, skipUnless } from './helpers';
 
 const RUNS = 10;
 
@@ -48,20 +48,7 @@ describe('fork() inside an I/O callback (fork per request)', () => {
 describe('fork() inside an fs callback with UV_USE_IO_URING=1', () => {
   it('refuses with ERR_FORK_IO_URING where libuv reads on an io_uring, and gives a correct child elsewhere', () => {
     const env = { ...process.env, UV_USE_IO_URING: '1' };
-    // Whether this Node's libuv then has a ring with a kernel submission thread, from /proc.
-    const probe = spawnSync(
-      process.execPath,
-      [
-        '-e',
-        `const fs = require('fs');
-         console.log(fs.readdirSync('/proc/self/fd').some((fd) => {
-           try { return fs.readlinkSync('/proc/self/fd/' + fd) === 'anon_inode:[io_uring]' &&
-             !/SqThread:\\s+-1/.test(fs.readFileSync('/proc/self/fdinfo/' + fd, 'utf8')); } catch { return false; }
-         }))`,
-      ],
-      { encoding: 'utf8', env },
-    );
-    const onIoUring = probe.stdout.trim() === 'true';
+    const onIoUring = readsFilesOnIoUring(env);
     const run = spawnSync(process.execPath, [fixture('callbacks'), 'fs-read-callback', String(RUNS)], {
       encoding: 'utf8',
       env,

@@ -154,3 +154,31 @@ export function skipUnless(missing: string[]): string | false {
   if (missing.length === 0 || process.env.CI === 'true') return false;
   return missing.join('; ');
 }
+
+/**
+ * The argv prefix that makes RLIMIT_NPROC bind (as nobody when root: the
+ * limit does not bind root), and the tools missing for it.
+ */
+export function nprocLimitable(): { asNobody: string[]; missing: string[] } {
+  const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+  const missing = asNobody.length && spawnSync('setpriv', ['--version']).status !== 0 ? ['setpriv (util-linux)'] : [];
+  if (spawnSync('prlimit', ['--version']).status !== 0) missing.push('prlimit (util-linux)');
+  return { asNobody, missing };
+}
+
+/** Whether Node, run with `env`, reads files on an io_uring with a kernel submission thread (from /proc). */
+export function readsFilesOnIoUring(env: NodeJS.ProcessEnv): boolean {
+  const probe = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const fs = require('fs');
+       console.log(fs.readdirSync('/proc/self/fd').some((fd) => {
+         try { return fs.readlinkSync('/proc/self/fd/' + fd) === 'anon_inode:[io_uring]' &&
+           !/SqThread:\\s+-1/.test(fs.readFileSync('/proc/self/fdinfo/' + fd, 'utf8')); } catch { return false; }
+       }))`,
+    ],
+    { encoding: 'utf8', env },
+  );
+  return probe.stdout.trim() === 'true';
+}
