@@ -20,7 +20,9 @@ export interface ForkServerOptions {
   /**
    * Modules the server loads before it forks anything (paths or specifiers,
    * resolved from the caller's working directory). A module's exported async
-   * `init()` is awaited: the place to load data every child should start with.
+   * `init()` is awaited: the place to load data every child should start with,
+   * or to open descriptors every child inherits (a listening socket taken out
+   * of the event loop with `OwnedFd.fromServer`, for a prefork server).
    */
   preload?: readonly string[];
   /** The server's environment (default: this process's). */
