@@ -55,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -66,6 +67,7 @@
 #include <unordered_set>
 
 #include "child_platform.h"
+#include "errors.h"
 
 namespace ipc {
 namespace {
@@ -683,6 +685,18 @@ Napi::Value ChildInheritedWatchedFiles(const Napi::CallbackInfo& info) {
     paths.Set(i, Napi::String::New(info.Env(), inherited_stat_paths[i]));
   }
   return paths;
+}
+
+// prctl(2) PR_SET_PDEATHSIG: the kernel sends `signal` to this process when
+// the thread that created it ends. The fork server sets it for itself and in
+// each child it forks, so that neither outlives its parent, even one killed
+// with SIGKILL or one too busy to notice (src/forkserver/server-main.ts).
+Napi::Value SetParentDeathSignal(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().Int32Value() < 0)
+    throw Napi::TypeError::New(info.Env(), "signal must be an integer >= 0");
+  int sig = info[0].As<Napi::Number>().Int32Value();
+  if (prctl(PR_SET_PDEATHSIG, sig) == -1) throw ErrnoError(info.Env(), errno, "prctl");
+  return info.Env().Undefined();
 }
 
 }  // namespace ipc

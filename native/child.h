@@ -41,5 +41,6 @@ size_t QueuedWriteBytes(uv_loop_t* loop, const std::vector<int>& fds);
 
 Napi::Value ChildStdioReopened(const Napi::CallbackInfo& info);
 Napi::Value ChildInheritedWatchedFiles(const Napi::CallbackInfo& info);
+Napi::Value SetParentDeathSignal(const Napi::CallbackInfo& info);
 
 }  // namespace ipc

@@ -33,6 +33,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"fork", Fork},
       {"childStdioReopened", ChildStdioReopened},
       {"childInheritedWatchedFiles", ChildInheritedWatchedFiles},
+      {"setParentDeathSignal", SetParentDeathSignal},  // for the fork server
       {"stdioPendingBytes", StdioPendingBytes},
       // A forked child's own Math.random() (random.cc).
       {"mathRandomLayoutCheck", MathRandomLayoutCheck},

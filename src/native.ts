@@ -81,6 +81,8 @@ export interface ForkEngine {
   childStdioReopened(): number[];
   /** In a forked child: the files whose inherited fs.watchFile watchers were stopped. */
   childInheritedWatchedFiles(): string[];
+  /** prctl(PR_SET_PDEATHSIG, signal): the fork server's, and its children's, end with their parent. */
+  setParentDeathSignal(signal: number): void;
   /** Bytes Node still has queued for stdout, stderr and `moreFds`: fork() refuses while any are. */
   stdioPendingBytes(moreFds?: number[]): number;
   /** null when this V8's Math.random() state is where random.cc expects it, else what was found. */

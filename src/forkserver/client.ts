@@ -391,7 +391,7 @@ export async function startForkServer(options: ForkServerOptions = {}): Promise<
   let server: ChildProcess;
   try {
     // The server's fds 3 and 4 (CONTROL_FD, DESCRIPTOR_FD): inherited, not close-on-exec there.
-    server = spawn(process.execPath, [SERVER_MAIN, JSON.stringify({ preload, quietTimeoutMs })], {
+    server = spawn(process.execPath, [SERVER_MAIN, JSON.stringify({ creator: process.pid, preload, quietTimeoutMs })], {
       stdio: ['ignore', 'ignore', 'inherit', control[1], descriptors[1]],
       env: options.env ?? process.env,
     });

@@ -5,10 +5,11 @@
 // exit. It ends when its creator does (end of the control stream), killing
 // the children still running, or on request once its children have ended.
 import { Socket } from 'node:net';
-import { fork } from '../fork';
+import { fork, prepareFork } from '../fork';
 import { waitExit } from '../io';
+import { forkEngine } from '../native';
 import { MSG_DONTWAIT, recvmsg } from '../socket';
-import { _exit, close, dup2, kill, O_CLOEXEC, O_NONBLOCK, pipe, read, write } from '../syscalls';
+import { _exit, close, dup2, getppid, kill, O_CLOEXEC, O_NONBLOCK, pipe, read, write } from '../syscalls';
 import {
   CONTROL_FD,
   DESCRIPTOR_FD,
@@ -21,6 +22,18 @@ import {
 } from './protocol';
 
 const settings = JSON.parse(process.argv[2]) as ServerSettings;
+const SIGKILL = 9;
+const serverPid = process.pid;
+
+/**
+ * Makes the kernel kill this process when `parent` ends (PR_SET_PDEATHSIG),
+ * however busy it is then; exits at once if `parent` has already ended (the
+ * setting only covers a death after it).
+ */
+function dieWithParent(parent: number): void {
+  forkEngine().setParentDeathSignal(SIGKILL);
+  if (getppid() !== parent) _exit(1);
+}
 const control = new Socket({ fd: CONTROL_FD, readable: true, writable: true });
 /** Running children, each with the read end of the pipe its job's error comes back on. */
 const running = new Map<number, number>();
@@ -103,6 +116,7 @@ function becomeChild(
   thrownFd: number,
 ): void {
   inChild = true;
+  dieWithParent(serverPid);
   close(DESCRIPTOR_FD);
   for (const fd of running.values()) close(fd);
   running.clear();
@@ -238,6 +252,10 @@ function handle(message: unknown): boolean {
   }
   return true;
 }
+
+// The engine fork() needs, loaded now: it also sets the parent-death signal.
+prepareFork();
+dieWithParent(settings.creator);
 
 // The caller sends no request before 'ready'.
 let partial = '';
