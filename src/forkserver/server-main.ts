@@ -5,6 +5,8 @@
 // exit. It ends when its creator does (end of the control stream), killing
 // the children still running, or on request once its children have ended.
 import { Socket } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { fork, prepareFork } from '../fork';
 import { waitExit } from '../io';
 import { forkEngine } from '../native';
@@ -85,6 +87,21 @@ async function start(): Promise<void> {
     if (typeof loaded.init === 'function') await (loaded.init as () => unknown)();
   }
   await quiet(settings.quietTimeoutMs);
+  collectGarbage();
+}
+
+/**
+ * A full garbage collection before the first fork. What the preload built
+ * last is still in the young generation then, with old objects pointing to
+ * it: each child's first scavenge would move it and rewrite those pointers in
+ * its copy of the heap, privately (a 250 MB catalogue: 64 MiB private per
+ * child, 36 MiB after this). A full collection moves it to the old
+ * generation once, in the server. `gc` from a context of its own, so that the
+ * preload's and the jobs' global scope do not get one.
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 /** The error a job threw, as its child reports it (at most one pipe buffer, so the write never blocks). */
