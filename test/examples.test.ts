@@ -71,50 +71,67 @@ function childrenOf(pid: number): number[] {
   return readFileSync(tasks, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 }
 
-describe('examples/prefork-server: a prefork HTTP server on fork()', () => {
-  it('serves from its workers, restarts one that dies, and stops on SIGTERM leaving no process behind', async () => {
-    const server = spawn(process.execPath, [path.join(EXAMPLES, 'prefork-server.js'), '--workers', '3'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const killer = setTimeout(() => server.kill('SIGKILL'), 4 * DEADLINE_MS);
-    try {
-      const lines = new Lines(server);
-      const [, portText, ...pidTexts] = (await lines.next(/^ready /)).split(' ');
-      const port = Number(portText);
-      const workers = pidTexts.map(Number);
-      assert.equal(workers.length, 3);
-      assert.deepEqual(childrenOf(server.pid!).sort(), [...workers].sort(), "the workers are the parent's children");
-
-      const served = new Set<number>();
-      for (let i = 0; i < 60 && served.size < 2; i++) served.add((await get(port)).pid);
-      for (const pid of served) assert.ok(workers.includes(pid), `served by worker ${pid}`);
-      assert.ok(served.size >= 2, 'more than one worker accepts on the shared socket');
-      assert.ok(!served.has(server.pid!), 'the parent never serves');
-
-      const victim = workers[0];
-      const mark = lines.all.length;
-      process.kill(victim, 'SIGKILL');
-      await lines.next(new RegExp(`^worker ${victim} ended signal SIGKILL$`), mark);
-      const replacement = Number((await lines.next(/^worker \d+ ready$/, mark)).split(' ')[1]);
-      assert.ok(!workers.includes(replacement));
-      assert.equal(exists(victim), false, 'the dead worker was reaped');
-      const now = [...workers.slice(1), replacement];
-      assert.deepEqual(childrenOf(server.pid!).sort(), now.sort());
-      assert.ok(now.includes((await get(port)).pid), 'still serving');
-
-      const exited = new Promise<[number | null, string | null]>((resolve) =>
-        server.on('exit', (code, signal) => resolve([code, signal])),
-      );
-      server.kill('SIGTERM');
-      await lines.next(/^stopped$/);
-      assert.deepEqual(await exited, [0, null]);
-      for (const pid of now) assert.equal(exists(pid), false, `worker ${pid} is gone, not a zombie`);
-      assert.equal(lines.all.filter((l) => / ended exit 0$/.test(l)).length, 3, lines.all.join('\n'));
-    } finally {
-      clearTimeout(killer);
-      if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-    }
+/**
+ * The prefork server's life, in either mode: `args` picks it, `workersParent`
+ * names the process whose children the workers are (the example itself, or
+ * its fork server), read from the example's output.
+ */
+async function preforkServerLife(args: string[], workersParent: (example: number, lines: Lines) => Promise<number>) {
+  const server = spawn(process.execPath, [path.join(EXAMPLES, 'prefork-server.js'), '--workers', '3', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const killer = setTimeout(() => server.kill('SIGKILL'), 4 * DEADLINE_MS);
+  try {
+    const lines = new Lines(server);
+    const parent = await workersParent(server.pid!, lines);
+    const [, portText, ...pidTexts] = (await lines.next(/^ready /)).split(' ');
+    const port = Number(portText);
+    const workers = pidTexts.map(Number);
+    assert.equal(workers.length, 3);
+    assert.deepEqual(childrenOf(parent).sort(), [...workers].sort(), `the workers are children of ${parent}`);
+
+    const served = new Set<number>();
+    for (let i = 0; i < 60 && served.size < 2; i++) served.add((await get(port)).pid);
+    for (const pid of served) assert.ok(workers.includes(pid), `served by worker ${pid}`);
+    assert.ok(served.size >= 2, 'more than one worker accepts on the shared socket');
+    assert.ok(!served.has(server.pid!) && !served.has(parent), 'the parents never serve');
+
+    const victim = workers[0];
+    const mark = lines.all.length;
+    process.kill(victim, 'SIGKILL');
+    await lines.next(new RegExp(`^worker ${victim} ended signal SIGKILL$`), mark);
+    const replacement = Number((await lines.next(/^worker \d+ ready$/, mark)).split(' ')[1]);
+    assert.ok(!workers.includes(replacement));
+    assert.equal(exists(victim), false, 'the dead worker was reaped');
+    const now = [...workers.slice(1), replacement];
+    assert.deepEqual(childrenOf(parent).sort(), now.sort());
+    assert.ok(now.includes((await get(port)).pid), 'still serving');
+
+    const exited = new Promise<[number | null, string | null]>((resolve) =>
+      server.on('exit', (code, signal) => resolve([code, signal])),
+    );
+    server.kill('SIGTERM');
+    await lines.next(/^stopped$/);
+    assert.deepEqual(await exited, [0, null]);
+    for (const pid of [...now, parent]) assert.equal(exists(pid), false, `${pid} is gone, not a zombie`);
+    assert.equal(lines.all.filter((l) => / ended exit 0$/.test(l)).length, 3, lines.all.join('\n'));
+  } finally {
+    clearTimeout(killer);
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+    server.stdout!.destroy(); // a worker left behind would hold it open, and this file with it
+  }
+}
+
+describe('examples/prefork-server: a prefork HTTP server', () => {
+  it('on the fork server: the server holds the socket, its children serve, restart, and end with it', () =>
+    preforkServerLife([], async (example, lines) => {
+      const forkServer = Number((await lines.next(/^fork server \d+ listening$/)).split(' ')[2]);
+      assert.deepEqual(childrenOf(example), [forkServer], "the fork server is the example's only child");
+      return forkServer;
+    }));
+
+  it('--direct, on fork(): serves from its workers, restarts one that dies, stops on SIGTERM', () =>
+    preforkServerLife(['--direct'], async (example) => example));
 });
 
 describe('examples/warm-pool: a warm-fork worker pool', () => {

@@ -38,6 +38,32 @@ async function allEnded(pids: number[], ms: number): Promise<void> {
   }
 }
 
+/** The first line `stream` gives, without its newline; rejects after DEADLINE_MS. */
+function firstLine(stream: Readable): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`no line within ${DEADLINE_MS} ms; got ${text}`)), DEADLINE_MS);
+    const onData = (chunk: Buffer) => {
+      text += chunk;
+      const newline = text.indexOf('\n');
+      if (newline === -1) return;
+      clearTimeout(timer);
+      stream.off('data', onData);
+      resolve(text.slice(0, newline));
+    };
+    stream.on('data', onData);
+  });
+}
+
+/** SIGKILL for a process a failed test may leave behind (ESRCH: it is gone). */
+function signalIfAlive(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 describe('startForkServer and server.fork', () => {
   let server: ForkServer;
   before(async () => {
@@ -173,24 +199,43 @@ describe('the fork server ending', () => {
     await assert.rejects(server.fork({ module: JOBS, export: 'exitWith', args: [0] }), {
       code: 'ERR_FORK_SERVER_DIED',
     });
-    process.kill(child.pid, 'SIGKILL'); // orphaned by the server's death
+    await allEnded([child.pid], 2_000); // it ends with its server
   });
 
-  it('a creator killed with SIGKILL leaves no server and no child behind within 2 s', async () => {
-    const creator = spawn(process.execPath, [fixture('forkserver-creator')], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the creator printed nothing')), DEADLINE_MS);
-      creator.stdout!.once('data', (chunk) => {
-        clearTimeout(timer);
-        resolve(String(chunk));
-      });
-    });
-    const { server, child } = JSON.parse(line) as { server: number; child: number };
-    assert.ok(!ended(server) && !ended(child));
-    assert.equal(readStat(child).ppid, server, "the child is the server's");
-    creator.kill('SIGKILL');
-    await allEnded([server, child], 2_000);
+  it('a server killed with SIGKILL leaves no child behind within 2 s', async () => {
+    const server = await startForkServer({ preload: [JOBS] });
+    const child = await server.fork({ module: JOBS, export: 'sleepMs', args: [60_000] });
+    try {
+      await firstLine(child.stdout!);
+      process.kill(server.pid, 'SIGKILL');
+      await assert.rejects(child.exited, { code: 'ERR_FORK_SERVER_DIED' });
+      await allEnded([child.pid], 2_000);
+    } finally {
+      signalIfAlive(child.pid);
+    }
   });
+
+  for (const stuck of [false, true]) {
+    const when = stuck ? ' while the server is stuck in a blocking call' : '';
+    it(`a creator killed with SIGKILL${when} leaves no server and no child behind within 2 s`, async () => {
+      const creator = spawn(process.execPath, [fixture('forkserver-creator'), ...(stuck ? ['stuck'] : [])], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let pids: number[] = [];
+      try {
+        const { server, child } = JSON.parse(await firstLine(creator.stdout!)) as { server: number; child: number };
+        pids = [server, child];
+        assert.ok(!ended(server) && !ended(child));
+        assert.equal(readStat(child).ppid, server, "the child is the server's");
+        if (stuck) assert.equal(await firstLine(creator.stderr!), 'stuck');
+        creator.kill('SIGKILL');
+        await allEnded(pids, 2_000);
+      } finally {
+        for (const pid of [creator.pid!, ...pids]) signalIfAlive(pid);
+        creator.stderr!.destroy();
+      }
+    });
+  }
 });
 
 describe('isolation from a busy caller', () => {

@@ -20,7 +20,9 @@ export interface ForkServerOptions {
   /**
    * Modules the server loads before it forks anything (paths or specifiers,
    * resolved from the caller's working directory). A module's exported async
-   * `init()` is awaited: the place to load data every child should start with.
+   * `init()` is awaited: the place to load data every child should start with,
+   * or to open descriptors every child inherits (a listening socket taken out
+   * of the event loop with `OwnedFd.fromServer`, for a prefork server).
    */
   preload?: readonly string[];
   /** The server's environment (default: this process's). */
@@ -389,7 +391,7 @@ export async function startForkServer(options: ForkServerOptions = {}): Promise<
   let server: ChildProcess;
   try {
     // The server's fds 3 and 4 (CONTROL_FD, DESCRIPTOR_FD): inherited, not close-on-exec there.
-    server = spawn(process.execPath, [SERVER_MAIN, JSON.stringify({ preload, quietTimeoutMs })], {
+    server = spawn(process.execPath, [SERVER_MAIN, JSON.stringify({ creator: process.pid, preload, quietTimeoutMs })], {
       stdio: ['ignore', 'ignore', 'inherit', control[1], descriptors[1]],
       env: options.env ?? process.env,
     });

@@ -27,6 +27,8 @@ export interface WireError {
 
 /** What the server is started with (its argv[2], as JSON). */
 export interface ServerSettings {
+  /** The creator's pid: the server's parent, with which it ends. */
+  creator: number;
   preload: string[];
   quietTimeoutMs: number;
 }
