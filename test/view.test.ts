@@ -14,6 +14,7 @@ import { missingStrace } from '../src/compare/compare';
 import { loadRecording } from '../src/view/recording';
 import type { RawEvent, Recording } from '../src/view/types';
 import { close, fcntl, F_SETFL, isSyscallError, O_NONBLOCK, pipe, write } from '../src/index';
+import { progress } from '../src/internal/text';
 import { CLI, runCli, skipUnless } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -714,5 +715,36 @@ describe('view of a run that does not end', () => {
       close(w);
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('progress on stderr', () => {
+  test('progress() writes its stages to a terminal only', () => {
+    const written: string[] = [];
+    const stream = (isTTY: boolean) => ({ isTTY, columns: 80, write: (t: string) => written.push(t) });
+    progress('bidirectional-ipc compare', stream(false))('building the Rust original');
+    assert.deepEqual(written, []);
+    progress('bidirectional-ipc compare', stream(true))('building the Rust original');
+    assert.deepEqual(written, ['bidirectional-ipc compare: building the Rust original...\n']);
+  });
+
+  test('view says what it is doing on a terminal (script(1) gives it one), nothing into a pipe', () => {
+    const file = path.join(work, 'progress.html');
+    const command = [process.execPath, CLI, 'view', 'lesson', 'zombie', '--html', file].join(' ');
+    const onTerminal = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(onTerminal.status, 0, onTerminal.stdout);
+    const said = onTerminal.stdout.replace(/\r/g, '');
+    const stages = [
+      'running lesson zombie under the recorder...',
+      'reading the recording back...',
+      'rendering the page...',
+    ].map((s) => said.indexOf(`bidirectional-ipc view: ${s}\n`));
+    assert.ok(
+      stages.every((at, i) => at >= 0 && (i === 0 || at > stages[i - 1])),
+      `the stages, in order: ${said}`,
+    );
+    const piped = runCli(['view', 'lesson', 'zombie', '--html', file]);
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.equal(piped.stderr.replace(/^bidirectional-ipc view: wrote .*\n/m, ''), '', 'only the line naming the page');
   });
 });
