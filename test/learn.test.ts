@@ -299,6 +299,41 @@ describe('steps', () => {
     assert.deepEqual(mine(), []);
   });
 
+  it('after the first step prints only what changed: ends gained and lost, queued bytes, states (--full: all)', async () => {
+    let text = '';
+    const seen = await runSteps({ pause: false, out: (t) => (text += t) });
+    let full = '';
+    await runSteps({ pause: false, full: true, out: (t) => (full += t) });
+    const parentTable = (t: string) => t.match(/^ {2}parent \(pid \d+\), state /gm)?.length ?? 0;
+    assert.equal(parentTable(text), 1, "the parent's whole table once, at the first step");
+    assert.equal(parentTable(full), seen.length, 'every table at every step with full');
+    // Steps 2 to 6, each against what /proc and FIONREAD said before and after it.
+    const sections = text.split(/^Step \d\. /m).slice(2, 7);
+    sections.forEach((section, i) => {
+      const [before, after] = [seen[i], seen[i + 1]];
+      const tutorial = new Set(Object.values(after.inodes));
+      for (const who of Object.keys(before.tables)) {
+        const ends = (s: typeof before) =>
+          (s.tables[who]?.pipes ?? []).filter((p) => tutorial.has(p.inode)).map((p) => p.fd);
+        const lost = ends(before).filter((fd) => !ends(after).includes(fd));
+        const block = new RegExp(`^ {2}${who} \\(pid \\d+\\) no longer holds:\n((?: {4}fd .*\n)+)`, 'm').exec(section);
+        const listed = [...(block?.[1] ?? '').matchAll(/fd (\d+)/g)].map((m) => Number(m[1]));
+        assert.deepEqual(listed.sort(), lost.sort(), `${who}, step ${i + 2}`);
+      }
+      for (const label of Object.keys(after.queued)) {
+        const shown = new RegExp(`^ {2}pipe ${label}: .*\n +.*?(\\d+) bytes queued`, 'm').exec(section);
+        if (after.queued[+label] !== before.queued[+label]) {
+          assert.equal(Number(shown?.[1]), after.queued[+label], `pipe ${label} at step ${i + 2}: ${section}`);
+        }
+      }
+    });
+    // Step 4 writes into pipe 2 only: pipe 1, unchanged, is not printed again.
+    assert.match(sections[2], /pipe 2: .*\n +1 writer\(s\), 1 reader\(s\); 16 bytes queued "Parent message 0"/);
+    assert.doesNotMatch(sections[2], /pipe 1:/);
+    assert.match(text, /^ {2}child \(pid \d+\): now state Z \(zombie/m);
+    assert.ok(text.split('\n').length < full.split('\n').length * 0.75, 'shorter than every table at every step');
+  });
+
   it('shows after each step who holds which end, the queued bytes, the process states', async () => {
     let text = '';
     const seen = await runSteps({ pause: false, out: (t) => (text += t) });
