@@ -52,6 +52,8 @@ Options:
   --iterations N     (demo) exchange N messages instead of the tutorial's 10
   --no-pause         (steps) do not wait for Enter between steps
   --full             (steps) print every table at every step, not what changed
+  --predict          (steps) ask before each step what it will do, one answer
+                     a line from stdin, then show what the kernel says
   --list             (lesson) list the lessons
   --json             (compare) print the result as JSON
   --diff-only        (compare) print only the lines where the two differ
@@ -62,7 +64,7 @@ Options:
 /** Which options each command takes; any other is refused the same way. */
 const APPLIES: Record<string, readonly string[]> = {
   demo: ['trace', 'diagram', 'iterations'],
-  steps: ['trace', 'no-pause', 'full'],
+  steps: ['trace', 'no-pause', 'full', 'predict'],
   lesson: ['trace', 'list'],
   compare: ['json', 'diff-only'],
   help: [],
@@ -281,6 +283,7 @@ function run(argv: string[]): void {
         iterations: { type: 'string' },
         'no-pause': { type: 'boolean' },
         full: { type: 'boolean' },
+        predict: { type: 'boolean' },
         list: { type: 'boolean' },
       },
     });
@@ -367,7 +370,8 @@ function run(argv: string[]): void {
       void load
         .steps()
         .runSteps({
-          pause: !values['no-pause'] && process.stdin.isTTY === true,
+          pause: !values['no-pause'] && !values.predict && process.stdin.isTTY === true,
+          predict: values.predict ? process.stdin : undefined,
           full: values.full === true,
           out: say,
           onInterrupt: interrupted,

@@ -6,9 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { Readable } from 'node:stream';
 import { close, F_SETFL, fcntl, fork, isSyscallError, O_NONBLOCK, pipe, read, waitpid, write } from '../src/index';
 import { LESSONS } from '../src/learn/lessons/index';
 import { fdTable, runSteps } from '../src/learn/steps';
+import { processState } from '../src/internal/proc';
 import { CLI, runCli, tutorialOutput } from './helpers';
 import { missingStrace } from '../src/compare/compare';
 
@@ -332,6 +334,60 @@ describe('steps', () => {
     assert.doesNotMatch(sections[2], /pipe 1:/);
     assert.match(text, /^ {2}child \(pid \d+\): now state Z \(zombie/m);
     assert.ok(text.split('\n').length < full.split('\n').length * 0.75, 'shorter than every table at every step');
+  });
+
+  it('--predict: asks before each step, judges each answer against what the kernel showed after it', async () => {
+    const given = ['4', '3', '1', '0', '31', '31', 'S'];
+    let text = '';
+    const seen = await runSteps({
+      pause: false,
+      predict: Readable.from(given.map((a) => `${a}\n`)),
+      out: (t) => (text += t),
+    });
+    assert.equal(seen.length, 8, 'the whole walk');
+    const tutorialEnds = (s: (typeof seen)[0], who: string) =>
+      s.tables[who].pipes.filter((p) => Object.values(s.inodes).includes(p.inode)).length;
+    const writers = (s: (typeof seen)[0]) =>
+      Object.values(s.tables).filter((t) => t.pipes.some((p) => p.inode === s.inodes[1] && p.end === 'write')).length;
+    const read = /the parent read (\d+) bytes/.exec(text)![1];
+    const kernel = [
+      String(tutorialEnds(seen[0], 'parent')),
+      String(writers(seen[1])),
+      String(writers(seen[2])),
+      String(seen[3].queued[2]),
+      String(seen[4].queued[1]),
+      read,
+      seen[6].states.child,
+    ];
+    const reveals = [
+      ...text.replace(/\n {2}(?=\S)/g, ' ').matchAll(/The kernel: (.*?)\. You said "(.*?)": (right|not this time)\./g),
+    ];
+    assert.equal(reveals.length, 7, text);
+    reveals.forEach((m, i) => {
+      assert.equal(m[2], given[i]);
+      assert.ok(m[1].includes(kernel[i]), `step ${i + 1}: the kernel's ${kernel[i]} in "${m[1]}"`);
+      assert.equal(m[3], given[i] === kernel[i] ? 'right' : 'not this time', `step ${i + 1}: ${m[0]}`);
+    });
+    assert.deepEqual(
+      reveals.map((m) => m[3] === 'right'),
+      [true, false, true, false, true, true, false],
+    );
+  });
+
+  it('--predict with piped answers ends cleanly when they run out, the stopped child killed', () => {
+    const run = spawnSync(process.execPath, [CLI, 'steps', '--predict'], {
+      input: '4\n2\n',
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stderr, '');
+    assert.match(
+      run.stdout,
+      /Predict: How many processes will hold the write end of pipe 1 now\?\n {2}> \n {2}\(no more answers/,
+    );
+    const child = Number(/child \(pid (\d+)\)/.exec(run.stdout)![1]);
+    assert.ok(!fs.existsSync(`/proc/${child}`) || processState(child) !== 'T', 'no child left stopped');
   });
 
   it('shows after each step who holds which end, the queued bytes, the process states', async () => {

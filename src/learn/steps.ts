@@ -34,7 +34,7 @@ import {
 import { untracedSleep } from '../internal/untraced-sleep';
 import { TUTORIAL_PIPES } from '../internal/pipe-names';
 import { fdFlags, openFds, pipeEnd, processState } from '../internal/proc';
-import { wrapLine } from '../internal/text';
+import { wrap, wrapLine } from '../internal/text';
 
 /** One process's descriptors that refer to pipes, from /proc/<pid>/fd. */
 export interface FdTable {
@@ -199,6 +199,68 @@ function changes(before: Picture, after: Picture): string[] {
   return lines.length > 0 ? lines : ["  nothing changed in the kernel's tables"];
 }
 
+/** A question asked before a step, and the kernel's answer read after it. */
+interface Question {
+  ask: string;
+  /** The kernel's answer, from what was seen after the step (and what read() returned). */
+  answer(seen: Seen, readReturned: number): string;
+  /** The answer said as a sentence, for the reveal. */
+  says(answer: string): string;
+}
+
+const holdersOf = (seen: Seen, label: number, end: 'read' | 'write') =>
+  Object.values(seen.tables).filter((t) => t.pipes.some((p) => p.inode === seen.inodes[label] && p.end === end)).length;
+
+/** Before each step (named by what is seen after it), what the student is asked to predict. */
+const QUESTIONS: Record<string, Question> = {
+  createPipe: {
+    ask: "How many of the tutorial's pipe ends will the parent hold?",
+    answer: (seen) =>
+      String(seen.tables.parent.pipes.filter((p) => Object.values(seen.inodes).includes(p.inode)).length),
+    says: (n) => `/proc/PID/fd of the parent shows ${n} ends of the two pipes`,
+  },
+  fork: {
+    ask: 'How many processes will hold the write end of pipe 1 (child_write)?',
+    answer: (seen) => String(holdersOf(seen, 1, 'write')),
+    says: (n) => `${n} processes hold it, in /proc/PID/fd`,
+  },
+  'close unused ends': {
+    ask: 'How many processes will hold the write end of pipe 1 now?',
+    answer: (seen) => String(holdersOf(seen, 1, 'write')),
+    says: (n) => `${n} process${n === '1' ? '' : 'es'} hold${n === '1' ? 's' : ''} it, in /proc/PID/fd`,
+  },
+  'parentProcess: write': {
+    ask: 'How many bytes will be queued in pipe 2 after the write?',
+    answer: (seen) => String(seen.queued[2]),
+    says: (n) => `${n} bytes queued in pipe 2 (FIONREAD)`,
+  },
+  'childProcess: read and echo': {
+    ask: 'How many bytes will be queued in pipe 1 after the echo?',
+    answer: (seen) => String(seen.queued[1]),
+    says: (n) => `${n} bytes queued in pipe 1 (FIONREAD)`,
+  },
+  'parentProcess: read': {
+    ask: "What will the parent's read(parent_read, 1024 bytes) return?",
+    answer: (_seen, readReturned) => String(readReturned),
+    says: (n) => `read() returned ${n}`,
+  },
+  'exited, not waited for': {
+    ask: 'Which state will the child be in before wait() (R, S, T or Z)?',
+    answer: (seen) => seen.states.child ?? 'gone',
+    says: (state) => `/proc/PID/stat shows state ${state} (${STATES[state] ?? '?'})`,
+  },
+};
+
+/** Whether `given` is the kernel's `answer`: the same number, or the same state letter. */
+export function judge(given: string, answer: string): boolean {
+  const text = given.trim();
+  if (/^\d+$/.test(answer)) return /^\d+$/.test(text) && Number(text) === Number(answer);
+  return text.toUpperCase().startsWith(answer.toUpperCase()) && text.length > 0;
+}
+
+/** Thrown when the answers run out (end of stdin): the walk ends there. */
+class EndOfAnswers extends Error {}
+
 export interface StepsOptions {
   pause: boolean;
   /** Every table at every step; by default the first step shows them all and the others what changed. */
@@ -206,6 +268,8 @@ export interface StepsOptions {
   out: (text: string) => void;
   /** Called on Ctrl-C while waiting for Enter (readline takes the terminal's SIGINT). */
   onInterrupt?: () => void;
+  /** Ask before each step what the student expects, one answer a line from this stream; reveal after. */
+  predict?: NodeJS.ReadableStream;
 }
 
 /** What was seen after one step (for tests). */
@@ -219,14 +283,58 @@ export interface Seen {
   states: Record<string, string>;
 }
 
-/** Walks the tutorial's steps. Returns what was seen after each one. */
+/**
+ * Walks the tutorial's steps. Returns what was seen after each one; with
+ * `predict`, what was seen until the answers ran out.
+ */
 export async function runSteps(options: StepsOptions): Promise<Seen[]> {
   const seen: Seen[] = [];
+  try {
+    return await walk(options, seen);
+  } catch (error) {
+    if (!(error instanceof EndOfAnswers)) throw error;
+    options.out('\n  (no more answers: the walk ends here)\n');
+    return seen;
+  }
+}
+
+async function walk(options: StepsOptions, seen: Seen[]): Promise<Seen[]> {
   const { out } = options;
   const rl = options.pause ? readline.createInterface({ input: process.stdin, output: process.stderr }) : null;
   if (rl && options.onInterrupt) rl.on('SIGINT', options.onInterrupt);
-  const pause = async () => {
+  const answers = options.predict
+    ? readline.createInterface({ input: options.predict, terminal: false })[Symbol.asyncIterator]()
+    : null;
+  let pending: { step: string; question: Question; given: string } | null = null;
+  let readReturned = -1;
+  /** Before a step: wait for Enter, or ask what the step `step` will show. */
+  const pause = async (step: string) => {
+    const question = QUESTIONS[step];
+    if (answers && question) {
+      out(`  Predict: ${question.ask}\n  > `);
+      const next = await answers.next();
+      if (next.done) {
+        cleanUp(); // the child is stopped between two steps: end it
+        childPid = 0;
+        process.off('exit', cleanUp);
+        rl?.close();
+        throw new EndOfAnswers();
+      }
+      pending = { step, question, given: String(next.value) };
+      if (!process.stdin.isTTY || options.predict !== process.stdin) out(`${next.value}\n`);
+      return;
+    }
     if (rl) await new Promise<void>((resolve) => rl.question('  [Enter] to go on ', () => resolve()));
+  };
+  /** After a step: the kernel's answer to the question asked before it. */
+  const reveal = (now: Seen) => {
+    if (pending === null || pending.step !== now.step) return;
+    const answer = pending.question.answer(now, readReturned);
+    const right = judge(pending.given, answer);
+    out(
+      `${wrap(`  The kernel: ${pending.question.says(answer)}. You said ${JSON.stringify(pending.given.trim())}: ${right ? 'right' : 'not this time'}.`, { indent: '  ' })}\n\n`,
+    );
+    pending = null;
   };
   const known: KnownPipe[] = [];
   let childPid = 0;
@@ -267,6 +375,7 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
     const lines = previous === null || options.full ? fullText(picture) : changes(previous, picture);
     previous = picture;
     out(`${lines.join('\n')}\n\n`);
+    reveal(seen[seen.length - 1]);
   };
   /** Waits until the child has stopped itself (it is then between two steps). */
   const childStopped = (): WaitStatus => waitpid(childPid, WUNTRACED);
@@ -282,7 +391,7 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
       '  already holds more (its event loop, its own pipes), so here they come after\n' +
       '  those.\n',
   );
-  await pause();
+  await pause('createPipe');
   const [parentRead, childWrite] = pipe();
   const [childRead, parentWrite] = pipe();
   known.push(
@@ -322,7 +431,7 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
       '  A pipe gives end of file only when every write end, in every process, is\n' +
       '  closed.\n',
   );
-  await pause();
+  await pause('fork');
   const pid = fork();
   if (pid === 0) {
     const stop = () => kill(getpid(), 'SIGSTOP');
@@ -367,7 +476,7 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
       '  and parent_write. Each pipe is left with one writer and one reader, in\n' +
       '  different processes.\n',
   );
-  await pause();
+  await pause('close unused ends');
   close(childRead);
   close(childWrite);
   resumeChild();
@@ -379,7 +488,7 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
       '  The 16 bytes go into pipe 2 and wait there: the child is stopped and has not\n' +
       '  read them.\n',
   );
-  await pause();
+  await pause('parentProcess: write');
   write(parentWrite, 'Parent message 0');
   known[1].written += 'Parent message 0';
   show('parentProcess: write');
@@ -390,7 +499,7 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
       '  The child takes the 16 bytes out of pipe 2 and puts its 31-byte echo into\n' +
       '  pipe 1.\n',
   );
-  await pause();
+  await pause('childProcess: read and echo');
   resumeChild();
   childStopped();
   known[0].written += 'Child echoing: Parent message 0';
@@ -400,9 +509,10 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
     'Step 6. parentProcess: read(parent_read).\n' +
       '  read(2) returns what the pipe holds, up to the buffer size: the whole echo.\n',
   );
-  await pause();
+  await pause('parentProcess: read');
   const buf = Buffer.alloc(1024);
   const n = read(parentRead, buf);
+  readReturned = n;
   out(`  the parent read ${n} bytes: "${buf.toString('utf8', 0, n)}"\n`);
   show('parentProcess: read');
 
@@ -412,7 +522,7 @@ export async function runSteps(options: StepsOptions): Promise<Seen[]> {
       '  nothing is left to read or write. The child exits and stays a zombie until\n' +
       '  the parent waits for it; wait() reaps it and reports its status.\n',
   );
-  await pause();
+  await pause('exited, not waited for');
   close(parentRead);
   close(parentWrite);
   resumeChild();
