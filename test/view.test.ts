@@ -302,10 +302,11 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
   async function open(
     file: string,
     viewport = { width: 1280, height: 720 },
+    query = '',
   ): Promise<{ page: Page; problems: string[] }> {
     const page = await browser.newPage();
     const problems: string[] = [];
-    const url = `file://${file}`;
+    const url = `file://${file}${query}`;
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
     });
@@ -654,6 +655,77 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
       }));
       assert.equal(child.state, 'S');
       assert.match(child.text, /read\(\d+.*in progress .* blocked, waiting/);
+      assert.deepEqual(problems, []);
+      await page.close();
+    },
+  );
+
+  test("a lesson's printed lines appear at their step, none before", { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { page, problems } = await open(unclosed.html);
+    const later = await stepWhere(page, "s.kind === 'say' && /500 ms later/.test(s.text)");
+    assert.ok(later > 0);
+    const said = () => page.$eval('#said', (el) => el.textContent ?? '');
+    await go(page, later - 1);
+    assert.doesNotMatch(await said(), /500 ms later/, 'not printed yet one step before');
+    await go(page, later);
+    assert.match(await said(), /500 ms later/);
+    await go(page, 0);
+    assert.doesNotMatch(await said(), /The fix/, 'nothing of the fix at the first step');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test(
+    '?quiz: before a read or write returns, the page asks what it will return, then reveals and judges it',
+    { timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const { page, problems } = await open(demo.html, undefined, '?quiz');
+      const readEnd = await stepWhere(page, "s.kind === 'end' && s.call === 'read' && s.pipe !== null");
+      assert.ok(readEnd > 0);
+      await go(page, readEnd - 1);
+      const state = () =>
+        page.evaluate(() => ({
+          index: (window as unknown as { ipcView: { index: number } }).ipcView.index,
+          shown: !(document.getElementById('quiz') as HTMLElement).hidden,
+          question: document.getElementById('quiz-question')?.textContent ?? '',
+          verdict: document.getElementById('quiz-verdict')?.textContent ?? '',
+        }));
+      await page.click('#forward');
+      const asked = await state();
+      assert.equal(asked.index, readEnd - 1, 'the step waits for the answer');
+      assert.ok(asked.shown);
+      assert.match(asked.question, /read\(.*What will it return\?/);
+      t.diagnostic(`the question: ${await shot(page, 'quiz-asks')}`);
+      const answer = await page.evaluate(
+        (i) => (window as unknown as { ipcView: { steps: { result: unknown }[] } }).ipcView.steps[i].result,
+        readEnd,
+      );
+      const bytes = typeof answer === 'number' ? answer : (answer as { bytes: number }).bytes;
+      await page.type('#quiz-answer', String(bytes + 1));
+      await page.click('#quiz-reveal');
+      const wrong = await state();
+      assert.equal(wrong.index, readEnd, 'revealed: the step is shown');
+      assert.equal(wrong.verdict, `The kernel: ${bytes}. You said ${bytes + 1}: not this time.`);
+      // The next read, answered right.
+      const again = await page.evaluate((from) => {
+        const view = (
+          window as unknown as { ipcView: { steps: { kind: string; call: string; pipe: string | null }[] } }
+        ).ipcView;
+        return view.steps.findIndex((s, i) => i > from && s.kind === 'end' && s.call === 'read' && s.pipe !== null);
+      }, readEnd);
+      await go(page, again - 1);
+      await page.click('#forward');
+      const second = await page.evaluate(
+        (i) => (window as unknown as { ipcView: { steps: { result: unknown }[] } }).ipcView.steps[i].result,
+        again,
+      );
+      const secondBytes = typeof second === 'number' ? second : (second as { bytes: number }).bytes;
+      await page.type('#quiz-answer', String(secondBytes));
+      await page.keyboard.press('Enter');
+      const right = await state();
+      assert.equal(right.index, again);
+      assert.equal(right.verdict, `The kernel: ${secondBytes}. You said ${secondBytes}: right.`);
+      t.diagnostic(`the reveal: ${await shot(page, 'quiz-reveals')}`);
       assert.deepEqual(problems, []);
       await page.close();
     },
