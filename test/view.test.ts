@@ -696,11 +696,15 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
       assert.ok(asked.shown);
       assert.match(asked.question, /read\(.*What will it return\?/);
       t.diagnostic(`the question: ${await shot(page, 'quiz-asks')}`);
-      const answer = await page.evaluate(
-        (i) => (window as unknown as { ipcView: { steps: { result: unknown }[] } }).ipcView.steps[i].result,
-        readEnd,
-      );
-      const bytes = typeof answer === 'number' ? answer : (answer as { bytes: number }).bytes;
+      /** What step `i`'s call returned, as recorded: a byte count. */
+      const returned = async (i: number) => {
+        const r = await page.evaluate(
+          (n) => (window as unknown as { ipcView: { steps: { result: unknown }[] } }).ipcView.steps[n].result,
+          i,
+        );
+        return typeof r === 'number' ? r : (r as { bytes: number }).bytes;
+      };
+      const bytes = await returned(readEnd);
       await page.type('#quiz-answer', String(bytes + 1));
       await page.click('#quiz-reveal');
       const wrong = await state();
@@ -715,11 +719,7 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
       }, readEnd);
       await go(page, again - 1);
       await page.click('#forward');
-      const second = await page.evaluate(
-        (i) => (window as unknown as { ipcView: { steps: { result: unknown }[] } }).ipcView.steps[i].result,
-        again,
-      );
-      const secondBytes = typeof second === 'number' ? second : (second as { bytes: number }).bytes;
+      const secondBytes = await returned(again);
       await page.type('#quiz-answer', String(secondBytes));
       await page.keyboard.press('Enter');
       const right = await state();
