@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { LISTED_CALLS } from './calls';
 import type { ErrorCode } from './errors';
 import { PACKAGE_ROOT } from './internal/paths';
+import { progress, wrap } from './internal/text';
 import { parseArgsMistake, usageError } from './internal/usage';
 
 // The companions are loaded when their command runs: the demo's start-up time
@@ -52,8 +53,12 @@ Options:
                      (.md: in a mermaid block, .mmd: bare, -: to stdout)
   --iterations N     (demo) exchange N messages instead of the tutorial's 10
   --no-pause         (steps) do not wait for Enter between steps
+  --full             (steps) print every table at every step, not what changed
+  --predict          (steps) ask before each step what it will do, one answer
+                     a line from stdin, then show what the kernel says
   --list             (lesson) list the lessons
   --json             (compare) print the result as JSON
+  --diff-only        (compare) print only the lines where the two differ
   -v, --version      print the version
   -h, --help         show this help
 `;
@@ -61,9 +66,9 @@ Options:
 /** Which options each command takes; any other is refused the same way. */
 const APPLIES: Record<string, readonly string[]> = {
   demo: ['trace', 'diagram', 'iterations'],
-  steps: ['trace', 'no-pause'],
+  steps: ['trace', 'no-pause', 'full', 'predict'],
   lesson: ['trace', 'list'],
-  compare: ['json'],
+  compare: ['json', 'diff-only'],
   help: [],
 };
 
@@ -110,11 +115,12 @@ function runLesson(name: string | undefined, list: boolean): void {
   const LESSONS = load.lessons();
   if (list) {
     const width = Math.max(...LESSONS.map((l) => l.name.length));
-    for (const lesson of LESSONS) say(`${lesson.name.padEnd(width)}  ${lesson.title}\n`);
+    const indent = ' '.repeat(width + 2);
+    for (const lesson of LESSONS) say(`${wrap(`${lesson.name.padEnd(width)}  ${lesson.title}`, { indent })}\n`);
     return;
   }
   const lesson = LESSONS.find((l) => l.name === name)!;
-  say(`${lesson.name}: ${lesson.title}\n\n`);
+  say(`${wrap(`${lesson.name}: ${lesson.title}`, { indent: '  ' })}\n\n`);
   lesson.run(say);
 }
 
@@ -136,16 +142,16 @@ function guarded(command: () => void): void {
     });
 }
 
-function runCompare(json: boolean): void {
+function runCompare(json: boolean, diffOnly: boolean): void {
   const { compare, formatReport, MissingToolError, toJSON } = load.compare();
   let result;
   try {
-    result = compare();
+    result = compare(progress('bidirectional-ipc compare'));
   } catch (error) {
     if (error instanceof MissingToolError) fail(`compare: ${error.message}`);
     throw error;
   }
-  process.stdout.write(json ? `${JSON.stringify(toJSON(result), null, 2)}\n` : formatReport(result));
+  process.stdout.write(json ? `${JSON.stringify(toJSON(result), null, 2)}\n` : formatReport(result, { diffOnly }));
   const same = result.stdout.identical && result.parent.identical && result.child.identical;
   if (!same) process.exitCode = 1;
 }
@@ -245,10 +251,13 @@ function run(argv: string[]): void {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
         json: { type: 'boolean' },
+        'diff-only': { type: 'boolean' },
         trace: { type: 'string' },
         diagram: { type: 'string' },
         iterations: { type: 'string' },
         'no-pause': { type: 'boolean' },
+        full: { type: 'boolean' },
+        predict: { type: 'boolean' },
         list: { type: 'boolean' },
       },
     });
@@ -329,7 +338,13 @@ function run(argv: string[]): void {
       process.on('SIGINT', interrupted);
       void load
         .steps()
-        .runSteps({ pause: !values['no-pause'] && process.stdin.isTTY === true, out: say, onInterrupt: interrupted })
+        .runSteps({
+          pause: !values['no-pause'] && !values.predict && process.stdin.isTTY === true,
+          predict: values.predict ? process.stdin : undefined,
+          full: values.full === true,
+          out: say,
+          onInterrupt: interrupted,
+        })
         .then(() => process.off('SIGINT', interrupted));
       return;
     }
@@ -337,7 +352,7 @@ function run(argv: string[]): void {
       if (values.list) return runLesson(undefined, true);
       return guarded(() => runLesson(rest[0], false));
     case 'compare':
-      runCompare(values.json === true);
+      runCompare(values.json === true, values['diff-only'] === true);
       return;
   }
 }

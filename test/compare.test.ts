@@ -181,7 +181,11 @@ describe('bidirectional-ipc compare', { skip: skipUnless(missingTools()) }, () =
   });
 
   it('prints the two columns and the verdicts as text', () => {
-    const run = spawnSync(process.execPath, [CLI, 'compare'], { encoding: 'utf8', timeout: 240_000 });
+    const run = spawnSync(process.execPath, [CLI, 'compare'], {
+      encoding: 'utf8',
+      env: { ...process.env, COLUMNS: '160' }, // side by side from 100 columns on
+      timeout: 240_000,
+    });
     assert.equal(run.status, 0, run.stderr || run.stdout);
     assert.match(run.stdout, /^stdout {7}identical \(20 lines\)/m);
     assert.match(run.stdout, /The tutorial's calls in the parent: identical \(49 calls\)/);
@@ -191,6 +195,7 @@ describe('bidirectional-ipc compare', { skip: skipUnless(missingTools()) }, () =
       /^ {3}6 {2}write\(parent_write, "Parent message 0", 16\) = 16 +write\(parent_write, "Parent message 0", 16\) = 16$/m,
     );
     assert.match(run.stdout, /Everything else \(all threads\)/);
+    assert.equal(run.stderr, '', 'no progress lines when stderr is not a terminal');
   });
 });
 

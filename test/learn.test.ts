@@ -6,9 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { Readable } from 'node:stream';
 import { close, F_SETFL, fcntl, fork, isSyscallError, O_NONBLOCK, pipe, read, waitpid, write } from '../src/index';
 import { LESSONS } from '../src/learn/lessons/index';
 import { fdTable, runSteps } from '../src/learn/steps';
+import { processState } from '../src/internal/proc';
 import { CLI, runCli, tutorialOutput } from './helpers';
 import { missingStrace } from '../src/compare/compare';
 
@@ -299,6 +301,95 @@ describe('steps', () => {
     assert.deepEqual(mine(), []);
   });
 
+  it('after the first step prints only what changed: ends gained and lost, queued bytes, states (--full: all)', async () => {
+    let text = '';
+    const seen = await runSteps({ pause: false, out: (t) => (text += t) });
+    let full = '';
+    await runSteps({ pause: false, full: true, out: (t) => (full += t) });
+    const parentTable = (t: string) => t.match(/^ {2}parent \(pid \d+\), state /gm)?.length ?? 0;
+    assert.equal(parentTable(text), 1, "the parent's whole table once, at the first step");
+    assert.equal(parentTable(full), seen.length, 'every table at every step with full');
+    // Steps 2 to 6, each against what /proc and FIONREAD said before and after it.
+    const sections = text.split(/^Step \d\. /m).slice(2, 7);
+    sections.forEach((section, i) => {
+      const [before, after] = [seen[i], seen[i + 1]];
+      const tutorial = new Set(Object.values(after.inodes));
+      for (const who of Object.keys(before.tables)) {
+        const ends = (s: typeof before) =>
+          (s.tables[who]?.pipes ?? []).filter((p) => tutorial.has(p.inode)).map((p) => p.fd);
+        const lost = ends(before).filter((fd) => !ends(after).includes(fd));
+        const block = new RegExp(`^ {2}${who} \\(pid \\d+\\) no longer holds:\n((?: {4}fd .*\n)+)`, 'm').exec(section);
+        const listed = [...(block?.[1] ?? '').matchAll(/fd (\d+)/g)].map((m) => Number(m[1]));
+        assert.deepEqual(listed.sort(), lost.sort(), `${who}, step ${i + 2}`);
+      }
+      for (const label of Object.keys(after.queued)) {
+        const shown = new RegExp(`^ {2}pipe ${label}: .*\n +.*?(\\d+) bytes queued`, 'm').exec(section);
+        if (after.queued[+label] !== before.queued[+label]) {
+          assert.equal(Number(shown?.[1]), after.queued[+label], `pipe ${label} at step ${i + 2}: ${section}`);
+        }
+      }
+    });
+    // Step 4 writes into pipe 2 only: pipe 1, unchanged, is not printed again.
+    assert.match(sections[2], /pipe 2: .*\n +1 writer\(s\), 1 reader\(s\); 16 bytes queued "Parent message 0"/);
+    assert.doesNotMatch(sections[2], /pipe 1:/);
+    assert.match(text, /^ {2}child \(pid \d+\): now state Z \(zombie/m);
+    assert.ok(text.split('\n').length < full.split('\n').length * 0.75, 'shorter than every table at every step');
+  });
+
+  it('--predict: asks before each step, judges each answer against what the kernel showed after it', async () => {
+    const given = ['4', '3', '1', '0', '31', '31', 'S'];
+    let text = '';
+    const seen = await runSteps({
+      pause: false,
+      predict: Readable.from(given.map((a) => `${a}\n`)),
+      out: (t) => (text += t),
+    });
+    assert.equal(seen.length, 8, 'the whole walk');
+    const tutorialEnds = (s: (typeof seen)[0], who: string) =>
+      s.tables[who].pipes.filter((p) => Object.values(s.inodes).includes(p.inode)).length;
+    const writers = (s: (typeof seen)[0]) =>
+      Object.values(s.tables).filter((t) => t.pipes.some((p) => p.inode === s.inodes[1] && p.end === 'write')).length;
+    const read = /the parent read (\d+) bytes/.exec(text)![1];
+    const kernel = [
+      String(tutorialEnds(seen[0], 'parent')),
+      String(writers(seen[1])),
+      String(writers(seen[2])),
+      String(seen[3].queued[2]),
+      String(seen[4].queued[1]),
+      read,
+      seen[6].states.child,
+    ];
+    const reveals = [
+      ...text.replace(/\n {2}(?=\S)/g, ' ').matchAll(/The kernel: (.*?)\. You said "(.*?)": (right|not this time)\./g),
+    ];
+    assert.equal(reveals.length, 7, text);
+    reveals.forEach((m, i) => {
+      assert.equal(m[2], given[i]);
+      assert.ok(m[1].includes(kernel[i]), `step ${i + 1}: the kernel's ${kernel[i]} in "${m[1]}"`);
+      assert.equal(m[3], given[i] === kernel[i] ? 'right' : 'not this time', `step ${i + 1}: ${m[0]}`);
+    });
+    assert.deepEqual(
+      reveals.map((m) => m[3] === 'right'),
+      [true, false, true, false, true, true, false],
+    );
+  });
+
+  it('--predict with piped answers ends cleanly when they run out, the stopped child killed', () => {
+    const run = spawnSync(process.execPath, [CLI, 'steps', '--predict'], {
+      input: '4\n2\n',
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stderr, '');
+    assert.match(
+      run.stdout,
+      /Predict: How many processes will hold the write end of pipe 1 now\?\n {2}> \n {2}\(no more answers/,
+    );
+    const child = Number(/child \(pid (\d+)\)/.exec(run.stdout)![1]);
+    assert.ok(!fs.existsSync(`/proc/${child}`) || processState(child) !== 'T', 'no child left stopped');
+  });
+
   it('shows after each step who holds which end, the queued bytes, the process states', async () => {
     let text = '';
     const seen = await runSteps({ pause: false, out: (t) => (text += t) });
@@ -328,7 +419,7 @@ describe('steps', () => {
     assert.match(text, /pipe 2: \[ +parent\] parent_write ==> child_read \[child\]/);
     assert.match(text, /fd 0 +stdin/);
     assert.match(text, /lowest-free-number rule/);
-    assert.match(text, /of the child now shows it set too: one open file description/);
+    assert.match(text, /of the child now shows it set too:\n +one open file description/);
     // Bytes sit in the pipe between the write and the read, as FIONREAD counts them.
     assert.deepEqual(at('parentProcess: write').queued, { 1: 0, 2: 16 });
     assert.match(text, /16 bytes queued "Parent message 0"/);
@@ -395,7 +486,7 @@ describe('lessons', () => {
       'sigchld',
     ];
     for (const name of names) assert.match(list.stdout, new RegExp(`^${name} `, 'm'));
-    assert.equal(list.stdout.trim().split('\n').length, 15);
+    assert.equal(list.stdout.match(/^\S/gm)?.length, 15, 'one lesson a line; a long title goes on indented lines');
     assert.equal(runCli(['lesson', 'nope']).status, 2);
   });
 
@@ -421,7 +512,10 @@ describe('lessons', () => {
     // The default, not a constant: capped once a user passes pipe-user-pages-soft.
     const soft = fs.readFileSync('/proc/sys/fs/pipe-user-pages-soft', 'utf8').trim();
     assert.equal(result.softPages, Number(soft));
-    assert.match(text, new RegExp(`That is the default, 16 pages; .*pipe-user-pages-soft\\npages \\(${soft} here\\)`));
+    assert.match(
+      text,
+      new RegExp(`That is the default, 16 pages; [^]*?pipe-user-pages-soft\\s+pages \\(${soft} here\\)`),
+    );
     assert.equal(result.deadlocked, true);
     assert.deepEqual(result.fixExitCodes, [0, 0]);
   });

@@ -14,6 +14,7 @@ import { missingStrace } from '../src/compare/compare';
 import { loadRecording } from '../src/view/recording';
 import type { RawEvent, Recording } from '../src/view/types';
 import { close, fcntl, F_SETFL, isSyscallError, O_NONBLOCK, pipe, write } from '../src/index';
+import { progress } from '../src/internal/text';
 import { CLI, runCli, skipUnless } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -301,10 +302,11 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
   async function open(
     file: string,
     viewport = { width: 1280, height: 720 },
+    query = '',
   ): Promise<{ page: Page; problems: string[] }> {
     const page = await browser.newPage();
     const problems: string[] = [];
-    const url = `file://${file}`;
+    const url = `file://${file}${query}`;
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
     });
@@ -658,6 +660,77 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
     },
   );
 
+  test("a lesson's printed lines appear at their step, none before", { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { page, problems } = await open(unclosed.html);
+    const later = await stepWhere(page, "s.kind === 'say' && /500 ms later/.test(s.text)");
+    assert.ok(later > 0);
+    const said = () => page.$eval('#said', (el) => el.textContent ?? '');
+    await go(page, later - 1);
+    assert.doesNotMatch(await said(), /500 ms later/, 'not printed yet one step before');
+    await go(page, later);
+    assert.match(await said(), /500 ms later/);
+    await go(page, 0);
+    assert.doesNotMatch(await said(), /The fix/, 'nothing of the fix at the first step');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test(
+    '?quiz: before a read or write returns, the page asks what it will return, then reveals and judges it',
+    { timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const { page, problems } = await open(demo.html, undefined, '?quiz');
+      const readEnd = await stepWhere(page, "s.kind === 'end' && s.call === 'read' && s.pipe !== null");
+      assert.ok(readEnd > 0);
+      await go(page, readEnd - 1);
+      const state = () =>
+        page.evaluate(() => ({
+          index: (window as unknown as { ipcView: { index: number } }).ipcView.index,
+          shown: !(document.getElementById('quiz') as HTMLElement).hidden,
+          question: document.getElementById('quiz-question')?.textContent ?? '',
+          verdict: document.getElementById('quiz-verdict')?.textContent ?? '',
+        }));
+      await page.click('#forward');
+      const asked = await state();
+      assert.equal(asked.index, readEnd - 1, 'the step waits for the answer');
+      assert.ok(asked.shown);
+      assert.match(asked.question, /read\(.*What will it return\?/);
+      t.diagnostic(`the question: ${await shot(page, 'quiz-asks')}`);
+      /** What step `i`'s call returned, as recorded: a byte count. */
+      const returned = async (i: number) => {
+        const r = await page.evaluate(
+          (n) => (window as unknown as { ipcView: { steps: { result: unknown }[] } }).ipcView.steps[n].result,
+          i,
+        );
+        return typeof r === 'number' ? r : (r as { bytes: number }).bytes;
+      };
+      const bytes = await returned(readEnd);
+      await page.type('#quiz-answer', String(bytes + 1));
+      await page.click('#quiz-reveal');
+      const wrong = await state();
+      assert.equal(wrong.index, readEnd, 'revealed: the step is shown');
+      assert.equal(wrong.verdict, `The kernel: ${bytes}. You said ${bytes + 1}: not this time.`);
+      // The next read, answered right.
+      const again = await page.evaluate((from) => {
+        const view = (
+          window as unknown as { ipcView: { steps: { kind: string; call: string; pipe: string | null }[] } }
+        ).ipcView;
+        return view.steps.findIndex((s, i) => i > from && s.kind === 'end' && s.call === 'read' && s.pipe !== null);
+      }, readEnd);
+      await go(page, again - 1);
+      await page.click('#forward');
+      const secondBytes = await returned(again);
+      await page.type('#quiz-answer', String(secondBytes));
+      await page.keyboard.press('Enter');
+      const right = await state();
+      assert.equal(right.index, again);
+      assert.equal(right.verdict, `The kernel: ${secondBytes}. You said ${secondBytes}: right.`);
+      t.diagnostic(`the reveal: ${await shot(page, 'quiz-reveals')}`);
+      assert.deepEqual(problems, []);
+      await page.close();
+    },
+  );
+
   test(
     'pipeline: every step of the page renders without an error, and the run ends with no process left',
     { timeout: TEST_TIMEOUT_MS },
@@ -714,5 +787,36 @@ describe('view of a run that does not end', () => {
       close(w);
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('progress on stderr', () => {
+  test('progress() writes its stages to a terminal only', () => {
+    const written: string[] = [];
+    const stream = (isTTY: boolean) => ({ isTTY, columns: 80, write: (t: string) => written.push(t) });
+    progress('bidirectional-ipc compare', stream(false))('building the Rust original');
+    assert.deepEqual(written, []);
+    progress('bidirectional-ipc compare', stream(true))('building the Rust original');
+    assert.deepEqual(written, ['bidirectional-ipc compare: building the Rust original...\n']);
+  });
+
+  test('view says what it is doing on a terminal (script(1) gives it one), nothing into a pipe', () => {
+    const file = path.join(work, 'progress.html');
+    const command = [process.execPath, CLI, 'view', 'lesson', 'zombie', '--html', file].join(' ');
+    const onTerminal = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(onTerminal.status, 0, onTerminal.stdout);
+    const said = onTerminal.stdout.replace(/\r/g, '');
+    const stages = [
+      'running lesson zombie under the recorder...',
+      'reading the recording back...',
+      'rendering the page...',
+    ].map((s) => said.indexOf(`bidirectional-ipc view: ${s}\n`));
+    assert.ok(
+      stages.every((at, i) => at >= 0 && (i === 0 || at > stages[i - 1])),
+      `the stages, in order: ${said}`,
+    );
+    const piped = runCli(['view', 'lesson', 'zombie', '--html', file]);
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.equal(piped.stderr.replace(/^bidirectional-ipc view: wrote .*\n/m, ''), '', 'only the line naming the page');
   });
 });

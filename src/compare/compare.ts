@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI } from '../internal/paths';
+import { terminalWidth, wrap, wrapLine, type Progress } from '../internal/text';
 import { buildReference, MissingToolError } from './reference';
 import { parseStrace, tutorialCalls, type TracedCall, type TutorialCall, type TutorialTrace } from './strace';
 
@@ -107,10 +108,14 @@ const sleeps = (t: TutorialTrace) => [
   ...new Set([...t.parent, ...t.child].filter((c) => c.text.startsWith('sleep(')).map((c) => c.syscall)),
 ];
 
-/** Builds the Rust original, runs both programs, and compares them. */
-export function compare(): Comparison {
+/** Builds the Rust original, runs both programs, and compares them; `say` hears each stage. */
+export function compare(say: Progress = () => {}): Comparison {
   checkTools();
-  const rust = runProgram([buildReference()]);
+  say('building the Rust original (cargo build --release)');
+  const program = buildReference();
+  say('running the Rust original, then tracing it with strace -f');
+  const rust = runProgram([program]);
+  say('running the TypeScript demo, then tracing it with strace -f');
   const typescript = runProgram([process.execPath, CLI, 'demo']);
   return {
     rust,
@@ -130,14 +135,59 @@ function verdictText(v: Verdict, unit: string, count: number): string {
     : `DIFFERENT from ${unit.replace(/s$/, '')} ${v.firstDifference} on`;
 }
 
-function columns(left: string[], right: string[], header: [string, string]): string[] {
-  const width = Math.max(header[0].length, ...left.map((l) => l.length));
+export interface ReportOptions {
+  /** Columns to fit (default: the terminal's); under 100, one side above the other. */
+  width?: number;
+  /** Only the lines where the two sides differ. */
+  diffOnly?: boolean;
+}
+
+/** Below this width the two sides are stacked, not side by side. */
+export const SIDE_BY_SIDE_WIDTH = 100;
+
+/** Two lists line by line: side by side when there is room, else one side above the other. */
+function columns(
+  left: string[],
+  right: string[],
+  header: [string, string],
+  options: Required<ReportOptions>,
+): string[] {
   const n = Math.max(left.length, right.length);
   const digits = String(n).length;
-  const lines = [`  ${' '.repeat(digits)}  ${header[0].padEnd(width)}   ${header[1]}`];
-  for (let i = 0; i < n; i++) {
+  const shown = [...Array(n).keys()].filter((i) => !options.diffOnly || left[i] !== right[i]);
+  if (options.diffOnly && shown.length === 0) return ['  no line differs'];
+  const lines: string[] = [];
+  const margin = ' '.repeat(digits + 4);
+  if (options.width < SIDE_BY_SIDE_WIDTH) {
+    const [a, b] = header;
+    lines.push(
+      ...wrapLine(`${margin}(= the same on both sides; where they differ, ${a[0]} ${a}, ${b[0]} ${b})`, {
+        width: options.width,
+      }),
+    );
+    // "  NN M text": the line's number (none on the second side's line), its mark, its text.
+    const cell = (i: number | null, mark: string, text: string) =>
+      wrapLine(`  ${i === null ? ' '.repeat(digits) : String(i + 1).padStart(digits)} ${mark} ${text}`, {
+        width: options.width,
+        indent: ' '.repeat(digits + 7),
+        keepQuoted: true,
+      });
+    for (const i of shown) {
+      if (left[i] === right[i]) lines.push(...cell(i, '=', left[i]));
+      else lines.push(...cell(i, a[0], left[i] ?? '(none)'), ...cell(null, b[0], right[i] ?? '(none)'));
+    }
+    return lines;
+  }
+  const width = Math.floor((options.width - margin.length - 3) / 2);
+  lines.push(`${margin}${header[0].padEnd(width)}   ${header[1]}`);
+  for (const i of shown) {
+    const fit = (text: string | undefined) => wrapLine(text ?? '', { width, indent: '  ', keepQuoted: true });
+    const [l, r] = [fit(left[i]), fit(right[i])];
     const mark = left[i] === right[i] ? ' ' : '≠';
-    lines.push(`  ${String(i + 1).padStart(digits)}  ${(left[i] ?? '').padEnd(width)} ${mark} ${right[i] ?? ''}`);
+    for (let row = 0; row < Math.max(l.length, r.length); row++) {
+      const head = row === 0 ? `  ${String(i + 1).padStart(digits)}` : ' '.repeat(digits + 2);
+      lines.push(`${head}  ${(l[row] ?? '').padEnd(width)} ${row === 0 ? mark : ' '} ${r[row] ?? ''}`.trimEnd());
+    }
   }
   return lines;
 }
@@ -177,7 +227,8 @@ function topCalls(counts: Map<string, number>, n: number): string {
 }
 
 /** The side-by-side report, as text. */
-export function formatReport(c: Comparison): string {
+export function formatReport(c: Comparison, report: ReportOptions = {}): string {
+  const options = { width: report.width ?? terminalWidth(), diffOnly: report.diffOnly === true };
   const out: string[] = [];
   const lines = c.rust.stdout.split('\n').length - 1;
   out.push('Compare: the Rust original (reference/) and the TypeScript demo (src/tutorial/)', '');
@@ -190,15 +241,20 @@ export function formatReport(c: Comparison): string {
   if (!c.stdout.identical) {
     out.push(
       '',
-      ...columns(c.rust.stdout.split('\n'), c.typescript.stdout.split('\n'), ['Rust stdout', 'TypeScript stdout']),
+      ...columns(
+        c.rust.stdout.split('\n'),
+        c.typescript.stdout.split('\n'),
+        ['Rust stdout', 'TypeScript stdout'],
+        options,
+      ),
     );
   }
   for (const side of ['parent', 'child'] as const) {
     const verdict = c[side];
     out.push('', `The tutorial's calls in the ${side}: ${verdictText(verdict, 'calls', c.rust.calls[side].length)}`);
-    out.push(...columns(texts(c.rust.calls[side]), texts(c.typescript.calls[side]), ['Rust', 'TypeScript']));
+    out.push(...columns(texts(c.rust.calls[side]), texts(c.typescript.calls[side]), ['Rust', 'TypeScript'], options));
   }
-  out.push('', "Everything else (all threads), what each runtime does around the tutorial's calls:");
+  out.push('', "Everything else (all threads), what each runtime does around the tutorial's", 'calls:');
   const groups = {
     'Rust parent': categorise(c.rust.calls.runtime.parent),
     'Rust child': categorise(c.rust.calls.runtime.child),
@@ -223,16 +279,22 @@ export function formatReport(c: Comparison): string {
       .map((g) => String(sum(g)).padStart(12))
       .join('')}`,
   );
-  out.push(`  most frequent, TS parent: ${topCalls(c.typescript.calls.runtime.parent, 8)}`);
-  out.push(`  most frequent, TS child:  ${topCalls(c.typescript.calls.runtime.child, 8)}`);
-  out.push(`  most frequent, Rust:      ${topCalls(c.rust.calls.runtime.parent, 8)}`);
+  // A call and its count stay on one line: held together by a no-break space while wrapping.
+  const frequent = (label: string, counts: Map<string, number>) =>
+    wrapLine(`  most frequent, ${label.padEnd(10)} ${topCalls(counts, 8).replace(/(\w) (\d)/g, '$1\u00a0$2')}`, {
+      width: options.width,
+      indent: ' '.repeat(28),
+    }).map((line) => line.replace(/\u00a0/g, ' '));
+  out.push(...frequent('TS parent:', c.typescript.calls.runtime.parent));
+  out.push(...frequent('TS child:', c.typescript.calls.runtime.child));
+  out.push(...frequent('Rust:', c.rust.calls.runtime.parent));
   out.push(
     '',
     `Notes: sleeps are shown as sleep(N ms) whichever clock call makes them ` +
       `(Rust: ${c.sleepCalls.rust.join(', ') || 'none'}; TypeScript: ${c.sleepCalls.typescript.join(', ') || 'none'}). ` +
       'Descriptors are named by the role the tutorial gives them, pids as parent/child.',
   );
-  return out.join('\n') + '\n';
+  return wrap(out.join('\n'), { width: options.width }) + '\n';
 }
 
 /** The comparison as plain data (Maps become objects). */

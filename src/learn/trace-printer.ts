@@ -48,6 +48,7 @@ import {
   type TraceEvent,
   type WaitStatus,
 } from '../index';
+import { terminalWidth, visibleLength, wrap } from '../internal/text';
 import { untracedSleep } from '../internal/untraced-sleep';
 import { maskHas, watchKernelNotices, type KernelNotice } from '../view/kernel-notices';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
@@ -165,6 +166,27 @@ export function quote(bytes: Uint8Array, limit = 48): string {
   const text = Buffer.from(bytes.subarray(0, limit)).toString('latin1');
   const shown = text.replace(/[\x00-\x1f\x7f-\xff"\\]/g, (c) => ESCAPES[c] ?? `\\${c.charCodeAt(0).toString(8)}`);
   return `"${shown}"${bytes.length > limit ? '...' : ''}`;
+}
+
+/** Fewest characters a cut buffer keeps when its line is too wide. */
+const SHORTEST_QUOTE = 8;
+
+/**
+ * A trace line fitted to `width` columns: buffers already cut short ("..."...)
+ * are cut shorter, down to SHORTEST_QUOTE characters; what is still too wide
+ * goes on indented lines, broken between arguments, never inside a string.
+ */
+export function fitTraceLine(line: string, width: number): string {
+  let excess = visibleLength(line) - width;
+  if (excess <= 0) return line;
+  const shortened = line.replace(/"((?:[^"\\]|\\.)*)"\.\.\./g, (whole, body: string) => {
+    if (excess <= 0 || body.length <= SHORTEST_QUOTE) return whole;
+    let kept = body.slice(0, Math.max(SHORTEST_QUOTE, body.length - excess));
+    kept = kept.replace(/\\[0-7]{0,2}$/, ''); // not half an escape
+    excess -= body.length - kept.length;
+    return `"${kept}"...`;
+  });
+  return wrap(shortened, { width, indent: '    ', keepQuoted: true });
 }
 
 /** An OR of flags by name, as strace prints them ('O_CLOEXEC|O_NONBLOCK'); unknown bits in hex. */
@@ -360,6 +382,8 @@ export function startTracing(options: TraceOptions = {}): () => void {
   const color = options.color ?? (process.stderr.isTTY === true && !process.env.NO_COLOR);
   const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
   const only = options.only ? new Set(options.only) : null;
+  // Piped without COLUMNS, one call a line whatever its length, as strace prints: for grep.
+  const width = terminalWidth(process.stderr, Infinity);
   const origin = now();
   const temporary = options.recordTo === undefined;
   const logPath =
@@ -398,7 +422,10 @@ export function startTracing(options: TraceOptions = {}): () => void {
       const text = noticeText(n);
       const who = n.pid === tracerPid ? 'parent' : 'child';
       if (options.print !== false && only === null)
-        fs.writeSync(2, `${paint(who === 'parent' ? 36 : 35, `[${who} ${n.pid}]`)} ${text}\n`);
+        fs.writeSync(
+          2,
+          `${fitTraceLine(`${paint(who === 'parent' ? 36 : 35, `[${who} ${n.pid}]`)} ${text}`, width)}\n`,
+        );
       append({
         pid: n.pid,
         role: who,
@@ -450,7 +477,7 @@ export function startTracing(options: TraceOptions = {}): () => void {
 
   const print = (pid: number, text: string) => {
     const label = paint(role === 'parent' ? 36 : 35, `[${role} ${pid}]`);
-    fs.writeSync(2, `${label} ${text}\n`);
+    fs.writeSync(2, `${fitTraceLine(`${label} ${text}`, width)}\n`);
   };
 
   /** The arguments as printed, known at the start of the call. */

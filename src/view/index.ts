@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { untracedWrite, writeAll } from '../internal/io-loops';
+import { progress, type Progress } from '../internal/text';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
 import { parseArgsMistake, usageError as commandLineMistake } from '../internal/usage';
 import { buildRecording, loadRecording, readEvents } from './recording';
@@ -16,7 +17,8 @@ import { startRecording } from './record';
 import { renderPage } from './render';
 import type { Recording } from './types';
 
-export const VIEW_USAGE = `Usage: bidirectional-ipc view [demo [--iterations N] | lesson NAME] --html FILE [--json FILE] [--unfold] [--open]
+export const VIEW_USAGE = `Usage: bidirectional-ipc view [demo [--iterations N] | lesson NAME]
+                                --html FILE [--json FILE] [--unfold] [--open]
        bidirectional-ipc view --from RECORDING.json --html FILE [--open]
 
 Runs the tutorial (demo, the default) or a lesson, recording every system call
@@ -74,8 +76,10 @@ function record(
   lessonName: string | undefined,
   iterations: number | undefined,
   unfolded: boolean,
+  say: Progress,
 ): Recording | null {
   const root = process.pid;
+  say(`running ${command === 'demo' ? 'the demo' : `lesson ${lessonName}`} under the recorder`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bidirectional-ipc-view-'));
   const file = path.join(dir, 'events.jsonl');
   // Signals and ends are seen by a tracer attached before the program starts; a run goes on without one.
@@ -109,6 +113,7 @@ function record(
     }
     if (process.pid !== root) return null; // a child that returned into this function
     recorder.note('exit', 'the run is over');
+    say('reading the recording back');
   } finally {
     if (process.pid === root) {
       recorder.stop();
@@ -181,16 +186,21 @@ export function runView(argv: string[]): void {
     }
   }
 
-  if (values.from !== undefined) return writeView(values, () => loadRecording(values.from!));
+  const say = progress('bidirectional-ipc view');
+  if (values.from !== undefined) return writeView(values, say, () => loadRecording(values.from!));
   // A run gets the watchdog the demo and the lessons get: it never hangs in silence.
   const { startWatchdog } = require('../learn/watchdog') as typeof import('../learn/watchdog');
   void startWatchdog(['bidirectional-ipc view', ...argv].join(' ')).then(() =>
-    writeView(values, () => record(command, lessonName, iterations, values.unfold === true)),
+    writeView(values, say, () => record(command, lessonName, iterations, values.unfold === true, say)),
   );
 }
 
 /** Makes the recording and writes what `values` asks for; null from `make` in a child of the run. */
-function writeView(values: { html?: string; json?: string; open?: boolean }, make: () => Recording | null): void {
+function writeView(
+  values: { html?: string; json?: string; open?: boolean },
+  say: Progress,
+  make: () => Recording | null,
+): void {
   let recording: Recording | null;
   try {
     recording = make();
@@ -202,6 +212,7 @@ function writeView(values: { html?: string; json?: string; open?: boolean }, mak
   if (recording === null) return; // in a child of the run
   if (values.json !== undefined) fs.writeFileSync(values.json, `${JSON.stringify(recording)}\n`);
   if (values.html !== undefined) {
+    say('rendering the page');
     const html = renderPage(recording);
     fs.writeFileSync(values.html, html);
     process.stderr.write(

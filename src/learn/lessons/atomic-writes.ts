@@ -43,11 +43,13 @@ export const atomicWrites: Lesson = {
   title: `Several writers: records of PIPE_BUF (${PIPE_BUF}) bytes arrive whole, ${PIPE_BUF + 1}-byte records may tear`,
   run(say) {
     say(
-      `${WRITERS} children write ${RECORDS} records each into one pipe, one write() per record, each record one letter repeated.\n` +
-        'The reader cuts the stream into records again and counts those that mix letters.\n',
+      `${WRITERS} children write ${RECORDS} records each into one pipe, one write() per\n` +
+        'record, each record one letter repeated. The reader cuts the stream into\n' +
+        'records again and counts those that mix letters.\n',
     );
     say(
-      `PIPE_BUF is ${PIPE_BUF} on Linux (POSIX requires at least 512; \`getconf PIPE_BUF /\` prints it).\n` +
+      `PIPE_BUF is ${PIPE_BUF} on Linux (POSIX requires at least 512;\n` +
+        '`getconf PIPE_BUF /` prints it).\n' +
         `The mistake: records of ${PIPE_BUF + 1} bytes, one more than PIPE_BUF.\n`,
     );
     // Whether a record tears depends on how the writers are scheduled: on a loaded machine a
@@ -57,13 +59,15 @@ export const atomicWrites: Lesson = {
     for (; big.torn === 0 && round < ROUNDS; round++) big = count(PIPE_BUF + 1);
     say(
       `  ${big.torn} of ${big.records} records arrived torn${round > 1 ? ` (in round ${round}; the rounds before had none)` : ''}.\n` +
-        "  A write longer than PIPE_BUF may be split when the pipe is full, and another writer's bytes go\n" +
-        '  in between. May: how many varies from run to run, and some runs have none.\n',
+        '  A write longer than PIPE_BUF may be split when the pipe is full, and\n' +
+        "  another writer's bytes go in between. May: how many varies from run to\n" +
+        '  run, and some runs have none.\n',
     );
-    say(`The fix: records of at most PIPE_BUF bytes (or one writer, or framing with a lock).\n`);
+    say('The fix: records of at most PIPE_BUF bytes (or one writer, or framing with\na lock).\n');
     const small = count(PIPE_BUF);
     say(
-      `  ${small.torn} of ${small.records} records of ${PIPE_BUF} bytes were torn: POSIX makes such writes atomic, always.\n`,
+      `  ${small.torn} of ${small.records} records of ${PIPE_BUF} bytes were torn: POSIX makes such\n` +
+        '  writes atomic, always.\n',
     );
     return { tornAt4097: big.torn, tornAt4096: small.torn, records: small.records };
   },

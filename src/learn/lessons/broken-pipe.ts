@@ -2,6 +2,7 @@
 // only where SIGPIPE is ignored, caught or blocked (pipe(7)).
 import { spawnSync } from 'node:child_process';
 import { close, dup2, execvp, fork, pipe, poll, POLLERR, POLLOUT, read, waitpid, write } from '../../index';
+import { wrap } from '../../internal/text';
 import type { Lesson } from './common';
 
 /** Everything readable from `fd` until end of file. */
@@ -43,16 +44,18 @@ export const brokenPipe: Lesson = {
   title: 'Writing after the reader is gone: death by SIGPIPE, or EPIPE where SIGPIPE is ignored',
   run(say) {
     say(
-      'A write to a pipe that no process holds open for reading raises SIGPIPE, whose default action\n' +
-        'kills the writer; only where SIGPIPE is ignored, caught or blocked does write() fail with EPIPE\n' +
-        'instead (pipe(7)). Node, like the Rust runtime, ignores SIGPIPE:\n',
+      'A write to a pipe that no process holds open for reading raises SIGPIPE,\n' +
+        'whose default action kills the writer; only where SIGPIPE is ignored, caught\n' +
+        'or blocked does write() fail with EPIPE instead (pipe(7)). Node, like the\n' +
+        'Rust runtime, ignores SIGPIPE:\n',
     );
     let [r, w] = pipe();
     close(r);
     const [ready] = poll([{ fd: w, events: POLLOUT }], 0);
     say(
-      `  poll() for POLLOUT on the write end, before any write: revents 0x${ready.revents.toString(16)}, POLLERR ${ready.error ? 'set' : 'not set'}:\n` +
-        '  the kernel already says that no reader is left.\n',
+      '  poll() for POLLOUT on the write end, before any write:\n' +
+        `  revents 0x${ready.revents.toString(16)}, POLLERR ${ready.error ? 'set' : 'not set'}: ` +
+        'the kernel already says that no reader is left.\n',
     );
     let code = '';
     try {
@@ -64,9 +67,10 @@ export const brokenPipe: Lesson = {
     close(w);
 
     say(
-      'At the default action the kernel kills the writer. execve(2) keeps an ignored signal ignored;\n' +
-        "libuv (Node's child_process) resets every signal to its default in the child before exec. Here\n" +
-        'sh, started by child_process, writes into the same kind of pipe:\n',
+      'At the default action the kernel kills the writer.\n' +
+        "execve(2) keeps an ignored signal ignored; libuv (Node's child_process)\n" +
+        'resets every signal to its default in the child before exec. Here sh,\n' +
+        'started by child_process, writes into the same kind of pipe:\n',
     );
     [r, w] = pipe();
     close(r);
@@ -78,22 +82,26 @@ export const brokenPipe: Lesson = {
     say(
       `  sh ended by ${sh.signal ?? `exit ${sh.status}`}, before its next line${sh.stderr ? ` (stderr: ${sh.stderr.trim()})` : ''}.\n`,
     );
-    say("The mistake: the same sh exec'd from a fork() child inherits the ignored SIGPIPE:\n");
+    say("The mistake: the same sh exec'd from a fork() child inherits the ignored\nSIGPIPE:\n");
     const inherited = shIntoClosedPipe(false);
     say(
-      `  sh ended by ${inherited.status}${inherited.said ? `, and said: ${inherited.said}` : ''}.\n` +
-        '  A filter in a pipeline (`prog | head`) should die quietly when its reader goes; this one does not.\n',
+      `  sh ended by ${inherited.status}${inherited.said ? `, and said:\n${wrap(`    ${inherited.said}`)}` : ''}.\n` +
+        '  A filter in a pipeline (`prog | head`) should die quietly when its reader\n' +
+        '  goes; this one does not.\n',
     );
     say(
-      'The fix, for a program that ignores SIGPIPE: before exec, give the new program the default action\n' +
-        '(here the child installs a SIGPIPE handler, and execve resets a caught signal to its default):\n',
+      'The fix, for a program that ignores SIGPIPE: before exec, give the new\n' +
+        'program the default action (here the child installs a SIGPIPE handler, and\n' +
+        'execve resets a caught signal to its default):\n',
     );
     const restored = shIntoClosedPipe(true);
-    say(`  sh ended by ${restored.status}${restored.said ? `, and said: ${restored.said}` : ', quietly'}.\n`);
     say(
-      'And in the program itself: treat EPIPE from write() as "the other side is gone" and stop (the\n' +
-        'demo reports it in one line and exits 1), or ask first: poll() sets POLLERR on a write end whose\n' +
-        'readers are all gone.\n',
+      `  sh ended by ${restored.status}${restored.said ? `, and said:\n${wrap(`    ${restored.said}`)}` : ', quietly'}.\n`,
+    );
+    say(
+      'And in the program itself: treat EPIPE from write() as "the other side is\n' +
+        'gone" and stop (the demo reports it in one line and exits 1), or ask first:\n' +
+        'poll() sets POLLERR on a write end whose readers are all gone.\n',
     );
     return {
       pollErr: (ready.revents & POLLERR) !== 0,

@@ -34,18 +34,21 @@ export const cloexec: Lesson = {
   name: 'cloexec',
   title: "An exec'd program that inherited a write end delays EOF; O_CLOEXEC keeps it out",
   run(say) {
-    say('The mistake: pipe() without O_CLOEXEC, then a child that execs an unrelated program (sleep 30).\n');
+    say('The mistake: pipe() without O_CLOEXEC, then a child that execs an unrelated\n' + 'program (sleep 30).\n');
     const leaked = tryIt(0);
     say(
-      `  the parent wrote, closed its write end and read the message; poll() for 300 ms more: ${leaked.eof ? 'end of file' : 'nothing, no EOF'}.\n` +
-        `  /proc/${leaked.pid}/fd and fdinfo: sleep holds ${leaked.held.map((h) => `fd ${h.fd} (${h.end} end)`).join(', ')} of that pipe;\n` +
-        '  the write end, which it never asked for and never uses, is what keeps the reader from EOF.\n' +
+      '  the parent wrote, closed its write end and read the message;\n' +
+        `  poll() for 300 ms more: ${leaked.eof ? 'end of file' : 'nothing, no EOF'}.\n` +
+        `  /proc/${leaked.pid}/fd and fdinfo: sleep holds\n` +
+        `  ${leaked.held.map((h) => `fd ${h.fd} (${h.end} end)`).join(', ')} of that pipe; the write end,\n` +
+        '  which it never asked for and never uses, is what keeps the reader from EOF.\n' +
         '  The reader gets EOF only when sleep exits, 30 s later (here it is killed).\n',
     );
-    say('The fix: pipe(O_CLOEXEC) (or fcntl(fd, F_SETFD, FD_CLOEXEC)): the kernel closes it at exec.\n');
+    say('The fix: pipe(O_CLOEXEC) (or fcntl(fd, F_SETFD, FD_CLOEXEC)): the kernel\n' + 'closes it at exec.\n');
     const fixed = tryIt(O_CLOEXEC);
     say(
-      `  same program: poll() reports ${fixed.eof ? 'end of file at once' : 'nothing'}; sleep holds ${fixed.held.length} descriptors of the pipe.\n`,
+      `  same program: poll() reports ${fixed.eof ? 'end of file at once' : 'nothing'};\n` +
+        `  sleep holds ${fixed.held.length} descriptors of the pipe.\n`,
     );
     return {
       leakedEof: leaked.eof,

@@ -21,8 +21,9 @@ export const copyOnWrite: Lesson = {
   run(say) {
     const heap = Buffer.alloc(SIZE, 1); // written here, so every page is resident before the fork
     say(
-      `The parent fills a ${SIZE / MiB} MiB buffer, then forks. The child stops itself (SIGSTOP) before and after\n` +
-        'it writes one byte in every page of that buffer; the parent reads /proc/<child>/smaps_rollup meanwhile.\n',
+      `The parent fills a ${SIZE / MiB} MiB buffer, then forks. The child stops itself (SIGSTOP)\n` +
+        'before and after it writes one byte in every page of that buffer; the parent\n' +
+        'reads /proc/<child>/smaps_rollup meanwhile.\n',
     );
     const pid = fork(() => {
       kill(getpid(), 'SIGSTOP');
@@ -44,17 +45,23 @@ export const copyOnWrite: Lesson = {
     const MiBs = (kib: number) => Math.round(kib / 1024);
     const grownMiB = MiBs(after.private - before.private);
     say(
-      `  right after fork the child's Shared_Dirty is ${MiBs(before.shared)} MiB and its Private_Dirty ${MiBs(before.private)} MiB: fork copied\n` +
-        '  the mappings and page tables (fork(2) NOTES), and both processes map the same pages.\n' +
-        `  after it wrote to every page: Private_Dirty ${MiBs(after.private)} MiB, ${grownMiB} MiB more, Shared_Dirty ${MiBs(after.shared)} MiB:\n` +
-        '  each page was copied when first written.\n',
+      `  right after fork the child's Shared_Dirty is ${MiBs(before.shared)} MiB and its Private_Dirty\n` +
+        `  ${MiBs(before.private)} MiB: fork copied the mappings and page tables (fork(2) NOTES), and\n` +
+        '  both processes map the same pages.\n' +
+        `  after it wrote to every page: Private_Dirty ${MiBs(after.private)} MiB, ${grownMiB} MiB more,\n` +
+        `  Shared_Dirty ${MiBs(after.shared)} MiB: each page was copied when first written.\n`,
     );
     const unchanged = heap.every((b) => b === 1);
-    say(`  the parent's buffer still holds only 1s: ${unchanged}. Each process sees its own copy once it writes.\n`);
     say(
-      'The fix, if this surprises you: nothing is wrong; fork is cheap because of it. But a child that\n' +
-        'touches a big heap (a garbage collector does) pays for the copies: preload, then fork, then touch little.\n' +
-        'Cheap is not free: the page tables are copied at fork, so its cost grows with the mappings (docs/benchmarks.md).\n',
+      `  the parent's buffer still holds only 1s: ${unchanged}. Each process sees its\n` +
+        '  own copy once it writes.\n',
+    );
+    say(
+      'The fix, if this surprises you: nothing is wrong; fork is cheap because of\n' +
+        'it. But a child that touches a big heap (a garbage collector does) pays for\n' +
+        'the copies: preload, then fork, then touch little.\n' +
+        'Cheap is not free: the page tables are copied at fork, so its cost grows\n' +
+        'with the mappings (docs/benchmarks.md).\n',
     );
     return {
       beforeMiB: MiBs(before.private),

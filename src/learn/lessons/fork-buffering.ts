@@ -89,19 +89,20 @@ export const forkBuffering: Lesson = {
   title: 'A line printed before fork comes out twice into a pipe (fully buffered), once on a terminal',
   run(say) {
     say(
-      "C's printf puts bytes in a buffer in the process's memory; fork gives the child a copy of that memory\n" +
-        '(copy-on-write: the pages are shared until one process writes), buffer and all, and exit() flushes it.\n' +
-        'stdio makes stdout line-buffered when isatty() says it is a terminal, fully buffered into a pipe\n' +
-        "or a file. This lesson's writer keeps such a buffer: it prints a line, forks, and each process\n" +
-        'prints its name and calls exit().\n',
+      "C's printf puts bytes in a buffer in the process's memory; fork gives the\n" +
+        'child a copy of that memory (copy-on-write: the pages are shared until one\n' +
+        'process writes), buffer and all, and exit() flushes it.\n' +
+        'stdio makes stdout line-buffered when isatty() says it is a terminal, fully\n' +
+        "buffered into a pipe or a file. This lesson's writer keeps such a buffer: it\n" +
+        'prints a line, forks, and each process prints its name and calls exit().\n',
     );
-    say('Onto a terminal (a pseudo-terminal from script(1)), line-buffered: the line left before the fork.\n');
+    say('Onto a terminal (a pseudo-terminal from script(1)), line-buffered: the line\n' + 'left before the fork.\n');
     const terminal = ontoTerminal();
     say(terminal === null ? '  (script(1) could not run here)\n' : shown(terminal));
     const { text: twice, size } = intoPipe('exit');
     say(
-      `The mistake: the same into a pipe, fully buffered (st_blksize: ${size} bytes): the line was still in\n` +
-        'the buffer at fork.\n',
+      `The mistake: the same into a pipe, fully buffered (st_blksize: ${size} bytes):\n` +
+        'the line was still in the buffer at fork.\n',
     );
     say(shown(twice));
     say('The fix: fflush(stdout) (or fflush(NULL)) before fork. What the pipe carried:\n');
@@ -111,8 +112,8 @@ export const forkBuffering: Lesson = {
     const exited = intoPipe('_exit in the child').text;
     say(shown(exited));
     say(
-      "(Node writes stdout with write(2) at once, and this package's fork() refuses while stdout or stderr\n" +
-        'has bytes queued, so the demo cannot hit this.)\n',
+      "(Node writes stdout with write(2) at once, and this package's fork() refuses\n" +
+        'while stdout or stderr has bytes queued, so the demo cannot hit this.)\n',
     );
     return {
       terminal:

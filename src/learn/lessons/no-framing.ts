@@ -33,15 +33,15 @@ export const noFraming: Lesson = {
     write(w, 'Parent message 1');
     const buf = Buffer.alloc(1024);
     const got = buf.toString('utf8', 0, read(r, buf));
-    say(`  write() twice (16 + 16 bytes), read() once: "${got}" (${Buffer.byteLength(got)} bytes).\n`);
+    say(`  write() twice (16 + 16 bytes), read() once:\n  "${got}" (${Buffer.byteLength(got)} bytes).\n`);
     say(
-      '  The pipe keeps bytes, not writes. The tutorial gets away with it only because the parent\n' +
-        '  waits for each echo before it writes again.\n',
+      '  The pipe keeps bytes, not writes. The tutorial gets away with it only\n' +
+        '  because the parent waits for each echo before it writes again.\n',
     );
     close(r);
     close(w);
 
-    say('The fix: frame each message with its length (4 bytes, big-endian) and read exactly that much.\n');
+    say('The fix: frame each message with its length (4 bytes, big-endian) and read\n' + 'exactly that much.\n');
     [r, w] = pipe();
     writeFrame(w, 'Parent message 0');
     writeFrame(w, 'Parent message 1');

@@ -26,8 +26,9 @@ export const orphan: Lesson = {
   title: 'When a parent exits first, its child is adopted by pid 1 or the nearest subreaper',
   run(say) {
     say(
-      'The child forks a grandchild and exits. The grandchild reports its parent pid before and after;\n' +
-        'to have no race it waits for a "go" that this process sends only once waitpid says the child is gone.\n',
+      'The child forks a grandchild and exits. The grandchild reports its parent pid\n' +
+        'before and after; to have no race it waits for a "go" that this process sends\n' +
+        'only once waitpid says the child is gone.\n',
     );
     const [reportR, reportW] = pipe();
     const [goR, goW] = pipe();
@@ -65,10 +66,12 @@ export const orphan: Lesson = {
         `  after: parent ${parentAfter}, ${adoptedBy}.\n`,
     );
     say(
-      'The fix, for a child that must learn that its parent has died: prctl(PR_SET_PDEATHSIG) has the\n' +
-        'kernel send it a signal then; a pidfd of the parent (pidfd_open(2)) polls readable when it exits; or\n' +
-        'it polls getppid() for a change, as the grandchild above saw. A supervisor that must wait for its\n' +
-        "descendants' orphans calls prctl(PR_SET_CHILD_SUBREAPER) to be the one that adopts them.\n",
+      'The fix, for a child that must learn that its parent has died:\n' +
+        'prctl(PR_SET_PDEATHSIG) has the kernel send it a signal then; a pidfd of the\n' +
+        'parent (pidfd_open(2)) polls readable when it exits; or it polls getppid()\n' +
+        'for a change, as the grandchild above saw. A supervisor that must wait for\n' +
+        "its descendants' orphans calls prctl(PR_SET_CHILD_SUBREAPER) to be the one\n" +
+        'that adopts them.\n',
     );
     return {
       childPid: child,

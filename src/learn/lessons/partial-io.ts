@@ -43,7 +43,9 @@ export const partialIo: Lesson = {
     const message = Buffer.alloc(MiB, 0x6d);
     let [r, w] = pipe(O_NONBLOCK);
     const oneWrite = write(w, message);
-    say(`  a single non-blocking write() took ${oneWrite} of ${MiB} bytes: the rest did not fit in the pipe.\n`);
+    say(
+      `  a single non-blocking write() took ${oneWrite} of ${MiB} bytes: the rest did not\n` + '  fit in the pipe.\n',
+    );
     close(r);
     close(w);
 
@@ -57,24 +59,26 @@ export const partialIo: Lesson = {
     const oneRead = read(r, buf);
     say(`  a single read() returned ${oneRead} bytes: what the pipe held at that moment.\n`);
     say(
-      'A blocking write(1 MiB) waits while the pipe is full, but it too can return short once some bytes\n' +
-        'went in. A child blocks in it, and then:\n',
+      'A blocking write(1 MiB) waits while the pipe is full, but it too can return\n' +
+        'short once some bytes went in. A child blocks in it, and then:\n',
     );
     const bySignal = blockingWriteReturns('signal');
     say(`  a signal with a handler arrives: write() returns ${bySignal} of ${MiB}.\n`);
     const byReaderGone = blockingWriteReturns('reader gone');
     say(
-      `  the last reader closes its end (SIGPIPE ignored): write() returns ${byReaderGone} of ${MiB}; only a write\n` +
-        '  that had moved nothing would fail with EPIPE.\n',
+      `  the last reader closes its end (SIGPIPE ignored): write() returns ${byReaderGone} of\n` +
+        `  ${MiB}; only a write that had moved nothing would fail with EPIPE.\n`,
     );
-    say('The fix: loop until every byte is written, and read until the length you expect (or EOF).\n');
+    say('The fix: loop until every byte is written, and read until the length you\n' + 'expect (or EOF).\n');
     let total = oneRead;
     for (let n; (n = read(r, buf, total)) > 0;) total += n;
     close(r);
     const status = waitBounded(writer, 10_000);
-    say(`  the write loop and the read loop moved all ${total} bytes; the writer exited ${status?.exitCode}.\n`);
+    say(
+      `  the write loop and the read loop moved all ${total} bytes; the writer\n` + `  exited ${status?.exitCode}.\n`,
+    );
 
-    say('The second mistake: decoding each read on its own. "héllo wörld €" is read 4 bytes at a time:\n');
+    say('The second mistake: decoding each read on its own. "héllo wörld €" is read\n' + '4 bytes at a time:\n');
     const text = 'héllo wörld €';
     [r, w] = pipe();
     write(w, text);
@@ -89,7 +93,7 @@ export const partialIo: Lesson = {
     }
     fixed += streaming.decode();
     close(r);
-    say(`  each chunk decoded alone: "${naive.join('')}" (U+FFFD where a character was cut)\n`);
+    say(`  each chunk decoded alone: "${naive.join('')}"\n  (U+FFFD where a character was cut)\n`);
     say(`  one decoder with { stream: true } across reads: "${fixed}"\n`);
     return { oneWrite, oneRead, bySignal, byReaderGone, total, naive: naive.join(''), fixed };
   },

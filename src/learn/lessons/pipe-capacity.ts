@@ -102,19 +102,22 @@ export const pipeCapacity: Lesson = {
     const raised = measureCapacity(maxSize);
     const softPages = Number(fs.readFileSync('/proc/sys/fs/pipe-user-pages-soft', 'utf8'));
     say(
-      `A new pipe here holds ${reported} bytes (F_GETPIPE_SZ): filling a non-blocking one until EAGAIN gives\n` +
-        `${capacity}. That is the default, 16 pages; once a user's pipes hold more than pipe-user-pages-soft\n` +
-        `pages (${softPages} here), their new pipes get only one or two pages (pipe(7); not for CAP_SYS_RESOURCE).\n` +
-        'F_SETPIPE_SZ raises it, without privileges up to /proc/sys/fs/pipe-max-size\n' +
-        `(${maxSize} here); raised so, the same pipe took ${raised} bytes. Any size can fill.\n`,
+      `A new pipe here holds ${reported} bytes (F_GETPIPE_SZ): filling a non-blocking one\n` +
+        `until EAGAIN gives ${capacity}.\n` +
+        "That is the default, 16 pages; once a user's pipes hold more than\n" +
+        `pipe-user-pages-soft pages (${softPages} here), their new pipes get only one or\n` +
+        'two pages (pipe(7); not for CAP_SYS_RESOURCE). F_SETPIPE_SZ raises it,\n' +
+        `without privileges up to /proc/sys/fs/pipe-max-size (${maxSize} here); raised\n` +
+        `so, the same pipe took ${raised} bytes. Any size can fill.\n`,
     );
-    say(`The mistake: two processes each write ${SIZE / 1024} KiB to the other, and only then read.\n`);
+    say(`The mistake: two processes each write ${SIZE / 1024} KiB to the other, and only then\nread.\n`);
     let { pids } = exchange(false);
     const stuck = pids.map((pid) => waitBounded(pid, 700) === null);
     const states = pids.map((pid) => `${processState(pid)} in ${blockedIn(pid)}`);
     say(
-      `  after 700 ms both are still there: ${states.join(', ')}. Each waits in write() for the other\n` +
-        '  to read, and neither ever will: a deadlock.\n',
+      `  after 700 ms both are still there:\n  ${states.join(', ')}.\n` +
+        '  Each waits in write() for the other to read, and neither ever will: a\n' +
+        '  deadlock.\n',
     );
     // Stopped first, so that neither sees the other die (and an EPIPE) before its own end.
     // kill() returns before the stop takes effect: wait until both are stopped.
@@ -123,8 +126,9 @@ export const pipeCapacity: Lesson = {
     pids.forEach(killAndReap);
 
     say(
-      'The fix: non-blocking descriptors and poll(): each side sleeps in poll() until it can read or write,\n' +
-        'then reads whatever has arrived and writes what fits.\n',
+      'The fix: non-blocking descriptors and poll(): each side sleeps in poll()\n' +
+        'until it can read or write, then reads whatever has arrived and writes what\n' +
+        'fits.\n',
     );
     ({ pids } = exchange(true));
     const statuses = pids.map((pid) => waitBounded(pid, 10_000));

@@ -46,9 +46,10 @@ export const pipeline: Lesson = {
   title: 'ls | wc -l by hand (pipe, fork, dup2, close, execvp), and the hang when the parent keeps a write end',
   run(say) {
     say(
-      'A shell runs `ls | wc -l` like this: one pipe; a child makes the write end its fd 1 (dup2) and\n' +
-        'execs ls; another makes the read end its fd 0 and execs wc; every process closes the ends it does\n' +
-        'not use, the parent all of them; then the parent waits for both.\n',
+      'A shell runs `ls | wc -l` like this: one pipe; a child makes the write end\n' +
+        'its fd 1 (dup2) and execs ls; another makes the read end its fd 0 and execs\n' +
+        'wc; every process closes the ends it does not use, the parent all of them;\n' +
+        'then the parent waits for both.\n',
     );
     const run = lsWc(false);
     const count = readAll(run.out).trim();
@@ -56,7 +57,8 @@ export const pipeline: Lesson = {
     const statuses = [waitpid(run.lsPid), waitpid(run.wcPid)].map((s) => s.exitCode);
     const shell = spawnSync('sh', ['-c', 'ls | wc -l'], { encoding: 'utf8' }).stdout.trim();
     say(
-      `  wc -l printed ${count}; sh -c 'ls | wc -l' in the same directory prints ${shell}. ls and wc exited ${statuses.join(' and ')}.\n`,
+      `  wc -l printed ${count}; sh -c 'ls | wc -l' in the same directory prints ${shell}.\n` +
+        `  ls and wc exited ${statuses.join(' and ')}.\n`,
     );
 
     say('The mistake: the parent forgets to close its copy of the write end.\n');
@@ -67,10 +69,11 @@ export const pipeline: Lesson = {
       waitBounded(stuck.wcPid, 300) === null;
     const state = `${processState(stuck.wcPid)} in ${blockedIn(stuck.wcPid)}`;
     say(
-      `  ls has exited (${lsDone?.exitCode}), yet 300 ms later /proc/${stuck.wcPid}/stat and wchan show wc in state ${state}:\n` +
-        "  it waits for more input, because a write end (the parent's) is still open. It would wait for ever.\n",
+      `  ls has exited (${lsDone?.exitCode}), yet 300 ms later /proc/${stuck.wcPid}/stat and wchan\n` +
+        `  show wc in state ${state}: it waits for more input, because a\n` +
+        "  write end (the parent's) is still open. It would wait for ever.\n",
     );
-    say('The fix, here late: the parent closes its write end; wc sees end of file and prints its count.\n');
+    say('The fix, here late: the parent closes its write end; wc sees end of file and\n' + 'prints its count.\n');
     close(stuck.w);
     const late = readAll(stuck.out).trim();
     close(stuck.out);

@@ -11,8 +11,8 @@ export const rawFork: Lesson = {
     const smaps = fs.readFileSync('/proc/self/smaps', 'utf8');
     const marked = smaps.split('\n').filter((l) => l.startsWith('VmFlags:') && / dc( |$)/.test(l)).length;
     say(
-      `V8 marks its heap MADV_DONTFORK: ${marked} mappings of this process show "dc" in /proc/self/smaps VmFlags.\n` +
-        'fork(2) does not copy such mappings into the child.\n',
+      `V8 marks its heap MADV_DONTFORK: ${marked} mappings of this process show "dc" in\n` +
+        '/proc/self/smaps VmFlags. fork(2) does not copy such mappings into the child.\n',
     );
 
     say('The mistake: fork(2) alone, and the child goes on running JavaScript.\n');
@@ -28,8 +28,9 @@ export const rawFork: Lesson = {
     );
 
     say(
-      "The fix, this package's fork(): MADV_DOFORK over those mappings for the fork (and back after),\n" +
-        "V8's worker threads parked, the child's own event loop (uv_loop_fork), exit through _exit(2).\n",
+      "The fix, this package's fork(): MADV_DOFORK over those mappings for the fork\n" +
+        "(and back after), V8's worker threads parked, the child's own event loop\n" +
+        '(uv_loop_fork), exit through _exit(2).\n',
     );
     const pid = fork(() => {
       const sum = [1, 2, 3].reduce((a, b) => a + b, 0);

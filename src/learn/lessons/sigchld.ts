@@ -69,9 +69,10 @@ export const sigchld: Lesson = {
   title: 'Three children exit, one SIGCHLD is pending: standard signals merge, so reap in a WNOHANG loop',
   run(say) {
     say(
-      `A process blocks SIGCHLD, forks ${CHILDREN} children that exit at once, and reads its pending signals\n` +
-        'in /proc/self/status. (It is a child of this one: there every thread but the one that blocks it\n' +
-        "already blocks all signals, so SIGCHLD stays pending; Node's own threads would take it here.)\n",
+      `A process blocks SIGCHLD, forks ${CHILDREN} children that exit at once, and reads its\n` +
+        'pending signals in /proc/self/status. (It is a child of this one: there every\n' +
+        'thread but the one that blocks it already blocks all signals, so SIGCHLD\n' +
+        "stays pending; Node's own threads would take it here.)\n",
     );
     const [r, w] = pipe();
     const pid = fork(() => {
@@ -86,19 +87,23 @@ export const sigchld: Lesson = {
     waitBounded(pid, 5000);
     const seen = JSON.parse(text) as Seen;
     say(
-      `  that process has ${seen.threads} threads; the others block SIGCHLD (SigBlk in /proc/self/task/*/status): ${seen.othersBlockIt}.\n` +
-        `  All ${CHILDREN} children are zombies: ${seen.allZombies}; SIGCHLD pending: ${seen.pendingWhileBlocked}. The kernel keeps one bit per\n` +
-        '  standard signal, not a count (signal(7)): three exits, one pending SIGCHLD, so a handler would\n' +
-        '  run once when it is unblocked.\n',
+      `  that process has ${seen.threads} threads; the others block SIGCHLD\n` +
+        `  (SigBlk in /proc/self/task/*/status): ${seen.othersBlockIt}.\n` +
+        `  All ${CHILDREN} children are zombies: ${seen.allZombies}; SIGCHLD pending: ${seen.pendingWhileBlocked}.\n` +
+        '  The kernel keeps one bit per standard signal, not a count (signal(7)):\n' +
+        '  three exits, one pending SIGCHLD, so a handler would run once when it is\n' +
+        '  unblocked.\n',
     );
     say(
-      'The mistake: a handler that calls waitpid once per call. No handler runs in this lesson: after\n' +
-        'unblocking, it makes the call such a handler makes, waitpid(-1, WNOHANG), once.\n',
+      'The mistake: a handler that calls waitpid once per call.\n' +
+        'No handler runs in this lesson: after unblocking, it makes the call such a\n' +
+        'handler makes, waitpid(-1, WNOHANG), once.\n',
     );
     say(
-      `  that waitpid reaped ${seen.reapedOnce}; ${seen.zombiesLeft} zombies are left, and no signal will come for them.\n`,
+      `  that waitpid reaped ${seen.reapedOnce}; ${seen.zombiesLeft} zombies are left, and no signal will\n` +
+        '  come for them.\n',
     );
-    say('The fix: in the handler, loop waitpid(-1, WNOHANG) until it returns 0 (or ECHILD).\n');
+    say('The fix: in the handler, loop waitpid(-1, WNOHANG) until it returns 0\n(or ECHILD).\n');
     say(`  the loop reaped ${seen.reapedInLoop} more; ${seen.left} left.\n`);
     return { ...seen };
   },

@@ -50,8 +50,8 @@ export const tutorialMyths: Lesson = {
     "Two beliefs about the tutorial's program, tested: the sleep is not what keeps order; a small buffer loses nothing",
   run(say) {
     say(
-      "Belief 1 (ours to test, not the tutorial's words): the parent's sleep keeps parent and child in step.\n" +
-        'The exchange again, without the sleep:\n',
+      "Belief 1 (ours to test, not the tutorial's words): the parent's sleep keeps\n" +
+        'parent and child in step. The exchange again, without the sleep:\n',
     );
     const { lines, readSizes } = exchangeWithoutSleep();
     const expected = Array.from({ length: ROUNDS }, (_, i) => [
@@ -61,12 +61,14 @@ export const tutorialMyths: Lesson = {
     const inOrder = JSON.stringify(lines) === JSON.stringify(expected);
     const oneMessagePerRead = readSizes.every((n) => n === 16 || n === 31);
     say(
-      `  the same ${lines.length} lines in the same order: ${inOrder}; every read returned exactly one message: ${oneMessagePerRead}.\n` +
-        '  What keeps them in step is that each side blocks in read() until the other has written, and\n' +
-        '  the parent writes the next message only after the echo. The sleep only slows the demo down.\n',
+      `  the same ${lines.length} lines in the same order: ${inOrder};\n` +
+        `  every read returned exactly one message: ${oneMessagePerRead}.\n` +
+        '  What keeps them in step is that each side blocks in read() until the other\n' +
+        '  has written, and the parent writes the next message only after the echo.\n' +
+        '  The sleep only slows the demo down.\n',
     );
 
-    say('Belief 2: a read with a buffer smaller than the message loses the rest of it. Read 4 bytes of 16:\n');
+    say('Belief 2: a read with a buffer smaller than the message loses the rest of it.\n' + 'Read 4 bytes of 16:\n');
     const [r, w] = pipe();
     write(w, 'Parent message 0');
     const small = Buffer.alloc(4);
@@ -78,10 +80,11 @@ export const tutorialMyths: Lesson = {
     close(r);
     close(w);
     say(
-      `  read() returned ${first} bytes ("${firstText}"); FIONREAD then says ${queued} bytes are still queued in the\n` +
-        `  pipe; more reads return them: "${rest}". Nothing is lost, but one read is no longer one message.\n`,
+      `  read() returned ${first} bytes ("${firstText}"); FIONREAD then says ${queued} bytes are still\n` +
+        `  queued in the pipe; more reads return them: "${rest}".\n` +
+        '  Nothing is lost, but one read is no longer one message.\n',
     );
-    say('The fix for the real risk: frame messages (see no-framing) and loop on reads (see partial-io).\n');
+    say('The fix for the real risk: frame messages (see no-framing) and loop on reads\n' + '(see partial-io).\n');
     return { inOrder, oneMessagePerRead, firstRead: firstText, queuedAfter: queued, rest };
   },
 };

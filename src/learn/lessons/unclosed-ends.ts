@@ -16,7 +16,7 @@ export const unclosedEnds: Lesson = {
   name: 'unclosed-ends',
   title: 'The reader never sees EOF because its own process still holds the write end',
   run(say) {
-    say('The mistake: the child reads until end of file but keeps its copy of the write end.\n');
+    say('The mistake: the child reads until end of file but keeps its copy of the\n' + 'write end.\n');
     let [r, w] = pipe();
     const inode = fs.fstatSync(r).ino;
     let pid = reader(r, w, false);
@@ -28,13 +28,14 @@ export const unclosedEnds: Lesson = {
       .filter((f) => f.pipe === inode)
       .map((f) => f.fd);
     say(
-      `  the parent wrote and closed its write end; 500 ms later the child is ${stuck ? 'still blocked in read()' : 'done'}.\n`,
+      '  the parent wrote and closed its write end;\n' +
+        `  500 ms later the child is ${stuck ? 'still blocked in read()' : 'done'}.\n`,
     );
     say(
-      `  /proc/${pid}/fd shows the child holding ${holders.length} descriptors of that pipe (fds ${holders.join(', ')}):\n` +
-        '  its read end, and the write end it never closed.\n',
+      `  /proc/${pid}/fd shows the child holding ${holders.length} descriptors of that pipe\n` +
+        `  (fds ${holders.join(', ')}): its read end, and the write end it never closed.\n`,
     );
-    say('  The kernel gives EOF only when no process holds a write end, and the child itself does.\n');
+    say('  The kernel gives EOF only when no process holds a write end, and the child\n' + '  itself does.\n');
     killAndReap(pid);
 
     say('The fix: the child closes the write end it does not use.\n');

@@ -13,8 +13,10 @@ export const zombie: Lesson = {
     waitUntil(() => processState(pid) === 'Z', 5000);
     const state = processState(pid);
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').trim();
-    say(`  the child has exited, yet /proc/${pid}/stat reads: ${stat.split(' ').slice(0, 3).join(' ')} ...\n`);
-    say('  State Z: its memory is gone, but its pid and exit status wait in the process table for the parent.\n');
+    say(`  the child has exited, yet /proc/${pid}/stat reads:\n  ${stat.split(' ').slice(0, 3).join(' ')} ...\n`);
+    say(
+      '  State Z: its memory is gone, but its pid and exit status wait in the\n' + '  process table for the parent.\n',
+    );
 
     say('The fix: waitpid() collects the status and frees the entry.\n');
     const status = waitpid(pid);

@@ -988,9 +988,10 @@
       $('narration').hidden = true;
       return;
     }
-    all.forEach((e, n) =>
-      pre.append(el('span', { class: n === step.said - 1 ? 'latest' : n >= step.said ? 'later' : null, text: e.text })),
-    );
+    // Only what the program has printed by this step: what it prints later has not happened yet.
+    all
+      .slice(0, step.said)
+      .forEach((e, n) => pre.append(el('span', { class: n === step.said - 1 ? 'latest' : null, text: e.text })));
   }
 
   function render() {
@@ -1015,6 +1016,68 @@
     render();
   }
 
+  // --- Quiz: before a step that returns a count, ask what it will return ------
+  const quizBox = $('quiz');
+  const quizToggle = $('quiz-mode');
+  quizToggle.checked = /[?&]quiz(=|&|$)/.test(window.location.search);
+  let asking = null; // the step whose question is on screen, not yet answered
+  /** The number a step returns (a read's or write's byte count), if it asks for a prediction. */
+  function quizAnswer(e) {
+    if (!e || e.kind !== 'end' || e.error || e.repeat || startOf(e).round) return null;
+    if (e.call !== 'read' && e.call !== 'write') return null;
+    const r = e.result;
+    const n = typeof r === 'number' ? r : r && typeof r === 'object' && 'bytes' in r ? r.bytes : null;
+    return typeof n === 'number' ? n : null;
+  }
+  function ask(i) {
+    asking = i;
+    const e = events[i];
+    quizBox.hidden = false;
+    quizBox.dataset.step = String(i);
+    $('quiz-question').textContent =
+      `${roleOf(e.pid)} (pid ${e.pid}) is in ${callText(e)}. What will it return? (bytes)`;
+    $('quiz-verdict').textContent = '';
+    const input = $('quiz-answer');
+    input.value = '';
+    input.disabled = false;
+    $('quiz-reveal').disabled = false;
+    input.focus();
+  }
+  function reveal() {
+    if (asking === null) return;
+    const i = asking;
+    asking = null;
+    const given = $('quiz-answer').value.trim();
+    const answer = quizAnswer(events[i]);
+    const right = /^\d+$/.test(given) && Number(given) === answer;
+    go(i);
+    $('quiz-answer').disabled = true;
+    $('quiz-reveal').disabled = true;
+    quizBox.dataset.right = String(right);
+    $('quiz-verdict').textContent =
+      `The kernel: ${answer}. You said ${given === '' ? 'nothing' : given}: ${right ? 'right' : 'not this time'}.`;
+  }
+  /** One step forward; in quiz mode a step that returns a count asks first. */
+  function forward() {
+    if (asking !== null) return false;
+    const next = index + 1;
+    if (next >= events.length) return false;
+    if (quizToggle.checked && quizAnswer(events[next]) !== null) {
+      ask(next);
+      return false;
+    }
+    go(next);
+    return true;
+  }
+  $('quiz-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    reveal();
+  });
+  quizToggle.addEventListener('change', () => {
+    asking = null;
+    quizBox.hidden = true;
+  });
+
   // --- Playing -----------------------------------------------------------------
   let timer = null;
   const play = $('play');
@@ -1038,8 +1101,8 @@
             Math.max(0, programTime(events[index + 1].time) - programTime(events[index].time)) / Number(speed),
           );
     timer = setTimeout(() => {
-      go(index + 1);
-      tick();
+      if (forward()) tick();
+      else stop(); // a question waits for its answer
     }, gap);
   }
   function toggle() {
@@ -1067,7 +1130,7 @@
   });
   $('forward').addEventListener('click', () => {
     stop();
-    go(index + 1);
+    forward();
   });
   scrubber.addEventListener('input', () => {
     stop();
@@ -1078,7 +1141,7 @@
     if (tag === 'SELECT' || tag === 'INPUT' || ev.altKey || ev.ctrlKey || ev.metaKey) return; // their own keys
     if (ev.key === 'ArrowRight') {
       stop();
-      go(index + 1);
+      forward();
       ev.preventDefault();
     } else if (ev.key === 'ArrowLeft') {
       stop();
@@ -1115,6 +1178,7 @@
       text: e.text,
     })),
     go,
+    forward,
     get index() {
       return index;
     },
