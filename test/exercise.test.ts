@@ -1,11 +1,13 @@
 // `bidirectional-ipc exercise`: starters, reference solutions and the checks,
 // run as a student runs them, in a scratch folder outside the repository.
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { PACKAGE_ROOT } from '../src/internal/paths';
 import { processState } from '../src/internal/proc';
 import { EXERCISES, programText, type Language } from '../src/learn/exercises/index';
@@ -23,6 +25,26 @@ function exercise(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Spa
     timeout: 90_000,
     env: { ...process.env, COLUMNS: '80', ...env },
   });
+}
+
+/** A process's state letter; 'gone' once reaped. */
+function stateOf(pid: number): string {
+  try {
+    return processState(pid);
+  } catch {
+    return 'gone';
+  }
+}
+
+/**
+ * Asserts that `pid` ends: gone, or a zombie until whoever reaps orphans here
+ * does. A SIGKILL takes effect when the process next runs, which on a busy
+ * machine is a while after kill() returned: wait for it, bounded.
+ */
+async function assertEnds(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!/^(gone|Z)$/.test(stateOf(pid)) && Date.now() < deadline) await setTimeout(10);
+  assert.match(stateOf(pid), /^(gone|Z)$/, `pid ${pid} has ended`);
 }
 
 function assertFits(text: string): void {
@@ -154,7 +176,7 @@ for (const language of LANGUAGES) {
 }
 
 describe('exercise check, bounded', () => {
-  it('a program that never ends is killed at the bound with every process it forked, and the check says so', () => {
+  it('a program that never ends is killed at the bound with every process it forked, and the check says so', async () => {
     const dir = scratch();
     const pids = path.join(dir, 'pids');
     fs.writeFileSync(
@@ -169,16 +191,36 @@ describe('exercise check, bounded', () => {
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /still running after \d+\.\d s, the check's bound; the check killed it/);
     assert.match(r.stdout, /the program \(pid \d+\) is in state R/);
-    // Killed: gone, or a zombie waiting for whichever process reaps orphans here.
-    for (const pid of fs.readFileSync(pids, 'utf8').split(' ').map(Number)) {
-      let state = 'gone';
-      try {
-        state = processState(pid);
-      } catch {
-        // reaped
-      }
-      assert.match(state, /^(gone|Z)$/, `pid ${pid}`);
+    for (const pid of fs.readFileSync(pids, 'utf8').split(' ').map(Number)) await assertEnds(pid);
+  });
+});
+
+describe('exercise check, interrupted', () => {
+  it('Ctrl-C (SIGINT) of the check ends the program it runs, which is in a process group of its own', async () => {
+    const dir = scratch();
+    const pidFile = path.join(dir, 'pid');
+    fs.writeFileSync(
+      path.join(dir, 'blocked.js'),
+      "const { pipe, read } = require('bidirectional-ipc');\n" +
+        'const [r] = pipe();\n' +
+        `require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\n` +
+        'read(r, Buffer.alloc(1));\n',
+    );
+    const check = spawn(process.execPath, [CLI, 'exercise', 'check', 'ls-wc', 'blocked.js'], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
+    const ended = once(check, 'exit');
+    const deadline = Date.now() + 20_000;
+    while (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, 'utf8') === '') {
+      assert.ok(Date.now() < deadline, 'the program started');
+      await setTimeout(20);
     }
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    check.kill('SIGINT');
+    const [, signal] = await ended;
+    assert.equal(signal, 'SIGINT');
+    await assertEnds(pid);
   });
 });
 

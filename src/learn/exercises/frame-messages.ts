@@ -16,7 +16,6 @@ ${helpers}
 const [readEnd, writeEnd] = pipe();
 ${send}close(writeEnd);
 const child = fork(() => {
-  const buffer = Buffer.alloc(1024);
   for (let i = 0; i < MESSAGES.length; i++) {
 ${receive}  }
 });
@@ -32,7 +31,8 @@ export const frameMessages: Exercise = {
       '// returns whatever is there: two writes come out as one. Frame each message\n' +
       '// (its length in 4 bytes, then its bytes) and read a frame the same way.\n' +
       'for (const message of MESSAGES) write(writeEnd, message);\n',
-    '    const n = read(readEnd, buffer);\n' +
+    '    const buffer = Buffer.alloc(1024);\n' +
+      '    const n = read(readEnd, buffer);\n' +
       "    console.log('message ' + (i + 1) + ': ' + buffer.toString('utf8', 0, n));\n",
     '',
   ),
@@ -44,7 +44,8 @@ export const frameMessages: Exercise = {
       '  write(writeEnd, Buffer.concat([header, body]));\n' +
       '}\n',
     '    const length = readExactly(readEnd, 4).readUInt32BE(0);\n' +
-      "    console.log('message ' + (i + 1) + ': ' + readExactly(readEnd, length).toString());\n",
+      '    const message = readExactly(readEnd, length).toString();\n' +
+      "    console.log('message ' + (i + 1) + ': ' + message);\n",
     '\n// Exactly length bytes: a read() may return fewer than asked.\n' +
       'function readExactly(fd: number, length: number): Buffer {\n' +
       '  const data = Buffer.alloc(length);\n' +

@@ -42,13 +42,17 @@ export const noDeadlock: Exercise = {
       '  // is still writing and reads nothing yet. Once both pipes are full, both\n' +
       '  // processes wait in write() for ever. Change the exchange so neither waits\n' +
       '  // for the other (read the whole message first, or use poll()).\n' +
-      '  while ((n = read(toChildRead, buffer)) > 0) writeAll(toParentWrite, buffer.subarray(0, n));\n',
+      '  while ((n = read(toChildRead, buffer)) > 0) {\n' +
+      '    writeAll(toParentWrite, buffer.subarray(0, n));\n' +
+      '  }\n',
   ),
   solution: program(
     '  // The whole message first: the parent can finish writing while nothing is\n' +
       '  // echoed, and reads the echo only then.\n' +
       '  const pieces: Buffer[] = [];\n' +
-      '  while ((n = read(toChildRead, buffer)) > 0) pieces.push(Buffer.from(buffer.subarray(0, n)));\n' +
+      '  while ((n = read(toChildRead, buffer)) > 0) {\n' +
+      '    pieces.push(Buffer.from(buffer.subarray(0, n))); // a copy: buffer is reused\n' +
+      '  }\n' +
       '  writeAll(toParentWrite, Buffer.concat(pieces));\n',
   ),
   check(obs) {

@@ -81,6 +81,14 @@ export function observe(file: string, shell?: string): Promise<Observation> {
     },
   );
   const pid = child.pid!;
+  // Its group is not the terminal's: Ctrl-C reaches only the check, which ends the program too.
+  const interrupted = (signal: NodeJS.Signals) => {
+    killGroup(pid, takeSnapshot(pid, new Set()));
+    fs.rmSync(dir, { recursive: true, force: true });
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const started = Date.now();
   const bound = Math.min(watchdogBound(), CHECK_BOUND_MS);
   let stdout = '';
@@ -117,6 +125,8 @@ export function observe(file: string, shell?: string): Promise<Observation> {
     child.once('error', reject);
     child.once('close', (exitCode, signal) => {
       clearInterval(look);
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
       try {
         const recording = path.join(dir, RECORDING_FILE);
         const events = fs.existsSync(recording) ? orderEvents(readEvents(recording)) : [];
