@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
 import { PACKAGE_ROOT } from '../src/internal/paths';
-import { processState } from '../src/internal/proc';
+import { childrenOf, processState, wchan } from '../src/internal/proc';
 import { EXERCISES, programText, type Language } from '../src/learn/exercises/index';
 import { typeScriptFlags } from '../src/learn/exercises/observe';
 import { CLI } from './helpers';
@@ -222,6 +222,41 @@ describe('exercise check, interrupted', () => {
     assert.equal(signal, 'SIGINT');
     await assertEnds(pid);
   });
+});
+
+describe('the starters that hang, seen in /proc without the check', () => {
+  // What the checks report for these starters, observed here from the kernel alone.
+  const BLOCKED: Record<string, RegExp[]> = {
+    'close-unused-ends': [/do_wait/, /pipe_read/], // the parent waits, the child reads
+    'ls-wc': [/do_wait/, /pipe_read/], // the parent waits for ls then wc; wc reads (ls has ended)
+    'no-deadlock': [/pipe_write/, /pipe_write/], // both write, neither reads
+  };
+  for (const [name, expected] of Object.entries(BLOCKED)) {
+    it(`${name}: run by itself, its processes stay blocked in ${expected.map((e) => e.source).join(' and ')}`, async () => {
+      const dir = scratch();
+      fs.mkdirSync(path.join(dir, 'node_modules'));
+      fs.symlinkSync(PACKAGE_ROOT, path.join(dir, 'node_modules', 'bidirectional-ipc'));
+      const e = EXERCISES.find((x) => x.name === name)!;
+      fs.writeFileSync(path.join(dir, 'starter.js'), programText(e, 'starter', 'js', 'starter.js'));
+      const program = spawn(process.execPath, ['starter.js'], { cwd: dir, detached: true, stdio: 'ignore' });
+      const ended = once(program, 'exit');
+      const waits = () => {
+        const pids = [program.pid!, ...childrenOf(program.pid!)];
+        return pids.filter((pid) => stateOf(pid) === 'S').map((pid) => wchan(pid));
+      };
+      const matches = (seen: string[]) =>
+        seen.length === expected.length && expected.every((re, i) => re.test(seen[i]));
+      const deadline = Date.now() + 20_000;
+      let seen = waits();
+      while (!matches(seen) && Date.now() < deadline) {
+        await setTimeout(20);
+        seen = waits();
+      }
+      process.kill(-program.pid!, 'SIGKILL');
+      await ended;
+      assert.ok(matches(seen), `blocked in ${seen.join(', ')}`);
+    });
+  }
 });
 
 describe('a starter as a student runs it', () => {
