@@ -105,6 +105,22 @@ describe('exercise --list, starters, usage', () => {
       assert.match(fs.readFileSync(path.join(dir, file), 'utf8'), /TODO/);
   });
 
+  it('in a folder whose package.json sets "type", names the starter so that Node reads it as written', () => {
+    const dir = scratch();
+    fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "commonjs" }\n');
+    assert.equal(exercise(['close-unused-ends'], dir).status, 0);
+    assert.ok(fs.existsSync(path.join(dir, 'close-unused-ends.mts')));
+    if (TYPESCRIPT) {
+      const r = exercise(['check', 'close-unused-ends', 'close-unused-ends.mts'], dir);
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      for (const words of DIAGNOSIS['close-unused-ends']) assert.match(r.stdout, words);
+    }
+    fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
+    assert.equal(exercise(['frame-messages', '--js'], dir).status, 0);
+    const run = spawnSync(process.execPath, ['frame-messages.cjs'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    assert.match(run.stderr, /Cannot find module 'bidirectional-ipc'/); // read as CommonJS: its require() ran
+  });
+
   it('refuses to overwrite a file (status 2, one line) and leaves it as it was', () => {
     const dir = scratch();
     fs.writeFileSync(path.join(dir, 'no-deadlock.js'), 'my work\n');

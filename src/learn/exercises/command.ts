@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXERCISES, programText, type Exercise, type Language } from './index';
-import { observe, typeScriptFlags } from './observe';
+import { observe, typeScriptFlags, TYPESCRIPT_FILE } from './observe';
 import { wrap } from './verdict';
 
 export const EXERCISE_USAGE = `Usage: bidirectional-ipc exercise --list
@@ -41,7 +41,7 @@ function findExercise(name: string): Exercise {
 
 /** How this Node runs a program file: 'node FILE', with the flag older 22s need for TypeScript. */
 function runCommand(file: string): string {
-  const flags = file.endsWith('.ts') ? (typeScriptFlags() ?? []) : [];
+  const flags = TYPESCRIPT_FILE.test(file) ? (typeScriptFlags() ?? []) : [];
   return ['node', ...flags, file].join(' ');
 }
 
@@ -55,8 +55,31 @@ function list(): void {
   for (const e of EXERCISES) process.stdout.write(`${e.name.padEnd(width)}  ${e.task}\n`);
 }
 
+/** The "type" of the package.json nearest to `dir` ('commonjs', 'module'), or undefined. */
+function packageType(dir: string): string | undefined {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(at, 'package.json'), 'utf8')) as { type?: string }).type;
+    } catch {
+      if (path.dirname(at) === at) return undefined; // none, or one that is not JSON: Node's default
+    }
+  }
+}
+
+/**
+ * NAME.ts or NAME.js, unless the folder's package.json would make Node read
+ * it as the other module system: the TypeScript starter uses import (a
+ * "commonjs" folder, as npm init makes, needs .mts), the JavaScript one
+ * require() (a "module" folder needs .cjs).
+ */
+function starterFile(exercise: Exercise, language: Language): string {
+  const type = packageType('.');
+  if (language === 'ts') return `${exercise.name}.${type === 'commonjs' ? 'mts' : 'ts'}`;
+  return `${exercise.name}.${type === 'module' ? 'cjs' : 'js'}`;
+}
+
 function writeStarter(exercise: Exercise, language: Language, out: string | undefined): void {
-  const file = out ?? `${exercise.name}.${language}`;
+  const file = out ?? starterFile(exercise, language);
   try {
     fs.writeFileSync(file, programText(exercise, 'starter', language, path.basename(file)), { flag: 'wx' });
   } catch (error) {
@@ -65,7 +88,10 @@ function writeStarter(exercise: Exercise, language: Language, out: string | unde
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') usageError(`cannot write ${file} (${code})`);
     throw error;
   }
-  const lines = [`wrote ${file}: ${exercise.task}.`, `run it:   ${runCommand(file)}`];
+  const lines = [`wrote ${file}: ${exercise.task}.`];
+  if (!out && !file.endsWith(`.${language}`))
+    lines.push(`(.${file.split('.').pop()}: the package.json here says "type": "${packageType('.')}")`);
+  lines.push(`run it:   ${runCommand(file)}`);
   lines.push(`check it: npx bidirectional-ipc exercise check ${exercise.name} ${file}`);
   if (language === 'ts' && typeScriptFlags() === null) lines.push(noTypeScript());
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -74,7 +100,7 @@ function writeStarter(exercise: Exercise, language: Language, out: string | unde
 async function check(exercise: Exercise, file: string): Promise<void> {
   if (!fs.existsSync(file)) usageError(`no file '${file}'`);
   if (!/\.(ts|js|cjs|mjs|mts|cts)$/.test(file)) usageError(`'${file}' is not a .ts or .js file`);
-  if (/\.[mc]?ts$/.test(file) && typeScriptFlags() === null) usageError(noTypeScript());
+  if (TYPESCRIPT_FILE.test(file) && typeScriptFlags() === null) usageError(noTypeScript());
   const obs = await observe(path.resolve(file), exercise.shell);
   const verdict = exercise.check(obs);
   const out = [

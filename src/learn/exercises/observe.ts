@@ -43,6 +43,9 @@ export interface Observation {
   shellOutput: string | null;
 }
 
+/** .ts, .mts, .cts */
+export const TYPESCRIPT_FILE = /\.[mc]?ts$/;
+
 /** The node options that make this Node run a .ts file; null when it cannot. */
 export function typeScriptFlags(): string[] | null {
   if ((process.features as { typescript?: unknown }).typescript) return [];
@@ -69,7 +72,7 @@ export function observe(file: string, shell?: string): Promise<Observation> {
   const cwd = path.join(dir, 'work');
   fs.mkdirSync(cwd);
   for (const name of SCRATCH_FILES) fs.writeFileSync(path.join(cwd, name), '');
-  const flags = file.endsWith('.ts') ? (typeScriptFlags() ?? []) : [];
+  const flags = TYPESCRIPT_FILE.test(file) ? (typeScriptFlags() ?? []) : [];
   const child = spawn(
     process.execPath,
     [...flags, '--disable-warning=ExperimentalWarning', '--require', require.resolve('./preload'), file],
