@@ -139,10 +139,12 @@ describe('exercise --list, starters, usage', () => {
       ['check', 'ls-wc', 'missing.js'],
       ['check', 'ls-wc'],
       [],
+      ['--bogus'],
     ]) {
       const r = exercise(args, dir);
       assert.equal(r.status, 2, args.join(' '));
       assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+      assertFits(r.stderr);
       assert.equal(r.stdout, '');
     }
     assert.match(exercise(['nope'], dir).stderr, /no exercise 'nope'/);
@@ -162,6 +164,7 @@ describe('exercise --list, starters, usage', () => {
     const r = exercise(['check', 'ls-wc', 'ls-wc.ts'], dir);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /cannot run TypeScript; use --js/);
+    assertFits(r.stderr);
   });
 });
 

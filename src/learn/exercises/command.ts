@@ -28,14 +28,14 @@ Options:
   -h, --help  show this help
 `;
 
-function usageError(message: string): never {
-  process.stderr.write(`bidirectional-ipc exercise: ${message} (see help exercise)\n`);
+function usageError(message: string, hint = 'see help exercise'): never {
+  process.stderr.write(`bidirectional-ipc exercise: ${message}${hint ? ` (${hint})` : ''}\n`);
   process.exit(2);
 }
 
 function findExercise(name: string): Exercise {
   const exercise = EXERCISES.find((e) => e.name === name);
-  if (!exercise) usageError(`no exercise '${name}' (exercise --list shows them)`);
+  if (!exercise) usageError(`no exercise '${name}'`, 'exercise --list shows them');
   return exercise;
 }
 
@@ -47,7 +47,7 @@ function runCommand(file: string): string {
 
 /** The one line to give when this Node cannot run TypeScript. */
 function noTypeScript(): string {
-  return `Node ${process.versions.node} cannot run TypeScript; use --js (Node 22.6+ can)`;
+  return `Node ${process.versions.node} cannot run TypeScript; use --js`;
 }
 
 function list(): void {
@@ -84,7 +84,7 @@ function writeStarter(exercise: Exercise, language: Language, out: string | unde
     fs.writeFileSync(file, programText(exercise, 'starter', language, path.basename(file)), { flag: 'wx' });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'EEXIST') usageError(`${file} exists; not overwriting it (remove it or give --out FILE)`);
+    if (code === 'EEXIST') usageError(`${file} exists; not overwriting it`, 'remove it or give --out FILE');
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') usageError(`cannot write ${file} (${code})`);
     throw error;
   }
@@ -100,7 +100,7 @@ function writeStarter(exercise: Exercise, language: Language, out: string | unde
 async function check(exercise: Exercise, file: string): Promise<void> {
   if (!fs.existsSync(file)) usageError(`no file '${file}'`);
   if (!/\.(ts|js|cjs|mjs|mts|cts)$/.test(file)) usageError(`'${file}' is not a .ts or .js file`);
-  if (TYPESCRIPT_FILE.test(file) && typeScriptFlags() === null) usageError(noTypeScript());
+  if (TYPESCRIPT_FILE.test(file) && typeScriptFlags() === null) usageError(noTypeScript(), ''); // Node 22.6+ can
   const obs = await observe(path.resolve(file), exercise.shell);
   const verdict = exercise.check(obs);
   const out = [
@@ -137,7 +137,10 @@ export function runExerciseCommand(argv: string[]): void {
       },
     });
   } catch (error) {
-    usageError((error as Error).message.split('\n')[0]);
+    const e = error as Error & { code?: string };
+    const option = /'(-[^']*)'/.exec(e.message)?.[1];
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') usageError(`unknown option '${option}'`);
+    usageError(e.message.split('\n')[0]);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -148,10 +151,10 @@ export function runExerciseCommand(argv: string[]): void {
     if (positionals.length > 0) usageError(`unexpected argument '${positionals[0]}' after --list`);
     return list();
   }
-  if (positionals.length === 0) usageError('name an exercise (exercise --list shows them)');
+  if (positionals.length === 0) usageError('name an exercise', 'exercise --list shows them');
   if (positionals[0] === 'check') {
     if (values.js || values.ts || values.out !== undefined) usageError('check takes no --js, --ts or --out');
-    if (positionals.length !== 3) usageError('check needs an exercise and a file: exercise check NAME FILE');
+    if (positionals.length !== 3) usageError('check takes NAME and FILE');
     void check(findExercise(positionals[1]), positionals[2]);
     return;
   }
