@@ -150,4 +150,23 @@ grep -q '<html' "$scratch/demo.html"
 npx bidirectional-ipc view lesson pipe-capacity --html "$scratch/capacity.html"
 grep -q '<html' "$scratch/capacity.html"
 say "npx bidirectional-ipc view: a page of $(du -k "$scratch/demo.html" | cut -f1) KiB"
+say "npx bidirectional-ipc exercise: a starter run by itself, and checked from a folder without the package"
+npx bidirectional-ipc exercise frame-messages --js
+test "$(node frame-messages.js)" = "$(printf 'message 1: helloa pipe keeps no boundaries\nmessage 2: ')"
+elsewhere="$scratch/elsewhere"
+mkdir "$elsewhere"
+(
+  cd "$elsewhere"
+  cli="$app/node_modules/.bin/bidirectional-ipc"
+  "$cli" exercise no-deadlock --js
+  status=0
+  "$cli" exercise check no-deadlock no-deadlock.js >check.txt || status=$?
+  test "$status" = 1 && grep -q 'deadlock' check.txt || { cat check.txt; exit 1; }
+  node -e '
+    const { EXERCISES, programText } = require(process.argv[1]);
+    const e = EXERCISES.find((x) => x.name === "no-deadlock");
+    require("fs").writeFileSync("solution.js", programText(e, "solution", "js", "solution.js"));' \
+    "$app/node_modules/bidirectional-ipc/dist/learn/exercises/index.js"
+  "$cli" exercise check no-deadlock solution.js | grep -q '^exercise no-deadlock: PASSED$'
+)
 say "all consumer checks passed (node $(node --version))"

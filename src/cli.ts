@@ -25,6 +25,7 @@ const load = {
   tracePrinter: () => require('./learn/trace-printer') as typeof import('./learn/trace-printer'),
   view: () => require('./view/index') as typeof import('./view/index'),
   watchdog: () => require('./learn/watchdog') as typeof import('./learn/watchdog'),
+  exercises: () => require('./learn/exercises/command') as typeof import('./learn/exercises/command'),
 };
 
 const USAGE = `Usage: bidirectional-ipc [COMMAND] [options]
@@ -43,6 +44,10 @@ Commands:
   lesson --list   list the lessons
   view            replay a run of the demo or a lesson in a web page
                   (bidirectional-ipc view --help)
+  exercise NAME   write a starter program with a mistake to fix (--js, --ts)
+  exercise check NAME FILE
+                  run FILE and say from what the kernel did whether it works
+  exercise --list list the exercises (help exercise: the command's own help)
   help [COMMAND]  show this help (help view: the view command's own)
 
 Options:
@@ -232,6 +237,11 @@ function run(argv: string[]): void {
   if (argv[0] === 'view') {
     checkViewFiles(argv.slice(1));
     return load.view().runView(argv.slice(1)); // its own options
+  }
+  if (argv[0] === 'exercise') return load.exercises().runExerciseCommand(argv.slice(1)); // its own options
+  if (argv[0] === 'help' && argv[1] === 'exercise' && argv.length === 2) {
+    process.stdout.write(load.exercises().EXERCISE_USAGE);
+    return;
   }
   // A bare --trace means every call; parseArgs wants a value for a string option,
   // and takes none that starts with a dash: --iterations -1 is checked as a number.

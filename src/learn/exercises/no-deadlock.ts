@@ -1,0 +1,70 @@
+// The tutorial's exchange with a message larger than a pipe holds.
+import type { Exercise } from './index';
+import { bytesMoved, runSentences } from './verdict';
+
+const program = (echo: string) => `import { close, fork, pipe, read, waitpid, write } from 'bidirectional-ipc';
+
+// The tutorial's exchange: the parent sends a message, the child echoes it
+// back. This message is far larger than a pipe holds (64 KiB on Linux).
+const SIZE = 1024 * 1024;
+
+function writeAll(fd: number, data: Buffer) {
+  let sent = 0;
+  while (sent < data.length) sent += write(fd, data, sent);
+}
+
+const [toChildRead, toChildWrite] = pipe();
+const [toParentRead, toParentWrite] = pipe();
+const child = fork(() => {
+  close(toChildWrite);
+  close(toParentRead);
+  const buffer = Buffer.alloc(65536);
+  let n: number;
+${echo}  close(toParentWrite);
+});
+close(toChildRead);
+close(toParentWrite);
+writeAll(toChildWrite, Buffer.alloc(SIZE, 'x'));
+close(toChildWrite);
+const buffer = Buffer.alloc(65536);
+let received = 0;
+let n: number;
+while ((n = read(toParentRead, buffer)) > 0) received += n;
+waitpid(child);
+console.log('parent: sent ' + SIZE + ' bytes, got ' + received + ' back');
+`;
+
+export const noDeadlock: Exercise = {
+  name: 'no-deadlock',
+  task: 'echo a message larger than the pipe without deadlock',
+  starter: program(
+    '  // TODO: the child echoes each piece as soon as it reads it, while the parent\n' +
+      '  // is still writing and reads nothing yet. Once both pipes are full, both\n' +
+      '  // processes wait in write() for ever. Change the exchange so neither waits\n' +
+      '  // for the other (read the whole message first, or use poll()).\n' +
+      '  while ((n = read(toChildRead, buffer)) > 0) {\n' +
+      '    writeAll(toParentWrite, buffer.subarray(0, n));\n' +
+      '  }\n',
+  ),
+  solution: program(
+    '  // The whole message first: the parent can finish writing while nothing is\n' +
+      '  // echoed, and reads the echo only then.\n' +
+      '  const pieces: Buffer[] = [];\n' +
+      '  while ((n = read(toChildRead, buffer)) > 0) {\n' +
+      '    pieces.push(Buffer.from(buffer.subarray(0, n))); // a copy: buffer is reused\n' +
+      '  }\n' +
+      '  writeAll(toParentWrite, Buffer.concat(pieces));\n',
+  ),
+  check(obs) {
+    const { ok, sentences } = runSentences(obs);
+    if (obs.stuck) return { pass: false, sentences };
+    const sent = bytesMoved(obs, obs.pid, 'write');
+    const got = bytesMoved(obs, obs.pid, 'read');
+    const pass = ok && sent > 0 && got === sent;
+    sentences.push(
+      `The program's write() calls moved ${sent} bytes and its read() calls ${got}` +
+        (got === sent ? ': the whole echo came back.' : ': the echo is not all there.'),
+    );
+    return { pass, sentences };
+  },
+};
