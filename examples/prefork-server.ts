@@ -102,8 +102,10 @@ async function superviseForkServer(workerCount: number, port: number): Promise<v
     board.ended(child.pid, status);
     if (!stopping) await startWorker();
   };
+  // The fork server died, or refused a worker: stop everything, once.
   const fail = (error: Error) => {
     if (stopping) return;
+    stopping = true;
     process.stderr.write(`prefork-server: ${error.message}\n`);
     process.exitCode = 1;
     forkServer.close({ signal: 'SIGKILL' });
