@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { missingTools } from '../src/compare/compare';
+import { formatReport, missingTools, type Comparison, type ProgramRun } from '../src/compare/compare';
 import { visibleLength, wrap } from '../src/internal/text';
 import { LESSONS } from '../src/learn/lessons/index';
 import { CLI, skipUnless } from './helpers';
@@ -91,6 +91,46 @@ describe('80 columns', () => {
       }
     };
     await Promise.all([worker(), worker()]);
+  });
+
+  it('compare --diff-only: only the differing lines, stacked under 100 columns, side by side from 100', () => {
+    const calls = (last: string) => [
+      { text: 'pipe() = [parent_read, child_write]', syscall: 'pipe2' },
+      { text: `write(stdout, "Parent received: Child echoing: Parent message 0\\n", 49) = ${last}`, syscall: 'write' },
+    ];
+    const run = (last: string): ProgramRun => ({
+      command: ['x'],
+      stdout: 'a\n',
+      exitStatus: 0,
+      wallSeconds: 1,
+      calls: {
+        parent: calls(last),
+        child: [],
+        runtime: { parent: new Map([['mmap', 3]]), child: new Map() },
+        parentPid: 1,
+        childPid: null,
+      },
+    });
+    const same = { identical: true, firstDifference: null };
+    const comparison: Comparison = {
+      rust: run('49'),
+      typescript: run('-1 EPIPE (broken pipe)'),
+      stdout: same,
+      parent: { identical: false, firstDifference: 2 },
+      child: same,
+      sleepCalls: { rust: [], typescript: [] },
+    };
+    const stacked = formatReport(comparison, { width: 80, diffOnly: true });
+    assert.deepEqual(tooWide(stacked), []);
+    assert.doesNotMatch(stacked, /pipe\(\) = /, 'the line both share is left out');
+    assert.match(stacked, /^ {2}2 R write\(stdout, .*\n(?: {8}.*\n)* {4}T write\(stdout, /m);
+    assert.match(stacked, /= -1 EPIPE \(broken pipe\)/, 'a result is not broken in two');
+    const sideBySide = formatReport(comparison, { width: 120, diffOnly: true });
+    assert.deepEqual(tooWide(sideBySide, 120), []);
+    assert.match(sideBySide, /^ {2}2 {2}write\(stdout, +≠ write\(stdout,$/m);
+    assert.doesNotMatch(sideBySide, /pipe\(\) = /);
+    const everything = formatReport(comparison, { width: 80 });
+    assert.match(everything, /^ {2}1 = pipe\(\) = \[parent_read, child_write\]$/m);
   });
 
   it('compare: stacked under 100 columns, within 80', { skip: skipUnless(missingTools()) }, () => {

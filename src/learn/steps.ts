@@ -517,7 +517,8 @@ async function walk(options: StepsOptions, seen: Seen[]): Promise<Seen[]> {
   show('parentProcess: read');
 
   out(
-    'Step 7. parentProcess and childProcess: close both ends; parentProcess: wait().\n' +
+    'Step 7. parentProcess and childProcess: close both ends;\n' +
+      '        parentProcess: wait().\n' +
       '  Once no process holds either end of a pipe, the kernel frees it (pipe(7)):\n' +
       '  nothing is left to read or write. The child exits and stays a zombie until\n' +
       '  the parent waits for it; wait() reaps it and reports its status.\n',
