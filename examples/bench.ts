@@ -96,9 +96,9 @@ interface ServerRun {
   workerPrivateMiB: number[];
 }
 
-async function runServer(script: string): Promise<ServerRun> {
+async function runServer(script: string, ...options: string[]): Promise<ServerRun> {
   const start = performance.now();
-  const child = spawn(process.execPath, [path.join(__dirname, script), '--workers', String(WORKERS)], {
+  const child = spawn(process.execPath, [path.join(__dirname, script), ...options, '--workers', String(WORKERS)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
@@ -155,7 +155,7 @@ async function benchServers(): Promise<void> {
   log(`\n2. prefork (fork) vs cluster, ${WORKERS} workers, same handler (median of ${REPS})`);
   const runs: Record<string, ServerRun[]> = { prefork: [], cluster: [] };
   for (let rep = 0; rep < REPS; rep++) {
-    runs.prefork.push(await runServer('prefork-server.js'));
+    runs.prefork.push(await runServer('prefork-server.js', '--direct'));
     runs.cluster.push(await runServer('cluster-server.js'));
   }
   const summary = (name: string) => ({
