@@ -465,7 +465,7 @@ describe('lessons', () => {
     return { result, text };
   };
 
-  it('lists all fifteen', () => {
+  it('lists all twenty-five', () => {
     const list = runCli(['lesson', '--list']);
     assert.equal(list.status, 0);
     const names = [
@@ -484,9 +484,19 @@ describe('lessons', () => {
       'fork-buffering',
       'orphan',
       'sigchld',
+      'fifo',
+      'socketpair',
+      'poll-both-pipes',
+      'nonblocking-writes',
+      'popen',
+      'pipe-barrier',
+      'three-stage-pipeline',
+      'no-zombies',
+      'parent-death',
+      'pass-a-descriptor',
     ];
     for (const name of names) assert.match(list.stdout, new RegExp(`^${name} `, 'm'));
-    assert.equal(list.stdout.match(/^\S/gm)?.length, 15, 'one lesson a line; a long title goes on indented lines');
+    assert.equal(list.stdout.match(/^\S/gm)?.length, 25, 'one lesson a line; a long title goes on indented lines');
     assert.equal(runCli(['lesson', 'nope']).status, 2);
   });
 
