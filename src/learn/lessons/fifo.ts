@@ -66,7 +66,8 @@ export const fifo: Lesson = {
         `  /proc/${pid} shows state ${state};\n` +
           `  /proc/${pid}/fd holds the FIFO: ${heldWhileBlocked}. open() itself waits for a writer.\n`,
       );
-      const w = fs.openSync(file, fs.constants.O_WRONLY);
+      // Non-blocking: the waiting reader counts, so this opens; were the child gone, ENXIO, not a hang.
+      const w = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
       const link = fs.readlinkSync(`/proc/self/fd/${w}`);
       const opened = waitUntil(holdsFifo, 2000);
       say(
