@@ -219,13 +219,11 @@ describe('exercise check, interrupted', () => {
     const dir = scratch();
     const pidFile = path.join(dir, 'pid');
     fs.writeFileSync(
-      path.join(dir, 'blocked.js'),
-      "const { pipe, read } = require('bidirectional-ipc');\n" +
-        'const [r] = pipe();\n' +
-        `require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\n` +
-        'read(r, Buffer.alloc(1));\n',
+      path.join(dir, 'busy.js'),
+      // Running, never blocked: only the 30 s bound would end it, long after the Ctrl-C below.
+      `require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\n` + 'for (;;);\n',
     );
-    const check = spawn(process.execPath, [CLI, 'exercise', 'check', 'ls-wc', 'blocked.js'], {
+    const check = spawn(process.execPath, [CLI, 'exercise', 'check', 'ls-wc', 'busy.js'], {
       cwd: dir,
       stdio: 'ignore',
     });
