@@ -1,12 +1,14 @@
 // How the command line reports a mistake in its arguments: the same for
 // every command, `view`'s included.
 
-/** A mistake in the command line: one line on stderr, status 2 (as getopt-based tools do). */
-export function usageError(message: string, command?: 'view'): never {
-  const [name, help] = command
-    ? [`bidirectional-ipc ${command}`, `${command} --help`]
-    : ['bidirectional-ipc', '--help'];
-  process.stderr.write(`${name}: ${message} (see ${help})\n`);
+/**
+ * A mistake in the command line: one line on stderr, status 2 (as getopt-based
+ * tools do). `hint` replaces the pointer to the command's help ('' for none).
+ */
+export function usageError(message: string, command?: 'view' | 'exercise', hint?: string): never {
+  const name = command ? `bidirectional-ipc ${command}` : 'bidirectional-ipc';
+  const advice = hint ?? `see ${command ? `${command} --help` : '--help'}`;
+  process.stderr.write(`${name}: ${message}${advice ? ` (${advice})` : ''}\n`);
   process.exit(2);
 }
 

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXERCISES, programText, type Exercise, type Language } from './index';
 import { observe, typeScriptFlags, TYPESCRIPT_FILE } from './observe';
-import { wrap } from './verdict';
+import { wrap } from '../../internal/text';
+import { parseArgsMistake, usageError as commandLineMistake } from '../../internal/usage';
 
 export const EXERCISE_USAGE = `Usage: bidirectional-ipc exercise --list
        bidirectional-ipc exercise NAME [--js | --ts] [--out FILE]
@@ -29,8 +30,7 @@ Options:
 `;
 
 function usageError(message: string, hint = 'see help exercise'): never {
-  process.stderr.write(`bidirectional-ipc exercise: ${message}${hint ? ` (${hint})` : ''}\n`);
-  process.exit(2);
+  return commandLineMistake(message, 'exercise', hint);
 }
 
 function findExercise(name: string): Exercise {
@@ -105,7 +105,7 @@ async function check(exercise: Exercise, file: string): Promise<void> {
   const verdict = exercise.check(obs);
   const out = [
     `exercise ${exercise.name}: ${verdict.pass ? 'PASSED' : 'NOT YET'}`,
-    ...verdict.sentences.map((s) => wrap(s)),
+    ...verdict.sentences.map((s) => wrap(`  ${s.replace(/\s+/g, ' ').trim()}`, { width: 78 })),
   ];
   if (!verdict.pass && obs.stdout.trim()) {
     out.push(
@@ -137,10 +137,7 @@ export function runExerciseCommand(argv: string[]): void {
       },
     });
   } catch (error) {
-    const e = error as Error & { code?: string };
-    const option = /'(-[^']*)'/.exec(e.message)?.[1];
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') usageError(`unknown option '${option}'`);
-    usageError(e.message.split('\n')[0]);
+    usageError(parseArgsMistake(error));
   }
   const { values, positionals } = parsed;
   if (values.help) {

@@ -20,20 +20,6 @@ export interface Reaped {
   signal?: string | null;
 }
 
-/** Wraps `text` at `width` columns, each line starting with `indent`. */
-export function wrap(text: string, indent = '  ', width = 78): string {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && indent.length + line.length + 1 + word.length > width) {
-      lines.push(indent + line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(indent + line);
-  return lines.join('\n');
-}
-
 /** 'the program (pid 10)', 'wc (pid 12)' after an exec, 'child 11' for a forked Node. */
 export function who(obs: Observation, pid: number, snapshot?: Snapshot): string {
   if (pid === obs.pid) return `the program (pid ${pid})`;
