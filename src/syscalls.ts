@@ -5,7 +5,8 @@
 // reaches JavaScript; poll is resumed for what is left of its timeout (a plain
 // retry would restart the full wait); close is never retried, because Linux
 // releases the descriptor even when close(2) reports EINTR. dup, execvp, kill,
-// fcntl (the commands accepted), bytesQueued and mkfifo do not block.
+// fcntl (the commands accepted), bytesQueued, mkfifo, setParentDeathSignal and
+// pidfdOpen do not block.
 //
 // Descriptor inheritance: pipe() with no flags gives descriptors that a
 // child of fork() inherits and that survive exec (the tutorial relies on the

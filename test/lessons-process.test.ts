@@ -137,8 +137,7 @@ describe('process lessons', () => {
       exitCode: 0,
     });
     assert.match(text, /reads "abcde" \(fdinfo pos: 5\)/);
-    assert.match(text, /the child\nholds no descriptor of that file/);
-    assert.match(text, /its open\(2\) of the name: ENOENT/);
+    assert.match(text, /its open\(2\) of the name: ENOENT; .*\n.*the child holds no descriptor of it:/);
     assert.match(text, /same inode as this process's fd \d+: true; fdinfo pos there: 5\./);
     assert.match(text, /the child reads "fghij"; then this process reads "klmno"/);
     assert.match(text, /\(pos 15 here, 15 there\)/);

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { close, fork, read, recvmsg, sendmsg, SOCK_SEQPACKET, socketpair, waitpid } from '../../index';
+import { openFds } from '../../internal/proc';
 import { type Lesson } from './common';
 
 const TEXT = 'abcdefghijklmnopqrstuvwxyz\n';
@@ -70,19 +71,21 @@ export const passADescriptor: Lesson = {
     const inode = fs.fstatSync(fd).ino;
     fs.unlinkSync(file); // as a temporary file often is: only the open descriptor reaches it now
     const first = readStep(fd);
-    const inheritedNone = !fs
-      .readdirSync(`/proc/${pid}/fd`)
-      .some((n) => fs.readlinkSync(`/proc/${pid}/fd/${n}`).startsWith(file));
     say(
       `A child (pid ${pid}) is forked first; then this process opens a file,\n` +
-        `unlinks it, and reads ${JSON.stringify(first)} (fdinfo pos: ${position('self', fd)}). /proc/${pid}/fd: the child\n` +
-        `holds ${inheritedNone ? 'no descriptor of that file' : 'that file'}: fork copied only what existed then.\n`,
+        `unlinks it, and reads ${JSON.stringify(first)} (fdinfo pos: ${position('self', fd)}).\n`,
     );
 
     say('The mistake: send the name, for the child to open.\n');
     sendmsg(mine, file);
     const opened = receive(mine).text;
-    say(`  its open(2) of the name: ${opened}; the file has no name any more.\n`);
+    // The child is now in its loop (it has answered): its descriptor table is settled.
+    const inheritedNone = !openFds(pid).some((f) => f.target.startsWith(file));
+    say(
+      `  its open(2) of the name: ${opened}; the file has no name any more, and\n` +
+        `  /proc/${pid}/fd: the child holds ${inheritedNone ? 'no descriptor of it' : 'a descriptor of it'}` +
+        ':\n  fork copied only what existed then.\n',
+    );
 
     say('The fix: send the descriptor itself (sendmsg, SCM_RIGHTS) over a socketpair.\n');
     sendmsg(mine, 'x', [fd]);
