@@ -515,6 +515,12 @@ export function startTracing(options: TraceOptions = {}): () => void {
         const [fd, ...rest] = namedArgs('fcntl', e.args);
         return [fdText(fd), ...rest].join(', ');
       }
+      case 'sendmsg': {
+        const [fd, bytes, fds, flags] = e.args as [number, Uint8Array, number[], number];
+        return `${fdText(fd)}, ${quote(bytes)}, [${fds.join(', ')}], ${flags}`;
+      }
+      case 'recvmsg':
+        return fdText(e.args[0]); // the data is shown when it has been received
       default:
         return e.args.map(String).join(', ');
     }
@@ -597,6 +603,16 @@ export function startTracing(options: TraceOptions = {}): () => void {
           names.set(w, wn);
           record.made = { label: pipesMade, inode: pipeInode(r) ?? 0, read: rn, write: wn };
           result = `[${fdText(r)}, ${fdText(w)}]`;
+          break;
+        }
+        case 'socketpair':
+          result = `[${(e.result as number[]).map(fdText).join(', ')}]`;
+          break;
+        case 'recvmsg': {
+          const [, buffer, maxFds, flags] = e.args as [number, Uint8Array, number, number];
+          const { bytesRead, fds } = e.result as { bytesRead: number; fds: number[] };
+          args = `${args}, ${quote(buffer.subarray(0, bytesRead))}, ${maxFds}, ${flags}`;
+          result = fds.length > 0 ? `${bytesRead} (descriptors [${fds.join(', ')}])` : String(bytesRead);
           break;
         }
         case 'waitpid':
