@@ -44,10 +44,7 @@ describe('command line', () => {
     assertUsageError(['--iterations', 'ten'], "--iterations: a whole number from 1 to 100000, not 'ten'");
     assertUsageError(['--iterations', '-1'], "--iterations: a whole number from 1 to 100000, not '-1'");
     assertUsageError(['help', 'bogus'], "unknown command 'bogus'");
-    assertUsageError(
-      ['lesson', 'nope'],
-      `lesson: no lesson 'nope' (lesson --list shows the ${LESSONS.length})`,
-    );
+    assertUsageError(['lesson', 'nope'], `lesson: no lesson 'nope' (lesson --list shows the ${LESSONS.length})`);
   });
 
   it('--version, -v, --help, -h and help', () => {
