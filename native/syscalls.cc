@@ -15,14 +15,16 @@
 // left of its timeout, measured on CLOCK_MONOTONIC. dup, execvp, kill, the
 // fcntl commands accepted here, FIONREAD and mkfifo do not block, so never
 // see EINTR.
+#include "syscalls.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,7 +36,6 @@
 #include "args.h"
 #include "errors.h"
 #include "exports.h"
-#include "syscalls.h"
 
 namespace ipc {
 
