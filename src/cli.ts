@@ -3,12 +3,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { LISTED_CALLS } from './calls';
 import type { ErrorCode } from './errors';
 import { PACKAGE_ROOT } from './internal/paths';
 import { progress, wrap } from './internal/text';
-import { parseArgsMistake, usageError } from './internal/usage';
+import { parseCommandLine, usageError } from './internal/usage';
 
 // The companions are loaded when their command runs: the demo's start-up time
 // is compared with the Rust program's, so it loads only what it uses. The
@@ -251,30 +250,19 @@ function run(argv: string[]): void {
     else if (argv[i] === '--iterations' && /^-\d/.test(argv[i + 1] ?? '')) args.push(`--iterations=${argv[++i]}`);
     else args.push(argv[i]);
   }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-        json: { type: 'boolean' },
-        'diff-only': { type: 'boolean' },
-        trace: { type: 'string' },
-        diagram: { type: 'string' },
-        iterations: { type: 'string' },
-        'no-pause': { type: 'boolean' },
-        full: { type: 'boolean' },
-        predict: { type: 'boolean' },
-        list: { type: 'boolean' },
-      },
-    });
-  } catch (error) {
-    usageError(parseArgsMistake(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(args, {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' },
+    json: { type: 'boolean' },
+    'diff-only': { type: 'boolean' },
+    trace: { type: 'string' },
+    diagram: { type: 'string' },
+    iterations: { type: 'string' },
+    'no-pause': { type: 'boolean' },
+    full: { type: 'boolean' },
+    predict: { type: 'boolean' },
+    list: { type: 'boolean' },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return;

@@ -1,5 +1,6 @@
 // How the command line reports a mistake in its arguments: the same for
 // every command, `view`'s included.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /**
  * A mistake in the command line: one line on stderr, status 2 (as getopt-based
@@ -25,4 +26,21 @@ export function parseArgsMistake(error: unknown): string {
     return `option '${option?.replace(/ <value>.*$/, '')}' needs a value`;
   }
   return e.message.split('\n')[0];
+}
+
+/**
+ * The command line's options and positionals, as parseArgs reads them; a
+ * mistake in them is reported by `report` (a command's usageError) and ends
+ * the process.
+ */
+export function parseCommandLine<const T extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: T,
+  report: (message: string) => never = usageError,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    return report(parseArgsMistake(error));
+  }
 }

@@ -5,11 +5,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { untracedWrite, writeAll } from '../internal/io-loops';
 import { progress, type Progress } from '../internal/text';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
-import { parseArgsMistake, usageError as commandLineMistake } from '../internal/usage';
+import { parseCommandLine, usageError as commandLineMistake } from '../internal/usage';
 import { buildRecording, loadRecording, readEvents } from './recording';
 import { now } from '../tracer';
 import { watchKernelNotices, type KernelNotice } from './kernel-notices';
@@ -140,25 +139,19 @@ function record(
 
 /** The `view` command, given the arguments after `view`. */
 export function runView(argv: string[]): void {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        html: { type: 'string' },
-        json: { type: 'string' },
-        from: { type: 'string' },
-        open: { type: 'boolean' },
-        unfold: { type: 'boolean' },
-        iterations: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    usageError(parseArgsMistake(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(
+    argv,
+    {
+      html: { type: 'string' },
+      json: { type: 'string' },
+      from: { type: 'string' },
+      open: { type: 'boolean' },
+      unfold: { type: 'boolean' },
+      iterations: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    usageError,
+  );
   if (values.help) {
     process.stdout.write(VIEW_USAGE);
     return;

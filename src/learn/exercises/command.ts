@@ -2,11 +2,10 @@
 // checks a student's program from what the kernel did when it ran.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { EXERCISES, programText, type Exercise, type Language } from './index';
 import { observe, typeScriptFlags, TYPESCRIPT_FILE } from './observe';
 import { wrap } from '../../internal/text';
-import { parseArgsMistake, usageError as commandLineMistake } from '../../internal/usage';
+import { parseCommandLine, usageError as commandLineMistake } from '../../internal/usage';
 
 export const EXERCISE_USAGE = `Usage: bidirectional-ipc exercise --list
        bidirectional-ipc exercise NAME [--js | --ts] [--out FILE]
@@ -123,23 +122,17 @@ async function check(exercise: Exercise, file: string): Promise<void> {
 
 /** The `exercise` command, given the arguments after `exercise`. */
 export function runExerciseCommand(argv: string[]): void {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        list: { type: 'boolean' },
-        js: { type: 'boolean' },
-        ts: { type: 'boolean' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    usageError(parseArgsMistake(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(
+    argv,
+    {
+      list: { type: 'boolean' },
+      js: { type: 'boolean' },
+      ts: { type: 'boolean' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    usageError,
+  );
   if (values.help) {
     process.stdout.write(EXERCISE_USAGE);
     return;
