@@ -228,6 +228,27 @@ function startDeferredThreads(): void {
   for (const start of deferredThreadStarts.splice(0)) start();
 }
 
+/** ERR_FORK_PENDING_OUTPUT while stdout, stderr or a kept socket holds bytes the child would write again; else null. */
+function pendingOutputError(engine: ForkEngine, keep: number[]): Error | null {
+  const corked = stdioBufferedBytes();
+  if (corked > 0) {
+    return packageError(
+      'ERR_FORK_PENDING_OUTPUT',
+      `${corked} bytes written to stdout/stderr are still held by the stream (cork()ed, or behind a write ` +
+        "in progress); forking now would make the child write them again. uncork() it and wait for its 'drain' event first.",
+    );
+  }
+  const pending = engine.stdioPendingBytes(keep);
+  if (pending > 0) {
+    return packageError(
+      'ERR_FORK_PENDING_OUTPUT',
+      `${pending} bytes written to stdout/stderr${keep.length ? ' or a kept socket' : ''} are still ` +
+        "queued; forking now would make the child write them again. Wait for the stream's 'drain' event first.",
+    );
+  }
+  return null;
+}
+
 let engine: ForkEngine | undefined;
 
 /**
@@ -596,8 +617,10 @@ function keptFds(options: ForkOptions | undefined): number[] {
  *   inside an 'exit' listener, `ERR_FORK_NOT_MAIN_THREAD` in a Worker,
  *   `ERR_FORK_IO_URING` where libuv reads files on an io_uring (Node 20 with
  *   UV_USE_IO_URING=1), `ERR_FORK_UNSUPPORTED_NODE` (see Safety): all before
- *   any registerAtFork hook runs. A `SyscallError` (EAGAIN, ENOMEM) if fork(2)
- *   fails, after the hooks (see {@link registerAtFork}).
+ *   any registerAtFork hook runs. After the hooks, with each 'before' undone
+ *   by its 'afterInParent': `ERR_FORK_PENDING_OUTPUT` if a 'before' hook left
+ *   output queued, a `SyscallError` (EAGAIN, ENOMEM) if fork(2) fails (see
+ *   {@link registerAtFork}).
  *
  * @example
  * ```ts
@@ -635,25 +658,17 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
   }
   const engine = loadEngine();
   checkMathRandomLayout(engine);
-  const corked = stdioBufferedBytes();
-  if (corked > 0) {
-    throw packageError(
-      'ERR_FORK_PENDING_OUTPUT',
-      `${corked} bytes written to stdout/stderr are still held by the stream (cork()ed, or behind a write ` +
-        "in progress); forking now would make the child write them again. uncork() it and wait for its 'drain' event first.",
-    );
-  }
-  const pending = engine.stdioPendingBytes(keep);
-  if (pending > 0) {
-    throw packageError(
-      'ERR_FORK_PENDING_OUTPUT',
-      `${pending} bytes written to stdout/stderr${keep.length ? ' or a kept socket' : ''} are still ` +
-        "queued; forking now would make the child write them again. Wait for the stream's 'drain' event first.",
-    );
-  }
+  const unsent = pendingOutputError(engine, keep);
+  if (unsent !== null) throw unsent;
   // The last refusals (io_uring, no /proc): every one comes before a hook runs.
   engine.checkForkable();
   for (const hook of [...hooks].reverse()) runHook(hook, 'before');
+  // A 'before' hook that wrote output left it to be written twice: undone as after a failed fork(2).
+  const queuedByHook = pendingOutputError(engine, keep);
+  if (queuedByHook !== null) {
+    for (const hook of [...hooks]) runHook(hook, 'afterInParent');
+    throw queuedByHook;
+  }
   let pid: number;
   try {
     pid = tracing() ? traced('fork', [], () => engine.fork(keep)) : engine.fork(keep);

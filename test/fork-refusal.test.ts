@@ -128,6 +128,27 @@ describe('a refused fork() runs no hook and leaves the parent as it was', () => 
   );
 });
 
+describe('output a before hook leaves queued', () => {
+  it("ERR_FORK_PENDING_OUTPUT after the hooks: each 'before' is undone by 'afterInParent', the line written once", () => {
+    const body = `
+      pkg.registerAtFork({
+        before: () => { process.stdout.cork(); process.stdout.write('FROM_HOOK\\n'); },
+        afterInParent: () => process.stdout.uncork(),
+      });
+      attempt(() => {});
+    `;
+    const run = spawnSync(process.execPath, ['-e', PRELUDE + body], { encoding: 'utf8', timeout: 30_000 });
+    const out = run.stdout.split('\n');
+    const line = out.find((text) => text.startsWith('ATTEMPT ')) ?? 'ATTEMPT null';
+    assert.deepEqual(
+      JSON.parse(line.slice(8)),
+      { ...refusedUntouched('ERR_FORK_PENDING_OUTPUT'), before: 1, afterInParent: 1 },
+      run.stderr,
+    );
+    assert.equal(out.filter((text) => text === 'FROM_HOOK').length, 1, run.stdout);
+  });
+});
+
 describe('a fork(2) that fails after the hooks ran', () => {
   const { asNobody, missing } = nprocLimitable();
   it(
