@@ -7,9 +7,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as path from 'node:path';
 import * as ipc from '../src/index';
-import { readFull, writeAll } from '../src/internal/io-loops';
+import { readFull, untracedWrite, writeAll } from '../src/internal/io-loops';
 import { PACKAGE_ROOT } from '../src/internal/paths';
-import { childrenOf, processState } from '../src/internal/proc';
+import { childrenOf, processState, wchan } from '../src/internal/proc';
 import { CLI, fixture, inChild, runFixture } from './helpers';
 
 const { pipe, fork, read, write, close, waitpid, _exit } = ipc;
@@ -107,6 +107,36 @@ describe('peer death', () => {
     // The killed demo is this process's child: reaped here, it is not left as a
     // zombie for the child counts of the tests below.
     await reaped;
+  });
+});
+
+describe('output to a full non-blocking pipe', () => {
+  it("a tool's writer sleeps in poll(2) until the pipe has room, instead of spinning", () => {
+    const [r, w] = ipc.pipe(ipc.O_NONBLOCK);
+    const total = 256 * 1024;
+    const writer = ipc.fork(() => {
+      ipc.close(r);
+      writeAll(w, Buffer.alloc(total, 1), untracedWrite);
+      ipc._exit(0);
+    });
+    ipc.close(w);
+    // Nobody reads until the pipe is full and the writer has been seen asleep (or 5 s have passed).
+    let state = '';
+    let where = '';
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && state !== 'S') {
+      ipc.sleep(10);
+      if (ipc.bytesQueued(r) < ipc.fcntl(r, ipc.F_GETPIPE_SZ)) continue;
+      where = wchan(writer);
+      state = processState(writer);
+    }
+    ipc.fcntl(r, ipc.F_SETFL, 0);
+    const got = readFull(r, Buffer.alloc(total + 1));
+    ipc.close(r);
+    assert.equal(ipc.waitpid(writer).exitCode, 0);
+    assert.equal(got, total, 'every byte arrived');
+    assert.equal(state, 'S', `the writer waits asleep, not running (last seen: ${state} in ${where})`);
+    assert.match(where, /poll/);
   });
 });
 

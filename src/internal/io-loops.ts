@@ -3,7 +3,8 @@
 // one step is the package's own call unless another is given (fs.writeSync
 // for output the tracer must not see, a benchmark's variant, a retry policy).
 import * as fs from 'node:fs';
-import { read, write } from '../syscalls';
+import { native } from '../native';
+import { POLLOUT, read, write } from '../syscalls';
 
 /** One write of `bytes` from `offset` on: returns how many it wrote (0 to try again). */
 export type WriteStep = (fd: number, bytes: Uint8Array, offset: number) => number;
@@ -17,13 +18,18 @@ export function writeAll(fd: number, data: Uint8Array | string, step: WriteStep 
   for (let done = 0; done < bytes.length;) done += step(fd, bytes, done);
 }
 
-/** One fs.writeSync, which the tracer does not see (a tool's own output); a full non-blocking pipe is 0 written. */
+/**
+ * One fs.writeSync, which the tracer does not see (a tool's own output). A
+ * full non-blocking descriptor is 0 written, once poll(2) (untraced too) says
+ * it has room, so that a loop over it sleeps instead of spinning.
+ */
 export function untracedWrite(fd: number, bytes: Uint8Array, offset: number): number {
   try {
     return fs.writeSync(fd, bytes, offset);
   } catch (error) {
-    if ((error as { code?: string }).code === 'EAGAIN') return 0;
-    throw error;
+    if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+    native.poll(Int32Array.of(fd, POLLOUT, 0), -1);
+    return 0;
   }
 }
 
