@@ -52,7 +52,7 @@ import { terminalWidth, visibleLength, wrap } from '../internal/text';
 import { untracedSleep } from '../internal/untraced-sleep';
 import { maskHas, watchKernelNotices, type KernelNotice } from '../view/kernel-notices';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
-import { childrenOf, processState, readStat } from '../internal/proc';
+import { childrenOf, processState, readStat, wchan } from '../internal/proc';
 import { native } from '../native';
 import { now } from '../tracer';
 
@@ -461,12 +461,19 @@ export function startTracing(options: TraceOptions = {}): () => void {
     }
   };
 
-  /** Waits until no other process has a write or close of `inode` announced and not yet printed. */
+  /**
+   * Waits until no other process has a write or close of `inode` announced and
+   * not yet printed; one asleep in the kernel's pipe write will not print
+   * before it wakes, so it is not waited for.
+   */
   const awaitWriters = (pid: number, inode: number) => {
     const deadline = Date.now() + PRINT_WAIT_MS;
+    const printsSoon = (key: string) => !/pipe_write/.test(wchan(Number(key.split(':')[0])));
     for (;;) {
       catchUp();
-      const waiting = [...pending].some(([key, pipe]) => pipe === inode && !key.startsWith(`${pid}:`));
+      const waiting = [...pending].some(
+        ([key, pipe]) => pipe === inode && !key.startsWith(`${pid}:`) && printsSoon(key),
+      );
       if (!waiting || Date.now() >= deadline) return;
       untracedSleep(1);
     }
