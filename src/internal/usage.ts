@@ -37,7 +37,7 @@ export function parseCommandLine<const T extends NonNullable<ParseArgsConfig['op
   args: string[],
   options: T,
   report: (message: string) => never = usageError,
-) {
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
