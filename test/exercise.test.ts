@@ -295,3 +295,78 @@ describe('a starter as a student runs it', () => {
     }
   });
 });
+
+/** Checks `source`, saved as NAME.js in a scratch folder, against exercise `name`. */
+function checkProgram(name: string, source: string): SpawnSyncReturns<string> {
+  const dir = scratch();
+  fs.writeFileSync(path.join(dir, `${name}.js`), source);
+  const r = exercise(['check', name, `${name}.js`], dir);
+  assertFits(r.stdout);
+  return r;
+}
+
+const IMPORTS = "const { _exit, close, fork, pipe, read, waitpid, write } = require('bidirectional-ipc');\n";
+
+describe("exercise check, students' own programs", () => {
+  it('reap-children: a program that forks no child does not pass', () => {
+    const r = checkProgram('reap-children', "console.log('done');\n");
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /forked no child/);
+  });
+
+  it('frame-messages: printing the messages without a pipe does not pass', () => {
+    const r = checkProgram(
+      'frame-messages',
+      "console.log('message 1: hello');\nconsole.log('message 2: a pipe keeps no boundaries');\n",
+    );
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /read\(\) calls of a child got 0 of the 31 bytes/);
+  });
+
+  it('no-deadlock: an echo of a message smaller than a pipe does not pass', () => {
+    const r = checkProgram(
+      'no-deadlock',
+      IMPORTS +
+        'const [a, b] = pipe();\nconst [c, d] = pipe();\n' +
+        'const child = fork(() => {\n  close(b); close(c);\n  const buf = Buffer.alloc(65536);\n  let n;\n' +
+        '  while ((n = read(a, buf)) > 0) write(d, buf.subarray(0, n));\n  close(d);\n});\n' +
+        "close(a); close(d);\nwrite(b, Buffer.alloc(1000, 'x'));\nclose(b);\n" +
+        'const buf = Buffer.alloc(65536);\nwhile (read(c, buf) > 0);\nwaitpid(child);\n',
+    );
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /moved 1000 bytes/);
+    assert.match(r.stdout, /no larger than a pipe holds/);
+  });
+
+  it('no-deadlock: a program that sends nothing is not told the echo came back', () => {
+    const r = checkProgram('no-deadlock', "console.log('parent: sent 1048576 bytes, got 1048576 back');\n");
+    assert.equal(r.status, 1, r.stdout);
+    assert.doesNotMatch(r.stdout, /whole echo came back/);
+    assert.match(r.stdout, /sent nothing/);
+  });
+
+  it('a program that throws: the check quotes the error, not the line that threw', () => {
+    const r = checkProgram('close-unused-ends', "throw new Error('boom');\n");
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /Its stderr says: Error: boom/);
+  });
+
+  it('a child left running when the program ends is reported as such and ended', async () => {
+    const dir = scratch();
+    const pidFile = path.join(dir, 'orphan');
+    fs.writeFileSync(
+      path.join(dir, 'orphan.js'),
+      IMPORTS +
+        'for (let i = 1; i <= 3; i++) waitpid(fork(() => _exit(i)));\n' +
+        'const orphan = fork(() => { for (;;); });\n' +
+        `require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(orphan));\n`,
+    );
+    const r = exercise(['check', 'reap-children', 'orphan.js'], dir);
+    assert.equal(r.status, 1, r.stdout);
+    assert.doesNotMatch(r.stdout, /the check's bound/);
+    const orphan = fs.readFileSync(pidFile, 'utf8');
+    assert.match(r.stdout, new RegExp(`Child ${orphan} was never reaped`));
+    assert.match(r.stdout, new RegExp(`still running \\(pid ${orphan}\\)`));
+    await assertEnds(Number(orphan));
+  });
+});

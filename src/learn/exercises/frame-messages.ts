@@ -76,6 +76,14 @@ export const frameMessages: Exercise = {
             'between writes.',
         );
     } else sentences.push('Each message came out on its own line, whole.');
-    return { pass: ok && same, sentences };
+    // Right lines are not enough: the messages must have come out of the pipe.
+    const needed = MESSAGES.reduce((sum, m) => sum + Buffer.byteLength(m), 0);
+    const got = reads.reduce((sum, r) => sum + r.bytes, 0);
+    if (got < needed)
+      sentences.push(
+        `The read() calls of a child got ${got} of the ${needed} bytes of the messages: ` +
+          'what it printed did not all come through the pipe.',
+      );
+    return { pass: ok && same && got >= needed, sentences };
   },
 };

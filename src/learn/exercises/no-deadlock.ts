@@ -2,6 +2,9 @@
 import type { Exercise } from './index';
 import { bytesMoved, runSentences } from './verdict';
 
+/** A pipe's default capacity on Linux. */
+const PIPE_BYTES = 65536;
+
 const program = (echo: string) => `import { close, fork, pipe, read, waitpid, write } from 'bidirectional-ipc';
 
 // The tutorial's exchange: the parent sends a message, the child echoes it
@@ -60,11 +63,21 @@ export const noDeadlock: Exercise = {
     if (obs.stuck) return { pass: false, sentences };
     const sent = bytesMoved(obs, obs.pid, 'write');
     const got = bytesMoved(obs, obs.pid, 'read');
-    const pass = ok && sent > 0 && got === sent;
+    if (sent === 0) {
+      sentences.push('The program sent nothing: its write() calls moved 0 bytes.');
+      return { pass: false, sentences };
+    }
     sentences.push(
       `The program's write() calls moved ${sent} bytes and its read() calls ${got}` +
         (got === sent ? ': the whole echo came back.' : ': the echo is not all there.'),
     );
-    return { pass, sentences };
+    // A message a pipe holds whole never fills it: the deadlock could not happen.
+    const large = sent > PIPE_BYTES;
+    if (!large)
+      sentences.push(
+        `That message is no larger than a pipe holds (${PIPE_BYTES} bytes on Linux): ` +
+          'send one larger, as the starter does, for the deadlock to be possible.',
+      );
+    return { pass: ok && large && got === sent, sentences };
   },
 };

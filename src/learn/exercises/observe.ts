@@ -126,6 +126,10 @@ export function observe(file: string, shell?: string): Promise<Observation> {
   }, LOOK_EVERY_MS);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
+    // What is left of its group once it has ended are children it left behind,
+    // already listed by its last act: ended now, they cannot hold its output
+    // open (and the check) until the bound.
+    child.once('exit', () => killGroup(pid, null));
     child.once('close', (exitCode, signal) => {
       clearInterval(look);
       process.off('SIGINT', interrupted);

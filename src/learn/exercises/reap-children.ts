@@ -1,6 +1,6 @@
 // Every child reaped: no zombie left when the program ends.
 import type { Exercise } from './index';
-import { runSentences } from './verdict';
+import { forked, runSentences } from './verdict';
 
 const program = (waits: string) => `import { _exit, fork, waitpid } from 'bidirectional-ipc';
 
@@ -30,6 +30,10 @@ export const reapChildren: Exercise = {
     const sentences = run.sentences;
     let pass = run.ok;
     if (obs.stuck) return { pass, sentences };
+    if (forked(obs).length === 0) {
+      pass = false;
+      sentences.push('It forked no child: there was nothing to reap.');
+    }
     if (obs.end === null) {
       pass = false;
       sentences.push('It never reached its end, where the check looks at its children.');

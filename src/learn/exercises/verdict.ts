@@ -211,7 +211,10 @@ export function runSentences(obs: Observation, anyStatus = false): { ok: boolean
   if (obs.stuck) return { ok: false, sentences: stuckSentences(obs) };
   const how = obs.signal ? `was killed by ${obs.signal}` : `exited with status ${obs.exitCode}`;
   const sentences = [`The program ${how}.`];
-  const errorLine = obs.stderr.split('\n').find((l) => /Error|error:/.test(l));
+  // Node prints the line that threw before the error itself: the error's own line first.
+  const lines = obs.stderr.split('\n');
+  const errorLine =
+    lines.find((l) => /^\s*\w*(Error|Exception)\b/.test(l)) ?? lines.find((l) => /Error|error:/.test(l));
   if (obs.exitCode !== 0 && errorLine) sentences.push(`Its stderr says: ${errorLine.trim().slice(0, 200)}`);
   let ok = obs.signal === null && obs.exitCode === 0;
   const done = reaped(obs);
