@@ -370,3 +370,20 @@ describe("exercise check, students' own programs", () => {
     await assertEnds(Number(orphan));
   });
 });
+
+describe('exercise check, an ES module', () => {
+  it("a .mjs program that imports 'bidirectional-ipc' runs and passes", () => {
+    const dir = scratch();
+    const solution = programText(EXERCISES[0], 'solution', 'js', 'solution.mjs');
+    fs.writeFileSync(
+      path.join(dir, 'solution.mjs'),
+      solution.replace(
+        /const \{ ([^}]+) \} = require\('bidirectional-ipc'\);/,
+        "import { $1 } from 'bidirectional-ipc';",
+      ),
+    );
+    const r = exercise(['check', EXERCISES[0].name, 'solution.mjs'], dir);
+    assert.doesNotMatch(r.stdout, /ERR_MODULE_NOT_FOUND/);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+});

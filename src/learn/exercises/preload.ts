@@ -37,7 +37,17 @@ function resolveThePackage(): void {
     });
     return;
   }
-  // Node 20 runs only the JavaScript starters, which use require().
+  // Older Nodes: require() through the resolver below, import through a
+  // loader hook (it runs on a thread of its own, hence its source as text).
+  const register = (Module as unknown as { register?: (specifier: string) => void }).register;
+  if (typeof register === 'function') {
+    const url = JSON.stringify(pathToFileURL(ENTRY).href);
+    const hook =
+      'export async function resolve(specifier, context, next) {\n' +
+      `  if (specifier === 'bidirectional-ipc') return { url: ${url}, format: 'commonjs', shortCircuit: true };\n` +
+      '  return next(specifier, context);\n}\n';
+    register(`data:text/javascript,${encodeURIComponent(hook)}`);
+  }
   const loader = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
   const resolve = loader._resolveFilename;
   loader._resolveFilename = function (request: string, ...rest: unknown[]) {
