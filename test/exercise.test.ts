@@ -345,6 +345,15 @@ describe("exercise check, students' own programs", () => {
     assert.match(r.stdout, /sent nothing/);
   });
 
+  it("close-unused-ends: a child's read() of end of file elsewhere than a pipe does not pass", () => {
+    const r = checkProgram(
+      'close-unused-ends',
+      IMPORTS + 'waitpid(fork(() => { read(0, Buffer.alloc(16)); }));\n', // stdin: /dev/null
+    );
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /No read\(\) of a child from a pipe returned 0/);
+  });
+
   it('a program that throws: the check quotes the error, not the line that threw', () => {
     const r = checkProgram('close-unused-ends', "throw new Error('boom');\n");
     assert.equal(r.status, 1, r.stdout);

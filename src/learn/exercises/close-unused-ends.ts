@@ -33,7 +33,7 @@ export const closeUnusedEnds: Exercise = {
     const eof = forked(obs).some((pid) => readsOf(obs, pid).some((r) => r.bytes === 0));
     const pass = ok && eof;
     if (pass) sentences.push("The child's read() returned 0: end of file, once no write end was left open.");
-    else if (!obs.stuck && !eof) sentences.push('No read() of a child returned 0 (end of file).');
+    else if (!obs.stuck && !eof) sentences.push('No read() of a child from a pipe returned 0 (end of file).');
     return { pass, sentences };
   },
 };

@@ -58,10 +58,15 @@ export function bytesMoved(obs: Observation, pid: number, call: 'read' | 'write'
   return total;
 }
 
-/** The results of each read() of a process, in order: bytes and their first characters. */
+/**
+ * The results of each read() of a process from a pipe the program made, in
+ * order: bytes and their first characters.
+ */
 export function readsOf(obs: Observation, pid: number): { bytes: number; text: string }[] {
+  const pipes = programPipes(obs);
   return obs.events.flatMap((e) => {
     if (e.kind !== 'end' || e.pid !== pid || e.call !== 'read' || e.error) return [];
+    if (e.pipe === undefined || !pipes.has(e.pipe)) return [];
     const r = e.result as number | { bytes: number; text: string };
     return [typeof r === 'number' ? { bytes: r, text: '' } : r];
   });
