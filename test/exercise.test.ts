@@ -150,6 +150,16 @@ describe('exercise --list, starters, usage', () => {
     assert.match(exercise(['nope'], dir).stderr, /no exercise 'nope'/);
   });
 
+  it('check of a folder whose name ends in .js: status 2, one line, nothing run', () => {
+    const dir = scratch();
+    fs.mkdirSync(path.join(dir, 'solution.js'));
+    const r = exercise(['check', 'ls-wc', 'solution.js'], dir);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /'solution\.js' is not a file/);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+  });
+
   it("help exercise prints the command's usage within 80 columns", () => {
     const r = spawnSync(process.execPath, [CLI, 'help', 'exercise'], { encoding: 'utf8' });
     assert.equal(r.status, 0);

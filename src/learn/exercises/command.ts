@@ -98,6 +98,7 @@ function writeStarter(exercise: Exercise, language: Language, out: string | unde
 
 async function check(exercise: Exercise, file: string): Promise<void> {
   if (!fs.existsSync(file)) usageError(`no file '${file}'`);
+  if (!fs.statSync(file).isFile()) usageError(`'${file}' is not a file`);
   if (!/\.(ts|js|cjs|mjs|mts|cts)$/.test(file)) usageError(`'${file}' is not a .ts or .js file`);
   if (TYPESCRIPT_FILE.test(file) && typeScriptFlags() === null) usageError(noTypeScript(), ''); // Node 22.6+ can
   const obs = await observe(path.resolve(file), exercise.shell);
