@@ -321,7 +321,7 @@ describe("exercise check, students' own programs", () => {
   it('reap-children: a program that forks no child does not pass', () => {
     const r = checkProgram('reap-children', "console.log('done');\n");
     assert.equal(r.status, 1, r.stdout);
-    assert.match(r.stdout, /forked no child/);
+    assert.match(r.stdout, /No fork\(\) of the program made a child/);
   });
 
   it('frame-messages: printing the messages without a pipe does not pass', () => {
@@ -404,5 +404,22 @@ describe('exercise check, an ES module', () => {
     const r = exercise(['check', EXERCISES[0].name, 'solution.mjs'], dir);
     assert.doesNotMatch(r.stdout, /ERR_MODULE_NOT_FOUND/);
     assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+});
+
+describe('exercise check, escapes', () => {
+  it('a process the program started in a session of its own does not outlive the check', async () => {
+    const dir = scratch();
+    const pidFile = path.join(dir, 'escaped');
+    fs.writeFileSync(
+      path.join(dir, 'escape.js'),
+      "const { spawn } = require('node:child_process');\n" +
+        "const sleeper = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore' });\n" +
+        `require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(sleeper.pid));\n` +
+        'sleeper.unref();\n',
+    );
+    const r = exercise(['check', 'reap-children', 'escape.js'], dir);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    await assertEnds(Number(fs.readFileSync(pidFile, 'utf8')));
   });
 });

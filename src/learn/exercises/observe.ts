@@ -53,6 +53,27 @@ export function typeScriptFlags(): string[] | null {
   return null;
 }
 
+/**
+ * In the environment of the program and of whatever it starts (its value is
+ * the run's folder): what finds a process that left the program's group, by
+ * setsid() or a detached spawn, once the program is gone.
+ */
+const RUN_VARIABLE = 'BIDIRECTIONAL_IPC_EXERCISE_RUN';
+
+/** Kills every process that was started with RUN_VARIABLE=`run` (its environment at exec). */
+function killRun(run: string): void {
+  const mark = Buffer.from(`\0${RUN_VARIABLE}=${run}\0`);
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const environ = Buffer.concat([Buffer.from('\0'), fs.readFileSync(`/proc/${entry}/environ`)]);
+      if (environ.includes(mark)) process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+}
+
 function killGroup(pid: number, snapshot: Snapshot | null): void {
   for (const target of [-pid, ...(snapshot?.processes.map((p) => p.pid) ?? [])]) {
     try {
@@ -80,13 +101,14 @@ export function observe(file: string, shell?: string): Promise<Observation> {
       cwd,
       detached: true, // its own process group: killed as one
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, [RECORDING_DIR_VARIABLE]: dir },
+      env: { ...process.env, [RECORDING_DIR_VARIABLE]: dir, [RUN_VARIABLE]: dir },
     },
   );
   const pid = child.pid!;
   // Its group is not the terminal's: Ctrl-C reaches only the check, which ends the program too.
   const interrupted = (signal: NodeJS.Signals) => {
     killGroup(pid, takeSnapshot(pid, new Set()));
+    killRun(dir);
     fs.rmSync(dir, { recursive: true, force: true });
     process.kill(process.pid, signal);
   };
@@ -126,10 +148,13 @@ export function observe(file: string, shell?: string): Promise<Observation> {
   }, LOOK_EVERY_MS);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    // What is left of its group once it has ended are children it left behind,
+    // What is left of its run once it has ended are processes it left behind,
     // already listed by its last act: ended now, they cannot hold its output
     // open (and the check) until the bound.
-    child.once('exit', () => killGroup(pid, null));
+    child.once('exit', () => {
+      killGroup(pid, null);
+      killRun(dir);
+    });
     child.once('close', (exitCode, signal) => {
       clearInterval(look);
       process.off('SIGINT', interrupted);
@@ -145,6 +170,7 @@ export function observe(file: string, shell?: string): Promise<Observation> {
       } finally {
         // Its children may outlive it (orphans): none may outlive the check.
         killGroup(pid, null);
+        killRun(dir);
         fs.rmSync(dir, { recursive: true, force: true });
       }
     });

@@ -32,7 +32,7 @@ export const reapChildren: Exercise = {
     if (obs.stuck) return { pass, sentences };
     if (forked(obs).length === 0) {
       pass = false;
-      sentences.push('It forked no child: there was nothing to reap.');
+      sentences.push('No fork() of the program made a child: there was nothing to reap.');
     }
     if (obs.end === null) {
       pass = false;
