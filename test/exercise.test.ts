@@ -344,8 +344,24 @@ describe("exercise check, students' own programs", () => {
         'const buf = Buffer.alloc(65536);\nwhile (read(c, buf) > 0);\nwaitpid(child);\n',
     );
     assert.equal(r.status, 1, r.stdout);
-    assert.match(r.stdout, /moved 1000 bytes/);
+    assert.match(r.stdout, /sent 1000 bytes/);
     assert.match(r.stdout, /no larger than a pipe holds/);
+  });
+
+  it('no-deadlock: a second child that sends while the program reads the echo passes', () => {
+    const r = checkProgram(
+      'no-deadlock',
+      IMPORTS +
+        'const SIZE = 1024 * 1024;\nconst [a, b] = pipe();\nconst [c, d] = pipe();\n' +
+        'const echo = fork(() => {\n  close(b); close(c);\n  const buf = Buffer.alloc(65536);\n  let n;\n' +
+        '  while ((n = read(a, buf)) > 0) { let s = 0; while (s < n) s += write(d, buf.subarray(0, n), s); }\n' +
+        '  close(d);\n});\nclose(a); close(d);\n' +
+        'const sender = fork(() => {\n  close(c);\n  const data = Buffer.alloc(SIZE, 120);\n' +
+        '  let s = 0;\n  while (s < SIZE) s += write(b, data, s);\n  close(b);\n});\nclose(b);\n' +
+        'const buf = Buffer.alloc(65536);\nwhile (read(c, buf) > 0);\nwaitpid(echo);\nwaitpid(sender);\n',
+    );
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(r.stdout, /sent 1048576 bytes/);
   });
 
   it('no-deadlock: a program that sends nothing is not told the echo came back', () => {

@@ -1,6 +1,6 @@
 // The tutorial's exchange with a message larger than a pipe holds.
 import type { Exercise } from './index';
-import { bytesMoved, runSentences } from './verdict';
+import { bytesMoved, moved, pipesReadBy, runSentences } from './verdict';
 
 /** A pipe's default capacity on Linux. */
 const PIPE_BYTES = 65536;
@@ -61,14 +61,24 @@ export const noDeadlock: Exercise = {
   check(obs) {
     const { ok, sentences } = runSentences(obs);
     if (obs.stuck) return { pass: false, sentences };
-    const sent = bytesMoved(obs, obs.pid, 'write');
+    // The message: what any of its processes wrote into a pipe the program
+    // does not read from (a child may do the sending); the echo: what the
+    // program read.
     const got = bytesMoved(obs, obs.pid, 'read');
+    const echoPipes = pipesReadBy(obs, obs.pid);
+    const sent = obs.events.reduce(
+      (sum, e) =>
+        e.kind === 'end' && e.call === 'write' && !e.error && e.pipe !== undefined && !echoPipes.has(e.pipe)
+          ? sum + moved(e)
+          : sum,
+      0,
+    );
     if (sent === 0) {
       sentences.push('The program sent nothing: its write() calls moved 0 bytes.');
       return { pass: false, sentences };
     }
     sentences.push(
-      `The program's write() calls moved ${sent} bytes and its read() calls ${got}` +
+      `Its processes' write() calls sent ${sent} bytes and the program's read() calls got ${got}` +
         (got === sent ? ': the whole echo came back.' : ': the echo is not all there.'),
     );
     // A message a pipe holds whole never fills it: the deadlock could not happen.

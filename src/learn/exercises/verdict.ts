@@ -47,15 +47,24 @@ export function fate(r: Reaped): string {
   return r.signaled ? `was killed by ${r.signal}` : `exited with status ${r.exitCode}`;
 }
 
+/** Bytes one read() or write() moved, as its end recorded it. */
+export function moved(e: RawEvent): number {
+  const r = e.result as number | { bytes: number };
+  return typeof r === 'number' ? r : r.bytes;
+}
+
 /** Bytes a process's read() or write() calls moved, in total. */
 export function bytesMoved(obs: Observation, pid: number, call: 'read' | 'write'): number {
   let total = 0;
-  for (const e of obs.events) {
-    if (e.kind !== 'end' || e.pid !== pid || e.call !== call || e.error) continue;
-    const r = e.result as number | { bytes: number };
-    total += typeof r === 'number' ? r : r.bytes;
-  }
+  for (const e of obs.events) if (e.kind === 'end' && e.pid === pid && e.call === call && !e.error) total += moved(e);
   return total;
+}
+
+/** The pipes (inodes) a process's read() calls read from. */
+export function pipesReadBy(obs: Observation, pid: number): Set<number> {
+  const inodes = new Set<number>();
+  for (const e of obs.events) if (e.kind === 'end' && e.pid === pid && e.call === 'read' && e.pipe) inodes.add(e.pipe);
+  return inodes;
 }
 
 /**
