@@ -371,6 +371,20 @@ describe("exercise check, students' own programs", () => {
     assert.match(r.stdout, /sent nothing/);
   });
 
+  it("close-unused-ends: a child that ends at poll()'s POLLHUP passes", () => {
+    const r = checkProgram(
+      'close-unused-ends',
+      IMPORTS.replace(' }', ', poll, POLLIN }') +
+        'const [r, w] = pipe();\n' +
+        'const child = fork(() => {\n  close(w);\n  const buf = Buffer.alloc(4096);\n' +
+        '  for (;;) {\n    const [p] = poll([{ fd: r, events: POLLIN }]);\n' +
+        '    if (p.readable) read(r, buf);\n    else if (p.hangup) break;\n  }\n});\n' +
+        "close(r);\nwrite(w, 'bytes');\nclose(w);\nwaitpid(child);\n",
+    );
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(r.stdout, /POLLHUP/);
+  });
+
   it("close-unused-ends: a child's read() of end of file elsewhere than a pipe does not pass", () => {
     const r = checkProgram(
       'close-unused-ends',

@@ -1,6 +1,6 @@
 // A reader that never sees end of file: its own process holds a write end.
 import type { Exercise } from './index';
-import { forked, readsOf, runSentences } from './verdict';
+import { forked, pollSawHangup, readsOf, runSentences } from './verdict';
 
 const program = (fix: string) => `import { close, fork, pipe, read, waitpid, write } from 'bidirectional-ipc';
 
@@ -30,9 +30,13 @@ export const closeUnusedEnds: Exercise = {
   solution: program('  close(writeEnd); // the child never writes: only the parent holds a write end now\n'),
   check(obs) {
     const { ok, sentences } = runSentences(obs);
-    const eof = forked(obs).some((pid) => readsOf(obs, pid).some((r) => r.bytes === 0));
+    const children = forked(obs);
+    const readEof = children.some((pid) => readsOf(obs, pid).some((r) => r.bytes === 0));
+    const hangup = !readEof && children.some((pid) => pollSawHangup(obs, pid));
+    const eof = readEof || hangup;
     const pass = ok && eof;
-    if (pass) sentences.push("The child's read() returned 0: end of file, once no write end was left open.");
+    if (pass && readEof) sentences.push("The child's read() returned 0: end of file, once no write end was left open.");
+    else if (pass) sentences.push("The child's poll() reported POLLHUP: no write end was left open.");
     else if (!obs.stuck && !eof) sentences.push('No read() of a child from a pipe returned 0 (end of file).');
     return { pass, sentences };
   },

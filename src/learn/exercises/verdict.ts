@@ -81,6 +81,26 @@ export function readsOf(obs: Observation, pid: number): { bytes: number; text: s
   });
 }
 
+/**
+ * Whether a poll() of `pid` reported POLLHUP on a read end of one of the
+ * program's pipes: no write end left open, as a read() returning 0 says.
+ */
+export function pollSawHangup(obs: Observation, pid: number): boolean {
+  const pipes = programPipes(obs);
+  let table: FdEntry[] = [];
+  for (const e of obs.events) {
+    if (e.pid !== pid) continue;
+    const fds = own(e.snapshot, pid)?.fds;
+    if (fds) table = fds; // the last table this process recorded holds until its next
+    if (e.kind !== 'end' || e.call !== 'poll' || !Array.isArray(e.result)) continue;
+    for (const { fd, revents } of e.result as { fd: number; revents: string }[]) {
+      const f = table.find((t) => t.fd === fd);
+      if (/POLLHUP/.test(revents) && f?.end === 'read' && f.pipe !== undefined && pipes.has(f.pipe)) return true;
+    }
+  }
+  return false;
+}
+
 /** The process's own entry in a snapshot. */
 function own(snapshot: Snapshot | undefined, pid: number): ProcessSnapshot | undefined {
   return snapshot?.processes.find((p) => p.pid === pid);
