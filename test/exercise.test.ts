@@ -394,6 +394,15 @@ describe("exercise check, students' own programs", () => {
     assert.match(r.stdout, /No read\(\) of a child from a pipe returned 0/);
   });
 
+  it('a program that prints 100000 lines: the diagnosis quotes a few of them', () => {
+    for (const name of ['ls-wc', 'frame-messages']) {
+      const r = checkProgram(name, "for (let i = 0; i < 100000; i++) console.log('line ' + i);\n");
+      assert.equal(r.status, 1, r.stdout.slice(0, 2000));
+      assert.ok(r.stdout.split('\n').length < 40, `${name}: ${r.stdout.split('\n').length} lines`);
+      assert.match(r.stdout, /100000 lines/);
+    }
+  });
+
   it('a program that throws: the check quotes the error, not the line that threw', () => {
     const r = checkProgram('close-unused-ends', "throw new Error('boom');\n");
     assert.equal(r.status, 1, r.stdout);

@@ -1,6 +1,6 @@
 // Length-prefixed frames: two writes are not one message.
 import type { Exercise } from './index';
-import { forked, readsOf, runSentences } from './verdict';
+import { forked, printedText, readsOf, runSentences } from './verdict';
 
 const MESSAGES = ['hello', 'a pipe keeps no boundaries'];
 
@@ -68,7 +68,8 @@ export const frameMessages: Exercise = {
     const reads = forked(obs).flatMap((pid) => readsOf(obs, pid));
     const merged = reads.find((r) => r.bytes > Buffer.byteLength(MESSAGES[0]) + 4);
     if (!same) {
-      sentences.push(`It printed ${JSON.stringify(printed)}; expected ${JSON.stringify(expected)}.`);
+      const shown = printed.length > 4 ? printedText(printed.join('\n')) : JSON.stringify(printed);
+      sentences.push(`It printed ${shown}; expected ${JSON.stringify(expected)}.`);
       if (merged)
         sentences.push(
           `A read() of the child returned ${merged.bytes} bytes at once ('${merged.text}'): the two ` +

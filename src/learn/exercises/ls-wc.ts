@@ -1,6 +1,6 @@
 // `ls | wc -l` built by hand: pipe, fork, dup2, close, execvp, waitpid.
 import type { Exercise } from './index';
-import { execs, fdText, runSentences } from './verdict';
+import { execs, fdText, printedText, runSentences } from './verdict';
 
 const program = (
   lsCloses: string,
@@ -46,7 +46,9 @@ export const lsWc: Exercise = {
         sentences.push(`It printed ${printed}, as sh's \`ls | wc -l\` does in the same folder.`);
       else {
         pass = false;
-        sentences.push(`It printed '${printed}'; sh's \`ls | wc -l\` prints ${expected} in the same folder.`);
+        sentences.push(
+          `It printed ${printedText(printed)}; sh's \`ls | wc -l\` prints ${expected} in the same folder.`,
+        );
       }
     }
     const ran = execs(obs);

@@ -131,6 +131,13 @@ export function execs(obs: Observation): { pid: number; program: string; leaked:
   });
 }
 
+/** What a program printed, for a sentence: whole when short, else its start and its size. */
+export function printedText(text: string): string {
+  const lines = text.split('\n');
+  if (text.length <= 120) return `'${text}'`;
+  return `'${text.slice(0, 60)}...' (${lines.length} lines)`;
+}
+
 /** 'fd 4 (write end of pipe:[123])' */
 export function fdText(f: FdEntry): string {
   return f.pipe === undefined ? `fd ${f.fd} (${f.target})` : `fd ${f.fd} (${f.end} end of pipe:[${f.pipe}])`;
