@@ -544,11 +544,12 @@ export function setParentDeathSignal(signal: string | number): void {
  * Opens a descriptor that refers to process `pid`. See pidfd_open(2).
  *
  * It polls readable ({@link POLLIN} from {@link poll}) once the process has
- * ended (exited or killed, before anyone has reaped it), which lets a
- * process that is not the parent wait for it, with a timeout. The descriptor
- * is close-on-exec; close it with {@link close}. Unlike a pid, it cannot come
- * to mean another process once this one is reaped. Fails with ESRCH when no
- * such process exists, EINVAL for pid 0, ENOSYS before Linux 5.3. Does not block.
+ * ended (exited or killed: already as a zombie, before anyone reaps it),
+ * which lets a process that is not the parent wait for it, with a timeout.
+ * The descriptor is close-on-exec; close it with {@link close}. Unlike a pid,
+ * it cannot come to mean another process once this one is reaped. Fails with
+ * ESRCH when no such process exists, ENOSYS before Linux 5.3; a `pid` below 1
+ * is a RangeError (ERR_OUT_OF_RANGE), refused before the call. Does not block.
  *
  * @example
  * const pidfd = pidfdOpen(pid);
