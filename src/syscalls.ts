@@ -492,9 +492,10 @@ export function bytesQueued(fd: number): number {
  *
  * The FIFO is a file in the directory, with no data on disk: the bytes go
  * through the kernel as in a {@link pipe}. Unrelated processes open it by
- * name (Node's `fs.openSync` is a real open(2)): opening it for reading
- * blocks until a writer opens it, and the other way round; a non-blocking
- * open for writing with no reader fails with ENXIO. Fails with EEXIST when
+ * name (Node's `fs.openSync` is a real open(2)): a blocking open for reading
+ * waits until a writer opens it, and the other way round; a non-blocking
+ * open for reading returns at once, one for writing with no reader fails
+ * with ENXIO (fifo(7)). Fails with EEXIST when
  * `path` exists. Does not block, so never sees EINTR.
  *
  * @example
