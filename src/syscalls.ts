@@ -527,7 +527,8 @@ export function mkfifo(path: string, mode: number = 0o666): void {
  * "Parent" is the thread that forked this process: the signal comes when
  * that thread ends, which for Node's main thread is when the parent process
  * exits. A child of {@link fork} starts with none set (fork(2) clears it), and
- * execve(2) keeps it (unless set-user-ID). If the parent died before the call,
+ * execve(2) keeps it (unless the program is set-user-ID, set-group-ID or has
+ * file capabilities: prctl(2)). If the parent died before the call,
  * no signal ever comes: check {@link getppid} after it (it is then no longer
  * the pid the parent had). Does not block.
  *
