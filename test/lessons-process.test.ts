@@ -40,7 +40,7 @@ describe('process lessons', () => {
     assert.match(text, /are zombies \(state Z\); 300 ms later the parent is S\n {2}in \S*pipe_read/);
   });
 
-  it('three-stage-pipeline: printf | sort | uniq -c prints what sh prints; a failed exec gives 1 uncaught, 127 with _exit', () => {
+  it('three-stage-pipeline: printf | sort | uniq -c prints what sh prints; a failed exec gives 1 uncaught, 127 or 126 with _exit', () => {
     const { result, text } = run('three-stage-pipeline');
     const words = 'pear\napple\npear\nfig\napple\npear\n';
     const shell = spawnSync('sh', ['-c', 'printf "%s" "$1" | sort | uniq -c', 'sh', words], { encoding: 'utf8' });
@@ -55,6 +55,12 @@ describe('process lessons', () => {
     assert.deepEqual(result.fixedCodes, [127, 0, 0]);
     assert.equal(result.fixedStderr, 'no-such-program: ENOENT\n');
     assert.equal(result.fixedOutput, '');
+    // Found but not executable: the shell says 126, and so does the fixed child.
+    assert.equal(result.shellNotExecutable, spawnSync('sh', ['-c', '/dev/null']).status);
+    assert.equal(result.shellNotExecutable, 126);
+    assert.deepEqual(result.notExecutableCodes, [126, 0, 0]);
+    assert.equal(result.notExecutableStderr, '/dev/null: EACCES\n');
+    assert.match(text, /\/dev\/null: EACCES; exited 126, 0, 0; sh -c '\/dev\/null' exits 126\./);
     assert.ok(
       text.includes(
         `${shell.stdout.replace(/^/gm, '    ').trimEnd()}\n  waitpid: printf, sort and uniq exited 0, 0, 0; sh -c prints the same.`,
