@@ -1,9 +1,10 @@
 // The tutorial's two pipes against one socketpair(2): one descriptor per side
 // that both reads and writes, and shutdown(2) to end one direction only.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { close, fork, isSyscallError, pipe, read, shutdown, SHUT_WR, socketpair, write } from '../../index';
 import { readAll } from '../../internal/io-loops';
-import { openFds, processState } from '../../internal/proc';
+import { openFds, processState, signalIgnored } from '../../internal/proc';
 import { blockedIn, killAndReap, waitBounded, waitUntil, type Lesson } from './common';
 
 const REQUEST = 'a request';
@@ -85,13 +86,15 @@ export const socketpairLesson: Lesson = {
       if (!isSyscallError(error)) throw error;
       afterShutdown = error.code;
     }
+    const sigpipeIgnored = signalIgnored('self', os.constants.signals.SIGPIPE);
     const reply = readAll(mine);
     close(mine);
     const status = waitBounded(pid, 5000) ?? killAndReap(pid);
     say(
-      `This process writes ${REQUEST.length} bytes, then shutdown(SHUT_WR): its next write fails\n` +
-        `with ${afterShutdown}; the child's read returns 0 (EOF), and its reply comes back\n` +
-        'on the same socket:\n' +
+      `This process writes ${REQUEST.length} bytes, then shutdown(SHUT_WR): its next write raises\n` +
+        `SIGPIPE (${sigpipeIgnored ? 'ignored' : 'not ignored'} here: SigIgn, /proc/self/status) ` +
+        `and fails with ${afterShutdown};\n` +
+        "the child's read returns 0 (EOF), and its reply comes back on the same socket:\n" +
         `  ${reply}\n` +
         `The child exited ${status.exitCode}. Closing the descriptor instead of shutdown would have\n` +
         'left none to read the reply with.\n',
@@ -104,6 +107,7 @@ export const socketpairLesson: Lesson = {
       inodes,
       childState: blocked ? 'S' : state,
       afterShutdown,
+      sigpipeIgnored,
       reply,
       exitCode: status.exitCode,
     };
