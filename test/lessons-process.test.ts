@@ -34,8 +34,8 @@ describe('process lessons', () => {
     assert.equal(result.stuckHolderIsParent, true);
     // What it printed is what it observed.
     const wchan = String(result.wchan);
-    assert.match(text, new RegExp(`S in ${wchan}; write end held by 3 \\(/proc/\\*/fd\\)`));
-    assert.match(text, /S in \S+; write end held by 1 \(\/proc\/\*\/fd\)\.\n.*child 0 \(pid \d+\) closed/);
+    assert.match(text, new RegExp(`S in ${wchan}; write end held by 3 \\(/proc/PID/fd\\)`));
+    assert.match(text, /S in \S+; write end held by 1 \(\/proc\/PID\/fd\)\.\n.*child 0 \(pid \d+\) closed/);
     assert.match(text, /read returned 0 \(end of file\); it reaped its children\n {2}\(exited 0, 0, 0\)/);
     assert.match(text, /are zombies \(state Z\); 300 ms later the parent is S\n {2}in \S*pipe_read/);
   });
