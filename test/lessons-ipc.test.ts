@@ -168,6 +168,7 @@ describe('IPC lessons', () => {
     assert.equal(result.ownLink, `socket:[${result.inodes[0]}]`);
     assert.equal(result.childLink, `socket:[${result.inodes[1]}]`);
     assert.equal(result.childState, 'S', 'the child sleeps in its read');
+    assert.match(result.childWchan as string, /unix_stream/, "asleep in the Unix socket's read");
     assert.equal(result.afterShutdown, 'EPIPE');
     // EPIPE, not death: the kernel also raised SIGPIPE, which this process ignores.
     assert.equal(result.sigpipeIgnored, true, 'SigIgn in /proc/self/status has SIGPIPE');

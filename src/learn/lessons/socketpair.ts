@@ -60,7 +60,10 @@ export const socketpairLesson: Lesson = {
       write(theirs, `got "${text}", reads returned ${reads.join(', ')}`);
     });
     close(theirs);
-    const blocked = waitUntil(() => processState(pid) === 'S' && held(pid, inodes) === 1, 2000);
+    const blocked = waitUntil(
+      () => processState(pid) === 'S' && /unix_stream/.test(blockedIn(pid)) && held(pid, inodes) === 1,
+      2000,
+    );
     const state = `${processState(pid)} in ${blockedIn(pid)}`;
     const counts = { parent: held('self', inodes), child: held(pid, inodes) };
     const links = [
@@ -106,6 +109,7 @@ export const socketpairLesson: Lesson = {
       childLink: links[1],
       inodes,
       childState: blocked ? 'S' : state,
+      childWchan: state.split(' in ')[1],
       afterShutdown,
       sigpipeIgnored,
       reply,
