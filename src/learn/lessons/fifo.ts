@@ -22,7 +22,7 @@ function openError(file: string, flags: number): string {
 
 export const fifo: Lesson = {
   name: 'fifo',
-  title: 'A named pipe (mkfifo): a path anyone can open, opens that wait',
+  title: 'A named pipe (mkfifo): opened by path; a blocking open waits',
   run(say) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fifo-lesson-'));
     const file = path.join(dir, 'fifo');
