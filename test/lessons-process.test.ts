@@ -87,7 +87,7 @@ describe('process lessons', () => {
       assert.equal(run.zombieSeen, false, name);
       assert.ok((run.samples as number) >= 3, `${name}: ${run.samples} samples`);
       assert.equal(run.waitBlocked, true, name);
-      assert.equal(run.wchan, 'do_wait', name);
+      assert.match(run.wchan as string, /wait/, name);
       assert.deepEqual(run.waits, ['ECHILD'], name);
       assert.match(
         text,
@@ -98,7 +98,7 @@ describe('process lessons', () => {
       text,
       /child 0 exited: state Z, a zombie until waitpid\. waitpid\(-1\)\n {2}reported: exited 0, exited 0, exited 0, ECHILD\./,
     );
-    assert.equal(text.match(/waitpid\(-1\) blocked \(do_wait\) while two children ran; then: ECHILD\./g)?.length, 2);
+    assert.equal(text.match(/waitpid\(-1\) blocked \(\S*wait\S*\) while two children ran; then: ECHILD\./g)?.length, 2);
   });
 
   it('parent-death: an orphan runs on unless it set a death signal before its parent died; a pidfd polls readable at exit', () => {

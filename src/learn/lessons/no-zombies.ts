@@ -29,7 +29,7 @@ interface Run {
   /** Whether any sample of /proc showed a child in state Z. */
   zombieSeen: boolean;
   samples: number;
-  /** Whether waitpid(-1) was still blocked (no report, in do_wait) 200 ms after the call, two children alive. */
+  /** Whether waitpid(-1) was still blocked (no report, asleep in the kernel's wait) 200 ms after the call, two children alive. */
   waitBlocked: boolean;
   wchan: string;
   /** What the loop of waitpid(-1) reported, in order: 'exited N' per child, then the error code. */
@@ -81,13 +81,14 @@ function observe(mode: 0 | 1 | 2): Run {
   const firstFate = release(0);
   write(cmdW, 'wait\n');
   const waits: string[] = [];
-  // Any report within 200 ms is waitpid returning; none, with the process in do_wait, is it blocking.
+  // Any report within 200 ms is waitpid returning; none, with the process asleep
+  // in the kernel's wait (wchan do_wait on this kernel; the name varies), is it blocking.
   let waitBlocked = false;
   let wchan = '';
   if (mode === 0) waits.push(readLine(report));
   else {
     waitBlocked =
-      waitUntil(() => processState(parent) === 'S' && blockedIn(parent) === 'do_wait', 1000) &&
+      waitUntil(() => processState(parent) === 'S' && /wait/.test(blockedIn(parent)), 1000) &&
       !poll([{ fd: report, events: POLLIN }], 200)[0].readable;
     wchan = blockedIn(parent);
   }
