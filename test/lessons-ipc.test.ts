@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import * as ipc from '../src/index';
 import { LESSONS } from '../src/learn/lessons/index';
-import { CLI } from './helpers';
+import { missingStrace } from '../src/compare/compare';
+import { CLI, skipUnless } from './helpers';
 
 /** Runs `body` with a fresh temporary directory, removed afterwards. */
 function inTempDir(body: (dir: string) => void): void {
@@ -270,6 +271,24 @@ describe('IPC lessons', () => {
       }
     }
   });
+
+  it(
+    'socketpair: the write after SHUT_WR raises SIGPIPE, ignored, then fails EPIPE (strace)',
+    {
+      skip: skipUnless(missingStrace()),
+    },
+    () => {
+      const traced = spawnSync(process.execPath, [CLI, 'lesson', 'socketpair', '--trace'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(traced.status, 0, traced.stderr);
+      assert.match(
+        traced.stderr,
+        /^\[parent (\d+)\] --- SIGPIPE \{si_code=SI_USER, si_pid=\1\} --- \(ignored: SIG_IGN\)\n(?:.*\n)*?\[parent \1\] write\(\d+, "more", 4\) = -1 EPIPE/m,
+      );
+    },
+  );
 
   it("--trace shows mkfifo's path and octal mode, and shutdown's SHUT_WR", () => {
     const fifo = spawnSync(process.execPath, [CLI, 'lesson', 'fifo', '--trace=mkfifo'], {

@@ -16,12 +16,6 @@ export interface ProcStat {
   ppid: number;
 }
 
-/** Whether `pid` ignores signal number `signal`: its bit in SigIgn of /proc/PID/status (proc(5)). */
-export function signalIgnored(pid: Pid, signal: number): boolean {
-  const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1];
-  return ((BigInt(`0x${mask}`) >> BigInt(signal - 1)) & 1n) === 1n;
-}
-
 /** Reads /proc/PID/stat; throws when the process is gone (reaped). */
 export function readStat(pid: Pid): ProcStat {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -1,10 +1,10 @@
 // The tutorial's two pipes against one socketpair(2): one descriptor per side
 // that both reads and writes, and shutdown(2) to end one direction only.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { close, fork, isSyscallError, pipe, read, shutdown, SHUT_WR, socketpair, write } from '../../index';
 import { readAll } from '../../internal/io-loops';
-import { openFds, processState, signalIgnored } from '../../internal/proc';
+import { openFds, processState } from '../../internal/proc';
+import { signalMask } from '../trace-printer';
 import { blockedIn, killAndReap, waitBounded, waitUntil, type Lesson } from './common';
 
 const REQUEST = 'a request';
@@ -89,7 +89,7 @@ export const socketpairLesson: Lesson = {
       if (!isSyscallError(error)) throw error;
       afterShutdown = error.code;
     }
-    const sigpipeIgnored = signalIgnored('self', os.constants.signals.SIGPIPE);
+    const sigpipeIgnored = signalMask(process.pid, 'SigIgn', 'SIGPIPE') === true;
     const reply = readAll(mine);
     close(mine);
     const status = waitBounded(pid, 5000) ?? killAndReap(pid);
