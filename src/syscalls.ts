@@ -492,9 +492,10 @@ export function bytesQueued(fd: number): number {
  *
  * The FIFO is a file in the directory, with no data on disk: the bytes go
  * through the kernel as in a {@link pipe}. Unrelated processes open it by
- * name (Node's `fs.openSync` is a real open(2)): opening it for reading
- * blocks until a writer opens it, and the other way round; a non-blocking
- * open for writing with no reader fails with ENXIO. Fails with EEXIST when
+ * name (Node's `fs.openSync` is a real open(2)): a blocking open for reading
+ * waits until a writer opens it, and the other way round; a non-blocking
+ * open for reading returns at once, one for writing with no reader fails
+ * with ENXIO (fifo(7)). Fails with EEXIST when
  * `path` exists. Does not block, so never sees EINTR.
  *
  * @example
@@ -526,7 +527,8 @@ export function mkfifo(path: string, mode: number = 0o666): void {
  * "Parent" is the thread that forked this process: the signal comes when
  * that thread ends, which for Node's main thread is when the parent process
  * exits. A child of {@link fork} starts with none set (fork(2) clears it), and
- * execve(2) keeps it (unless set-user-ID). If the parent died before the call,
+ * execve(2) keeps it (unless the program is set-user-ID, set-group-ID or has
+ * file capabilities: prctl(2)). If the parent died before the call,
  * no signal ever comes: check {@link getppid} after it (it is then no longer
  * the pid the parent had). Does not block.
  *
@@ -544,11 +546,12 @@ export function setParentDeathSignal(signal: string | number): void {
  * Opens a descriptor that refers to process `pid`. See pidfd_open(2).
  *
  * It polls readable ({@link POLLIN} from {@link poll}) once the process has
- * ended (exited or killed, before anyone has reaped it), which lets a
- * process that is not the parent wait for it, with a timeout. The descriptor
- * is close-on-exec; close it with {@link close}. Unlike a pid, it cannot come
- * to mean another process once this one is reaped. Fails with ESRCH when no
- * such process exists, EINVAL for pid 0, ENOSYS before Linux 5.3. Does not block.
+ * ended (exited or killed: already as a zombie, before anyone reaps it),
+ * which lets a process that is not the parent wait for it, with a timeout.
+ * The descriptor is close-on-exec; close it with {@link close}. Unlike a pid,
+ * it cannot come to mean another process once this one is reaped. Fails with
+ * ESRCH when no such process exists, ENOSYS before Linux 5.3; a `pid` below 1
+ * is a RangeError (ERR_OUT_OF_RANGE), refused before the call. Does not block.
  *
  * @example
  * const pidfd = pidfdOpen(pid);

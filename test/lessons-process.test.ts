@@ -34,13 +34,13 @@ describe('process lessons', () => {
     assert.equal(result.stuckHolderIsParent, true);
     // What it printed is what it observed.
     const wchan = String(result.wchan);
-    assert.match(text, new RegExp(`S in ${wchan}; write end held by 3 \\(/proc/\\*/fd\\)`));
-    assert.match(text, /S in \S+; write end held by 1 \(\/proc\/\*\/fd\)\.\n.*child 0 \(pid \d+\) closed/);
+    assert.match(text, new RegExp(`S in ${wchan}; write end held by 3 \\(/proc/PID/fd\\)`));
+    assert.match(text, /S in \S+; write end held by 1 \(\/proc\/PID\/fd\)\.\n.*child 0 \(pid \d+\) closed/);
     assert.match(text, /read returned 0 \(end of file\); it reaped its children\n {2}\(exited 0, 0, 0\)/);
     assert.match(text, /are zombies \(state Z\); 300 ms later the parent is S\n {2}in \S*pipe_read/);
   });
 
-  it('three-stage-pipeline: printf | sort | uniq -c prints what sh prints; a failed exec gives 1 uncaught, 127 with _exit', () => {
+  it('three-stage-pipeline: printf | sort | uniq -c prints what sh prints; a failed exec gives 1 uncaught, 127 or 126 with _exit', () => {
     const { result, text } = run('three-stage-pipeline');
     const words = 'pear\napple\npear\nfig\napple\npear\n';
     const shell = spawnSync('sh', ['-c', 'printf "%s" "$1" | sort | uniq -c', 'sh', words], { encoding: 'utf8' });
@@ -55,6 +55,12 @@ describe('process lessons', () => {
     assert.deepEqual(result.fixedCodes, [127, 0, 0]);
     assert.equal(result.fixedStderr, 'no-such-program: ENOENT\n');
     assert.equal(result.fixedOutput, '');
+    // Found but not executable: the shell says 126, and so does the fixed child.
+    assert.equal(result.shellNotExecutable, spawnSync('sh', ['-c', '/dev/null']).status);
+    assert.equal(result.shellNotExecutable, 126);
+    assert.deepEqual(result.notExecutableCodes, [126, 0, 0]);
+    assert.equal(result.notExecutableStderr, '/dev/null: EACCES\n');
+    assert.match(text, /\/dev\/null: EACCES; exited 126, 0, 0; sh -c '\/dev\/null' exits 126\./);
     assert.ok(
       text.includes(
         `${shell.stdout.replace(/^/gm, '    ').trimEnd()}\n  waitpid: printf, sort and uniq exited 0, 0, 0; sh -c prints the same.`,
@@ -71,28 +77,29 @@ describe('process lessons', () => {
     const { result, text } = run('no-zombies');
     const { default: dfl, ignore, noCldWait } = result as Record<string, Record<string, unknown>>;
     assert.equal(dfl.firstFate, 'Z');
-    assert.equal(dfl.zombieSeen, true);
+    assert.equal(dfl.zombieStayed, true);
     assert.deepEqual(dfl.waits, ['exited 0', 'exited 0', 'exited 0', 'ECHILD']);
     for (const [name, run] of [
       ['SIG_IGN', ignore],
       ['SA_NOCLDWAIT', noCldWait],
     ] as const) {
       assert.equal(run.firstFate, 'gone', name);
-      assert.equal(run.zombieSeen, false, name);
-      assert.ok((run.samples as number) >= 3, `${name}: ${run.samples} samples`);
+      assert.equal(run.zombieStayed, false, name);
       assert.equal(run.waitBlocked, true, name);
-      assert.equal(run.wchan, 'do_wait', name);
+      assert.match(run.wchan as string, /wait/, name);
       assert.deepEqual(run.waits, ['ECHILD'], name);
       assert.match(
         text,
-        new RegExp(`${name}: child 0 exited: gone from /proc;\\n  state Z never seen in ${run.samples} samples`),
+        new RegExp(
+          `${name}: child 0 exited: gone from /proc;\\n  no child stayed in state Z for 100 ms after its exit\\.`,
+        ),
       );
     }
     assert.match(
       text,
       /child 0 exited: state Z, a zombie until waitpid\. waitpid\(-1\)\n {2}reported: exited 0, exited 0, exited 0, ECHILD\./,
     );
-    assert.equal(text.match(/waitpid\(-1\) blocked \(do_wait\) while two children ran; then: ECHILD\./g)?.length, 2);
+    assert.equal(text.match(/waitpid\(-1\) blocked \(\S*wait\S*\) while two children ran; then: ECHILD\./g)?.length, 2);
   });
 
   it('parent-death: an orphan runs on unless it set a death signal before its parent died; a pidfd polls readable at exit', () => {

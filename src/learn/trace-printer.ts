@@ -76,7 +76,7 @@ export interface TraceOptions {
 export const NOTICE_CALLS: ReadonlySet<string> = new Set(['signal', 'exit', 'interrupted']);
 
 /** Whether the hex signal mask of /proc/PID/status field `field` (SigCgt, SigIgn) of `pid` holds `signal`; null when unreadable. */
-function signalMask(pid: number, field: string, signal: string): boolean | null {
+export function signalMask(pid: number, field: string, signal: string): boolean | null {
   try {
     const mask = new RegExp(`^${field}:\\s+([0-9a-f]+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return mask === undefined ? null : maskHas(mask, signal);

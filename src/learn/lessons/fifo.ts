@@ -22,7 +22,7 @@ function openError(file: string, flags: number): string {
 
 export const fifo: Lesson = {
   name: 'fifo',
-  title: 'A named pipe (mkfifo): a path anyone can open, opens that wait',
+  title: 'A named pipe (mkfifo): opened by path; a blocking open waits',
   run(say) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fifo-lesson-'));
     const file = path.join(dir, 'fifo');
@@ -46,8 +46,8 @@ export const fifo: Lesson = {
       say(
         `The mistake: open(O_WRONLY | O_NONBLOCK) with no reader fails with ${enxio}\n` +
           '(fifo(7)). With a reader open (O_RDONLY | O_NONBLOCK returns at once),\n' +
-          `O_WRONLY opens and a write goes in: FIONREAD counts ${queued} bytes, stat still\n` +
-          `${sizeWithData}: the bytes are not on disk.\n`,
+          `O_WRONLY opens and a write goes in: FIONREAD counts ${queued} bytes, stat's size\n` +
+          `stays ${sizeWithData}: they wait in the kernel; a FIFO has no content on disk.\n`,
       );
 
       say('A child opens it for reading (fs.openSync is a real open(2)), with no writer:\n');

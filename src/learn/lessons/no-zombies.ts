@@ -26,10 +26,9 @@ function stateOrGone(pid: number): string {
 interface Run {
   /** The state that child 0 reached once it had exited: Z, or gone. */
   firstFate: string;
-  /** Whether any sample of /proc showed a child in state Z. */
-  zombieSeen: boolean;
-  samples: number;
-  /** Whether waitpid(-1) was still blocked (no report, in do_wait) 200 ms after the call, two children alive. */
+  /** Whether a child stayed in state Z, still Z in /proc 100 ms after it first showed Z. */
+  zombieStayed: boolean;
+  /** Whether waitpid(-1) was still blocked (no report, asleep in the kernel's wait) 200 ms after the call, two children alive. */
   waitBlocked: boolean;
   wchan: string;
   /** What the loop of waitpid(-1) reported, in order: 'exited N' per child, then the error code. */
@@ -40,7 +39,7 @@ interface Run {
  * A process (forked: Node's own process needs SIGCHLD for child_process)
  * sets SIGCHLD's disposition, forks the children, and calls waitpid(-1)
  * until ECHILD once told to. This process lets the children exit one at a
- * time and samples their states in /proc.
+ * time and reads their states in /proc.
  */
 function observe(mode: 0 | 1 | 2): Run {
   const goPipes = Array.from({ length: CHILDREN }, () => pipe());
@@ -65,29 +64,28 @@ function observe(mode: 0 | 1 | 2): Run {
   });
   for (const fd of [...goPipes.map(([goR]) => goR), cmdR, reportW]) close(fd);
   const pids = readLine(report).split(' ').map(Number);
-  let zombieSeen = false;
-  let samples = 0;
-  const sample = (): string[] => {
-    samples++;
-    const states = pids.map(stateOrGone);
-    if (states.includes('Z')) zombieSeen = true;
-    return states;
-  };
+  let zombieStayed = false;
+  // A child the kernel reaps itself can show Z for an instant inside its exit
+  // (exit_notify marks it a zombie, then dead): only a Z that stays is a zombie.
   const release = (i: number): string => {
     write(goPipes[i][1], 'go\n');
-    waitUntil(() => ['Z', 'gone'].includes(sample()[i]), 5000);
-    return sample()[i];
+    waitUntil(() => ['Z', 'gone'].includes(stateOrGone(pids[i])), 5000);
+    if (stateOrGone(pids[i]) === 'Z') waitUntil(() => stateOrGone(pids[i]) === 'gone', 100);
+    const fate = stateOrGone(pids[i]);
+    if (fate === 'Z') zombieStayed = true;
+    return fate;
   };
   const firstFate = release(0);
   write(cmdW, 'wait\n');
   const waits: string[] = [];
-  // Any report within 200 ms is waitpid returning; none, with the process in do_wait, is it blocking.
+  // Any report within 200 ms is waitpid returning; none, with the process asleep
+  // in the kernel's wait (wchan do_wait on this kernel; the name varies), is it blocking.
   let waitBlocked = false;
   let wchan = '';
   if (mode === 0) waits.push(readLine(report));
   else {
     waitBlocked =
-      waitUntil(() => processState(parent) === 'S' && blockedIn(parent) === 'do_wait', 1000) &&
+      waitUntil(() => processState(parent) === 'S' && /wait/.test(blockedIn(parent)), 1000) &&
       !poll([{ fd: report, events: POLLIN }], 200)[0].readable;
     wchan = blockedIn(parent);
   }
@@ -95,7 +93,7 @@ function observe(mode: 0 | 1 | 2): Run {
   for (let line; (line = readLine(report)) !== '';) waits.push(line);
   for (const fd of [...goPipes.map(([, goW]) => goW), cmdW, report]) close(fd);
   if (waitBounded(parent, 5000) === null) killAndReap(parent);
-  return { firstFate, zombieSeen, samples, waitBlocked, wchan, waits };
+  return { firstFate, zombieStayed, waitBlocked, wchan, waits };
 }
 
 export const noZombies: Lesson = {
@@ -105,7 +103,7 @@ export const noZombies: Lesson = {
     say(
       `A process sets SIGCHLD's disposition and forks ${CHILDREN} children (it is a child\n` +
         "of this one: Node's own process needs SIGCHLD for child_process). This\n" +
-        'one lets the children exit one at a time and samples /proc/PID/stat;\n' +
+        'one lets the children exit one at a time and reads /proc/PID/stat;\n' +
         'after the first has exited, that process loops on waitpid(-1).\n',
     );
     const runs = MODES.map(({ code }) => observe(code));
@@ -123,7 +121,7 @@ export const noZombies: Lesson = {
       say(
         `  ${MODES[i + 1].name}: child 0 exited: ` +
           `${run.firstFate === 'gone' ? 'gone from /proc' : `state ${run.firstFate}`};\n` +
-          `  state Z ${run.zombieSeen ? 'seen' : 'never seen'} in ${run.samples} samples of the children's states.\n` +
+          `  ${run.zombieStayed ? 'a child stayed' : 'no child stayed'} in state Z for 100 ms after its exit.\n` +
           `  waitpid(-1) ${run.waitBlocked ? `blocked (${run.wchan}) while two children ran` : 'did not block'}; ` +
           `then: ${run.waits.join(', ')}.\n`,
       );

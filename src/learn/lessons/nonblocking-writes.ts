@@ -18,6 +18,7 @@ import {
 import { processState } from '../../internal/proc';
 import { blockedIn, killAndReap, PIPE_BUF, waitBounded, waitUntil, type Lesson } from './common';
 
+/** The page size the cases are built on; the lesson prints the kernel's own (getconf PAGESIZE). */
 const PAGE = 4096;
 /** The capacity every case starts from, set with F_SETPIPE_SZ: 16 pages, the default. */
 const CAPACITY = 16 * PAGE;
@@ -67,9 +68,10 @@ export const nonblockingWrites: Lesson = {
   title: 'Non-blocking writes: all, part or EAGAIN, by size and room',
   run(say) {
     const getconf = spawnSync('getconf', ['PIPE_BUF', '/'], { encoding: 'utf8' }).stdout.trim();
+    const pageSize = Number(spawnSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).stdout);
     say(
       `PIPE_BUF is ${getconf} here (getconf PIPE_BUF /). Each case below is a new pipe with\n` +
-        `O_NONBLOCK, sized ${CAPACITY} bytes (F_SETPIPE_SZ), filled, then written once;\n` +
+        `O_NONBLOCK, sized ${CAPACITY} bytes (F_SETPIPE_SZ), filled in part, written once;\n` +
         'FIONREAD before and after the write counts the bytes it added.\n',
     );
     const fits = measure(PIPE_BUF, 0, 0);
@@ -84,12 +86,13 @@ export const nonblockingWrites: Lesson = {
     );
     say(line('room     ', fits));
     say(line('not room ', noRoom));
-    say('n > PIPE_BUF: what fits goes in, and write() returns less than n.\n');
+    say('n > PIPE_BUF: a part may go in, and write() then returns less than n.\n');
     say(line('some room', partial));
     say(line('no room  ', full));
     say(
-      `(Linux counts the room in pages: ${partial.room} free bytes are ${partial.room / PAGE} empty pages;\n` +
-        `the ${noRoom.room} free bytes of a half page took no ${PIPE_BUF}-byte write.)\n`,
+      `(Linux counts the room in pages, of ${pageSize} bytes here (getconf PAGESIZE):\n` +
+        `${partial.room} free bytes are ${partial.room / PAGE} empty pages; ` +
+        `the ${noRoom.room} free bytes of a half page\ntook no ${PIPE_BUF}-byte write.)\n`,
     );
 
     say(
@@ -115,6 +118,7 @@ export const nonblockingWrites: Lesson = {
     );
     return {
       pipeBuf: Number(getconf),
+      pageSize,
       fits,
       noRoom,
       partial,

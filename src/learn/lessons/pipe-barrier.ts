@@ -87,7 +87,7 @@ export const pipeBarrier: Lesson = {
         'The parent reads the pipe: nothing is ever written, so the read returns\n' +
         'only at end of file, when no process holds a write end. This process\n' +
         'lets the children go one by one, last forked first, and before each go\n' +
-        'watches the parent for 200 ms.\n',
+        `watches the parent for 200 ms, and which of the ${CHILDREN + 1} hold a write end.\n`,
     );
     const barrier = startBarrier(false);
     let wchan = '';
@@ -99,7 +99,7 @@ export const pipeBarrier: Lesson = {
       steps.push({ holders: holders.length, blocked });
       say(
         `  parent ${barrier.parent}: ${processState(barrier.parent)} in ${blockedIn(barrier.parent)}; ` +
-          `write end held by ${holders.length} (/proc/*/fd).\n`,
+          `write end held by ${holders.length} (/proc/PID/fd).\n`,
       );
       say(`  ${release(barrier, i)} its write end.\n`);
     }

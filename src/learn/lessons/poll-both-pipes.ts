@@ -18,7 +18,7 @@ interface Served {
 
 export const pollBothPipes: Lesson = {
   name: 'poll-both-pipes',
-  title: "poll() serves two children's pipes in the order data comes",
+  title: "poll() serves two children's pipes, each when it is ready",
   run(say) {
     const [aRead, aWrite] = pipe();
     const [bRead, bWrite] = pipe();

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { close, fork, isSyscallError, pipe, read, shutdown, SHUT_WR, socketpair, write } from '../../index';
 import { readAll } from '../../internal/io-loops';
 import { openFds, processState } from '../../internal/proc';
+import { signalMask } from '../trace-printer';
 import { blockedIn, killAndReap, waitBounded, waitUntil, type Lesson } from './common';
 
 const REQUEST = 'a request';
@@ -59,7 +60,10 @@ export const socketpairLesson: Lesson = {
       write(theirs, `got "${text}", reads returned ${reads.join(', ')}`);
     });
     close(theirs);
-    const blocked = waitUntil(() => processState(pid) === 'S' && held(pid, inodes) === 1, 2000);
+    const blocked = waitUntil(
+      () => processState(pid) === 'S' && /unix_stream/.test(blockedIn(pid)) && held(pid, inodes) === 1,
+      2000,
+    );
     const state = `${processState(pid)} in ${blockedIn(pid)}`;
     const counts = { parent: held('self', inodes), child: held(pid, inodes) };
     const links = [
@@ -85,13 +89,15 @@ export const socketpairLesson: Lesson = {
       if (!isSyscallError(error)) throw error;
       afterShutdown = error.code;
     }
+    const sigpipeIgnored = signalMask(process.pid, 'SigIgn', 'SIGPIPE') === true;
     const reply = readAll(mine);
     close(mine);
     const status = waitBounded(pid, 5000) ?? killAndReap(pid);
     say(
-      `This process writes ${REQUEST.length} bytes, then shutdown(SHUT_WR): its next write fails\n` +
-        `with ${afterShutdown}; the child's read returns 0 (EOF), and its reply comes back\n` +
-        'on the same socket:\n' +
+      `This process writes ${REQUEST.length} bytes, then shutdown(SHUT_WR): its next write raises\n` +
+        `SIGPIPE (${sigpipeIgnored ? 'ignored' : 'not ignored'} here: SigIgn, /proc/self/status) ` +
+        `and fails with ${afterShutdown};\n` +
+        "the child's read returns 0 (EOF), and its reply comes back on the same socket:\n" +
         `  ${reply}\n` +
         `The child exited ${status.exitCode}. Closing the descriptor instead of shutdown would have\n` +
         'left none to read the reply with.\n',
@@ -103,7 +109,9 @@ export const socketpairLesson: Lesson = {
       childLink: links[1],
       inodes,
       childState: blocked ? 'S' : state,
+      childWchan: state.split(' in ')[1],
       afterShutdown,
+      sigpipeIgnored,
       reply,
       exitCode: status.exitCode,
     };

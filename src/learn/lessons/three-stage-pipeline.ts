@@ -1,11 +1,14 @@
 // `printf ... | sort | uniq -c` built by hand, and the status a child gives
-// its parent when its exec fails: 127, the shell's "command not found".
+// its parent when its exec fails: 127, the shell's "command not found", or
+// 126, "found but cannot run".
 import { spawnSync } from 'node:child_process';
 import { _exit, close, dup2, execvp, fork, isSyscallError, pipe, read, waitpid, write } from '../../index';
 import { type Lesson } from './common';
 
 const WORDS = 'pear\napple\npear\nfig\napple\npear\n';
 const MISSING = 'no-such-program';
+/** A file that exists but that execve(2) refuses with EACCES (not a regular file, no x bit). */
+const NOT_EXECUTABLE = '/dev/null';
 
 /** Where a stage's stdio goes, and every pipe end it must close after dup2. */
 interface Wiring {
@@ -17,10 +20,11 @@ interface Wiring {
 
 /**
  * Forks a child that makes its stdio what `wiring` says, closes every pipe
- * end, and execs `argv`. `exit127`: a failed exec ends the child with 127
- * (after one line on its stderr), as a shell does; else it is left to throw.
+ * end, and execs `argv`. `exitAsShell`: a failed exec ends the child (after
+ * one line on its stderr) with 127 when the program is not found, 126 when
+ * it is found but cannot run, as a shell does; else it is left to throw.
  */
-function stage(argv: string[], wiring: Wiring, exit127: boolean): number {
+function stage(argv: string[], wiring: Wiring, exitAsShell: boolean): number {
   return fork(() => {
     for (const [from, to] of [
       [wiring.stdin, 0],
@@ -30,12 +34,12 @@ function stage(argv: string[], wiring: Wiring, exit127: boolean): number {
       if (from !== to) dup2(from, to);
     }
     for (const fd of wiring.ends) close(fd);
-    if (!exit127) execvp(argv[0], argv);
+    if (!exitAsShell) execvp(argv[0], argv);
     try {
       execvp(argv[0], argv);
     } catch (error) {
       write(2, `${argv[0]}: ${isSyscallError(error) ? error.code : String(error)}\n`);
-      _exit(127);
+      _exit(isSyscallError(error, 'ENOENT') ? 127 : 126);
     }
   });
 }
@@ -52,16 +56,16 @@ function readAll(fd: number): string {
  * uniq's output, a fourth for the first stage's stderr. Returns what came
  * out of each and the three exit statuses, in order.
  */
-function run(first: string[], exit127: boolean): { out: string; err: string; codes: (number | null)[] } {
+function run(first: string[], exitAsShell: boolean): { out: string; err: string; codes: (number | null)[] } {
   const [a, aW] = pipe();
   const [b, bW] = pipe();
   const [out, outW] = pipe();
   const [err, errW] = pipe();
   const ends = [a, aW, b, bW, out, outW, err, errW];
   const pids = [
-    stage(first, { stdin: 0, stdout: aW, stderr: errW, ends }, exit127),
-    stage(['sort'], { stdin: a, stdout: bW, stderr: 2, ends }, exit127),
-    stage(['uniq', '-c'], { stdin: b, stdout: outW, stderr: 2, ends }, exit127),
+    stage(first, { stdin: 0, stdout: aW, stderr: errW, ends }, exitAsShell),
+    stage(['sort'], { stdin: a, stdout: bW, stderr: 2, ends }, exitAsShell),
+    stage(['uniq', '-c'], { stdin: b, stdout: outW, stderr: 2, ends }, exitAsShell),
   ];
   for (const fd of [a, aW, b, bW, outW, errW]) close(fd);
   const text = readAll(out);
@@ -106,7 +110,8 @@ export const threeStagePipeline: Lesson = {
 
     const sh = spawnSync('sh', ['-c', MISSING], { encoding: 'utf8' });
     say(
-      `The fix: catch the failed exec and _exit(127), the shell's convention:\n` +
+      'The fix: catch the failed exec and _exit(127) if the program is not found,\n' +
+        "126 if it is found but cannot run, the shell's convention:\n" +
         `sh -c '${MISSING}' exits ${sh.status} here.\n`,
     );
     const fixed = run([MISSING], true);
@@ -114,6 +119,13 @@ export const threeStagePipeline: Lesson = {
       `  its stderr: ${fixed.err.trim()}\n` +
         `  waitpid: exited ${fixed.codes.join(', ')}; sort and uniq printed ` +
         `${fixed.out === '' ? 'nothing' : JSON.stringify(fixed.out)}.\n`,
+    );
+    const notExecutable = run([NOT_EXECUTABLE], true);
+    const shNotExecutable = spawnSync('sh', ['-c', NOT_EXECUTABLE], { encoding: 'utf8' });
+    say(
+      `  ${NOT_EXECUTABLE} first (it exists, but exec(2) refuses it):\n` +
+        `  ${notExecutable.err.trim()}; exited ${notExecutable.codes.join(', ')}; ` +
+        `sh -c '${NOT_EXECUTABLE}' exits ${shNotExecutable.status}.\n`,
     );
     return {
       output: good.out,
@@ -125,6 +137,9 @@ export const threeStagePipeline: Lesson = {
       fixedCodes: fixed.codes,
       fixedStderr: fixed.err,
       fixedOutput: fixed.out,
+      notExecutableCodes: notExecutable.codes,
+      notExecutableStderr: notExecutable.err,
+      shellNotExecutable: shNotExecutable.status,
     };
   },
 };
