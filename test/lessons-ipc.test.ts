@@ -125,9 +125,6 @@ describe('shutdown', () => {
   });
 });
 
-/** The lessons of this file, in their order in `lesson --list`. */
-const NAMES = ['fifo', 'socketpair', 'poll-both-pipes', 'nonblocking-writes', 'popen'];
-
 describe('IPC lessons', () => {
   const byName = Object.fromEntries(LESSONS.map((l) => [l.name, l]));
   const run = (name: string) => {
@@ -251,25 +248,6 @@ describe('IPC lessons', () => {
     assert.match(text, /pipe:\[\d+\]: true; 22 bytes/);
     assert.match(text, /still runs \(true\), state S in \S*pipe\S*:\n {2}tr \(its comm/);
     assert.ok(text.includes('close, then waitpid: exited 0; the file holds\n  "WRITTEN BY THE PARENT\\n".'));
-  });
-
-  it('each runs from the command line, with and without --trace, in 80 columns', () => {
-    for (const name of NAMES) {
-      for (const args of [
-        ['lesson', name],
-        ['lesson', name, '--trace'],
-      ]) {
-        const run = spawnSync(process.execPath, [CLI, ...args], {
-          encoding: 'utf8',
-          timeout: 60_000,
-          env: { ...process.env, COLUMNS: '80' },
-        });
-        assert.equal(run.status, 0, `${args.join(' ')}: ${run.stderr}`);
-        for (const line of run.stdout.split('\n')) {
-          assert.ok(line.length <= 80, `${args.join(' ')}: a line of ${line.length} columns: ${line}`);
-        }
-      }
-    }
   });
 
   it(

@@ -4,9 +4,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { LESSONS } from '../src/learn/lessons/index';
-import { CLI } from './helpers';
-
-const NAMES = ['pipe-barrier', 'three-stage-pipeline', 'no-zombies', 'parent-death', 'pass-a-descriptor'];
 
 function run(name: string): { result: Record<string, unknown>; text: string } {
   const lesson = LESSONS.find((l) => l.name === name);
@@ -148,31 +145,5 @@ describe('process lessons', () => {
     assert.match(text, /same inode as this process's fd \d+: true; fdinfo pos there: 5\./);
     assert.match(text, /the child reads "fghij"; then this process reads "klmno"/);
     assert.match(text, /\(pos 15 here, 15 there\)/);
-  });
-
-  it('each runs from the command line, plain and under --trace, ends by itself, exits 0, within 80 columns', () => {
-    for (const name of NAMES) {
-      for (const trace of [[], ['--trace']]) {
-        const cli = spawnSync(process.execPath, [CLI, 'lesson', name, ...trace], {
-          encoding: 'utf8',
-          timeout: 90_000,
-          killSignal: 'SIGKILL',
-          env: { ...process.env, COLUMNS: '80' },
-        });
-        const what = `lesson ${name} ${trace.join(' ')}`;
-        assert.equal(cli.signal, null, `${what} ended by itself; stderr:\n${cli.stderr.slice(-2000)}`);
-        const failure = cli.stderr.split('\n').filter((l) => l.startsWith('bidirectional-ipc:'));
-        assert.equal(cli.status, 0, `${what}: ${failure.join('\n')}\n${cli.stderr.slice(-2000)}`);
-        if (trace.length === 0) assert.equal(cli.stderr, '', what);
-        assert.match(cli.stdout, /The fix/);
-        for (const line of cli.stdout.split('\n'))
-          assert.ok(line.length <= 80, `${what}: ${line.length} columns: ${line}`);
-      }
-    }
-    const list = spawnSync(process.execPath, [CLI, 'lesson', '--list'], { encoding: 'utf8', timeout: 30_000 });
-    for (const name of NAMES) {
-      const line = list.stdout.split('\n').find((l) => l.startsWith(`${name} `));
-      assert.ok(line && line.length <= 80, `lesson --list: ${line}`);
-    }
   });
 });
