@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { LESSONS } from '../src/learn/lessons/index';
+import { CLI } from './helpers';
 
 function run(name: string): { result: Record<string, unknown>; text: string } {
   const lesson = LESSONS.find((l) => l.name === name);
@@ -145,5 +146,18 @@ describe('process lessons', () => {
     assert.match(text, /same inode as this process's fd \d+: true; fdinfo pos there: 5\./);
     assert.match(text, /the child reads "fghij"; then this process reads "klmno"/);
     assert.match(text, /\(pos 15 here, 15 there\)/);
+  });
+
+  it('--trace shows the descriptor passed with recvmsg, and the bytes sent and received', () => {
+    const cli = spawnSync(process.execPath, [CLI, 'lesson', 'pass-a-descriptor', '--trace'], {
+      encoding: 'utf8',
+      timeout: 90_000,
+      killSignal: 'SIGKILL',
+    });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stderr, /socketpair\(\d+, \d+\) = \[\d+, \d+\]/);
+    assert.match(cli.stderr, /sendmsg\(\d+, "x", \[\d+\], 0\) = 1/);
+    assert.match(cli.stderr, /recvmsg\(\d+, "x", 1, 0\) = 1 \(descriptors \[\d+\]\)/);
+    assert.doesNotMatch(cli.stderr, /\[object Object\]|\0/);
   });
 });
