@@ -62,6 +62,12 @@ const ZOMBIE_POLL_MS = 2;
 const FRAMES_KEPT = 3;
 const FDINFO_O_NONBLOCK = fs.constants.O_NONBLOCK;
 const FDINFO_O_CLOEXEC = 0o2000000;
+/**
+ * Marks the recorder's probes of pipes (probePipe), so that another process's
+ * look at this one leaves them out: O_NOATIME means nothing for a pipe, and no
+ * program here opens one with it.
+ */
+const PROBE_MARK = fs.constants.O_NOATIME;
 
 /** The process and its descendants, parents first. */
 function processTree(root: number): number[] {
@@ -91,6 +97,7 @@ function readProcess(pid: number): ProcessSnapshot | null {
   const fds: FdEntry[] = [];
   for (const { fd, target, pipe, flags } of openFds(pid)) {
     if (target.startsWith('/proc/')) continue; // a recorder's own reading of /proc
+    if (flags !== undefined && flags & PROBE_MARK) continue; // a recorder's own probe of a pipe
     const item: FdEntry = { fd, target };
     if (pipe !== undefined && flags !== undefined) {
       item.pipe = pipe;
@@ -136,7 +143,10 @@ function probePipe(
   try {
     if (mine) return ask(mine.fd);
     if (!holder) return { queued: null, capacity: null };
-    const fd = fs.openSync(`/proc/${holder.pid}/fd/${holder.fd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    const fd = fs.openSync(
+      `/proc/${holder.pid}/fd/${holder.fd}`,
+      fs.constants.O_WRONLY | fs.constants.O_NONBLOCK | PROBE_MARK,
+    );
     try {
       return ask(fd);
     } finally {
