@@ -144,6 +144,15 @@ describe('watchers', () => {
   });
 });
 
+describe('V8 background work of the parent', () => {
+  it('an async WebAssembly compile in flight at the fork settles in both; the child compiles its own and ends', () => {
+    const out = lines('wasm-compiling');
+    for (const line of ['PARENT_COMPILED true', 'CHILD_COMPILED true', 'CHILD_OWN_COMPILED true', 'STATUS 0'])
+      assert.equal(count(out, line), 1, `${line}\n${out.join('\n')}`);
+    assert.ok(!out.includes('HUNG'));
+  });
+});
+
 describe('resource limits in the child', () => {
   const { asNobody, missing } = nprocLimitable();
   it(

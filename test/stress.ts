@@ -123,6 +123,11 @@ const rows: Row[] = [
     command: () => [node, fixture('child'), 'wasm'],
     expect: ['async compile true', 'sync compile true', 'instantiate module true'],
   },
+  {
+    name: 'fork() during a wasm compile',
+    command: busy('wasm-compiling'),
+    expect: ['PARENT_COMPILED true', 'CHILD_COMPILED true', 'CHILD_OWN_COMPILED true', 'STATUS 0'],
+  },
   { name: 'signal listeners', command: busy('signals', '10'), expect: ['SIGNALS child 10 parent 0 other none'] },
   {
     name: "'beforeExit' and 'exit' listeners",
