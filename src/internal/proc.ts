@@ -1,8 +1,9 @@
 // What the kernel shows of a process in /proc (proc(5)): its state, its
 // parent, what it is blocked in, its children, and its descriptor table with
-// each pipe end's inode and flags. The steps, the lessons, --trace and the
+// each pipe end's inode and flags, its signal masks. The steps, the lessons, --trace and the
 // web view's recorder all read it here.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 
 /** A process id, or 'self' for the calling process. */
 export type Pid = number | 'self';
@@ -98,4 +99,27 @@ export function openFds(pid: Pid): OpenFd[] {
     }
   }
   return fds.sort((a, b) => a.fd - b.fd);
+}
+
+/**
+ * The signal masks of a /proc status file (proc(5): SigPnd, ShdPnd, SigBlk,
+ * SigIgn, SigCgt), as hex by field name; {} when it cannot be read (the
+ * process or thread has ended).
+ */
+export function signalMasks(statusFile: string): Record<string, string> {
+  let status: string;
+  try {
+    status = fs.readFileSync(statusFile, 'utf8');
+  } catch {
+    return {};
+  }
+  const masks: Record<string, string> = {};
+  for (const [, field, hex] of status.matchAll(/^(Sig\w+|ShdPnd):\s+([0-9a-f]+)$/gm)) masks[field] = hex;
+  return masks;
+}
+
+/** Whether a hex signal mask holds signal `name` ('SIGCHLD'); false for no mask. */
+export function maskHas(mask: string | undefined, name: string): boolean {
+  const n = (os.constants.signals as Record<string, number>)[name];
+  return mask !== undefined && n !== undefined && ((BigInt(`0x${mask}`) >> BigInt(n - 1)) & 1n) === 1n;
 }

@@ -50,9 +50,9 @@ import {
 } from '../index';
 import { terminalWidth, visibleLength, wrap } from '../internal/text';
 import { untracedSleep } from '../internal/untraced-sleep';
-import { maskHas, watchKernelNotices, type KernelNotice } from '../view/kernel-notices';
+import { watchKernelNotices, type KernelNotice } from '../view/kernel-notices';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
-import { childrenOf, processState, readStat, wchan } from '../internal/proc';
+import { childrenOf, maskHas, processState, readStat, signalMasks, wchan } from '../internal/proc';
 import { native } from '../native';
 import { now } from '../tracer';
 
@@ -75,14 +75,10 @@ export interface TraceOptions {
 /** The calls of the log that are the kernel's notices, not the program's calls. */
 export const NOTICE_CALLS: ReadonlySet<string> = new Set(['signal', 'exit', 'interrupted']);
 
-/** Whether the hex signal mask of /proc/PID/status field `field` (SigCgt, SigIgn) of `pid` holds `signal`; null when unreadable. */
-export function signalMask(pid: number, field: string, signal: string): boolean | null {
-  try {
-    const mask = new RegExp(`^${field}:\\s+([0-9a-f]+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return mask === undefined ? null : maskHas(mask, signal);
-  } catch {
-    return null;
-  }
+/** Whether field `field` (SigCgt, SigIgn) of /proc/PID/status holds `signal`; null when unreadable. */
+function signalMask(pid: number, field: string, signal: string): boolean | null {
+  const mask = signalMasks(`/proc/${pid}/status`)[field];
+  return mask === undefined ? null : maskHas(mask, signal);
 }
 
 /** The parent of `pid`, or -1 when it is gone. */

@@ -10,7 +10,6 @@
 // the run's process tree.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { missingStrace } from '../compare/compare';
 import { untracedSleep } from '../internal/untraced-sleep';
@@ -38,12 +37,6 @@ export interface KernelNotice {
   /** For an interrupted call: its name, and what became of it ('restarted', or the error the program got). */
   call?: string;
   outcome?: string;
-}
-
-/** Whether a hex signal mask of /proc/PID/status (SigCgt, SigIgn) holds signal `name`. */
-export function maskHas(mask: string | undefined, name: string): boolean {
-  const n = (os.constants.signals as Record<string, number>)[name];
-  return mask !== undefined && n !== undefined && ((BigInt(`0x${mask}`) >> BigInt(n - 1)) & 1n) === 1n;
 }
 
 /** How long attaching or detaching may take before the run goes on without it. */

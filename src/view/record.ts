@@ -26,7 +26,7 @@ import {
   type TraceEvent,
 } from '../index';
 import { PACKAGE_ROOT } from '../internal/paths';
-import { childrenOf, openFds, pipeEnd, readStat, wchan, type ProcStat } from '../internal/proc';
+import { childrenOf, openFds, pipeEnd, readStat, signalMasks, wchan, type ProcStat } from '../internal/proc';
 import { bookkeeping, namedArgs, pollEventsText } from '../learn/trace-printer';
 import { now } from '../tracer';
 import type { FdEntry, ProcessSnapshot, RawEvent, Snapshot, SourceFrame } from './types';
@@ -107,21 +107,9 @@ function readProcess(pid: number): ProcessSnapshot | null {
     }
     fds.push(item);
   }
-  const masks = signalMasks(pid);
-  return { pid, ppid: stat.ppid, comm, state: stat.state, wchan: blockedIn, fds, ...masks };
-}
-
-/** The signals a process catches and ignores (proc(5): SigCgt, SigIgn), as hex masks. */
-function signalMasks(pid: number): { caught?: string; ignored?: string } {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    return {
-      caught: /^SigCgt:\s+([0-9a-f]+)/m.exec(status)?.[1],
-      ignored: /^SigIgn:\s+([0-9a-f]+)/m.exec(status)?.[1],
-    };
-  } catch {
-    return {};
-  }
+  // The signals it catches and ignores (SigCgt, SigIgn).
+  const { SigCgt: caught, SigIgn: ignored } = signalMasks(`/proc/${pid}/status`);
+  return { pid, ppid: stat.ppid, comm, state: stat.state, wchan: blockedIn, fds, caught, ignored };
 }
 
 /**

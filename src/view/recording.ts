@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PACKAGE_ROOT } from '../internal/paths';
 import type { PipeNames } from '../internal/pipe-names';
-import { maskHas, type KernelNotice } from './kernel-notices';
+import { maskHas } from '../internal/proc';
+import { type KernelNotice } from './kernel-notices';
 import { DATA_KEPT } from './record';
 import { RECORDING_FORMAT, type RawEvent, type Recording, type SourceFile } from './types';
 

@@ -3,23 +3,15 @@ import * as fs from 'node:fs';
 import { constants } from 'node:os';
 import { close, fork, isSyscallError, pipe, read, waitpid, WNOHANG, write } from '../../index';
 import { nativeInternals } from '../../native';
-import { processState } from '../../internal/proc';
+import { maskHas, processState, signalMasks } from '../../internal/proc';
 import { waitBounded, waitUntil, type Lesson } from './common';
 
 const CHILDREN = 3;
 
-const SIGCHLD_BIT = 1n << BigInt(constants.signals.SIGCHLD - 1);
-
-/** A signal mask field ('SigBlk', 'ShdPnd'...) of a /proc status file, as a bit set. */
-function signalMask(file: string, field: string): bigint {
-  const status = fs.readFileSync(file, 'utf8');
-  return BigInt(`0x${new RegExp(`^${field}:\\s+([0-9a-f]+)`, 'm').exec(status)![1]}`);
-}
-
 /** Whether SIGCHLD is pending for this process, from /proc/self/status (ShdPnd: process-wide; SigPnd: this thread). */
 function sigchldPending(): boolean {
-  const file = '/proc/self/status';
-  return ((signalMask(file, 'ShdPnd') | signalMask(file, 'SigPnd')) & SIGCHLD_BIT) !== 0n;
+  const masks = signalMasks('/proc/self/status');
+  return maskHas(masks.ShdPnd, 'SIGCHLD') || maskHas(masks.SigPnd, 'SIGCHLD');
 }
 
 interface Seen {
@@ -50,7 +42,9 @@ function observe(): Seen {
   const threads = tasks.length;
   const othersBlockIt = tasks
     .filter((tid) => Number(tid) !== process.pid)
-    .every((tid) => (signalMask(`/proc/self/task/${tid}/status`, 'SigBlk') & SIGCHLD_BIT) !== 0n);
+    .map((tid) => signalMasks(`/proc/self/task/${tid}/status`).SigBlk)
+    .filter((mask) => mask !== undefined) // a thread that ended meanwhile
+    .every((mask) => maskHas(mask, 'SIGCHLD'));
   nativeInternals.lessonBlockSignal(constants.signals.SIGCHLD, false);
   const reapedOnce = waitpid(-1, WNOHANG).pid !== 0 ? 1 : 0; // what a handler that reaps one per call does
   const zombiesLeft = pids.filter((pid) => fs.existsSync(`/proc/${pid}`) && processState(pid) === 'Z').length;

@@ -3,8 +3,7 @@
 import * as fs from 'node:fs';
 import { close, fork, isSyscallError, pipe, read, shutdown, SHUT_WR, socketpair, write } from '../../index';
 import { readAll } from '../../internal/io-loops';
-import { openFds, processState } from '../../internal/proc';
-import { signalMask } from '../trace-printer';
+import { maskHas, openFds, processState, signalMasks } from '../../internal/proc';
 import { blockedIn, killAndReap, waitBounded, waitUntil, type Lesson } from './common';
 
 const REQUEST = 'a request';
@@ -89,7 +88,7 @@ export const socketpairLesson: Lesson = {
       if (!isSyscallError(error)) throw error;
       afterShutdown = error.code;
     }
-    const sigpipeIgnored = signalMask(process.pid, 'SigIgn', 'SIGPIPE') === true;
+    const sigpipeIgnored = maskHas(signalMasks('/proc/self/status').SigIgn, 'SIGPIPE');
     const reply = readAll(mine);
     close(mine);
     const status = waitBounded(pid, 5000) ?? killAndReap(pid);
