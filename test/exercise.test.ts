@@ -345,7 +345,24 @@ describe("exercise check, students' own programs", () => {
     );
     assert.equal(r.status, 1, r.stdout);
     assert.match(r.stdout, /sent 1000 bytes/);
-    assert.match(r.stdout, /no larger than a pipe holds/);
+    assert.match(r.stdout.replace(/\s+/g, ' '), /no larger than its pipes hold together \(131072 bytes, 65536 \+ 65536 /);
+  });
+
+  it('no-deadlock: pipes raised with F_SETPIPE_SZ to hold the whole message do not pass', () => {
+    const r = checkProgram(
+      'no-deadlock',
+      IMPORTS.replace(' }', ', fcntl, F_SETPIPE_SZ }') +
+        'const SIZE = 256 * 1024;\nconst [a, b] = pipe();\nconst [c, d] = pipe();\n' +
+        'fcntl(b, F_SETPIPE_SZ, SIZE);\nfcntl(d, F_SETPIPE_SZ, SIZE);\n' +
+        'const child = fork(() => {\n  close(b); close(c);\n  const buf = Buffer.alloc(65536);\n  let n;\n' +
+        '  while ((n = read(a, buf)) > 0) { let s = 0; while (s < n) s += write(d, buf.subarray(0, n), s); }\n' +
+        '  close(d);\n});\nclose(a); close(d);\n' +
+        "const data = Buffer.alloc(SIZE, 'x');\nlet s = 0;\nwhile (s < SIZE) s += write(b, data, s);\nclose(b);\n" +
+        'const buf = Buffer.alloc(65536);\nwhile (read(c, buf) > 0);\nwaitpid(child);\n',
+    );
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /sent 262144 bytes/);
+    assert.match(r.stdout.replace(/\s+/g, ' '), /no larger than its pipes hold together \(524288 bytes, 262144 \+ 262144 /);
   });
 
   it('no-deadlock: a second child that sends while the program reads the echo passes', () => {

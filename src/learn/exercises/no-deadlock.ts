@@ -1,9 +1,27 @@
 // The tutorial's exchange with a message larger than a pipe holds.
+import { F_GETPIPE_SZ, close, fcntl, pipe } from '../../index';
 import type { Exercise } from './index';
+import type { Observation } from './observe';
 import { bytesMoved, moved, pipesReadBy, runSentences } from './verdict';
 
-/** A pipe's default capacity on Linux. */
-const PIPE_BYTES = 65536;
+/**
+ * What each of `pipes` holds, as F_GETPIPE_SZ told the recorder (the most it
+ * saw: a program may raise it with F_SETPIPE_SZ); a new pipe's capacity here
+ * for one it never probed.
+ */
+function capacities(obs: Observation, pipes: Set<number>): Map<number, number> {
+  const [r, w] = pipe();
+  const fresh = fcntl(w, F_GETPIPE_SZ);
+  close(r);
+  close(w);
+  const held = new Map([...pipes].map((inode) => [inode, fresh]));
+  const seen = new Map<number, number>();
+  for (const e of obs.events)
+    for (const { inode, capacity } of e.snapshot?.pipes ?? [])
+      if (capacity !== null && pipes.has(inode)) seen.set(inode, Math.max(seen.get(inode) ?? 0, capacity));
+  for (const [inode, capacity] of seen) held.set(inode, capacity);
+  return held;
+}
 
 const program = (echo: string) => `import { close, fork, pipe, read, waitpid, write } from 'bidirectional-ipc';
 
@@ -66,13 +84,13 @@ export const noDeadlock: Exercise = {
     // program read.
     const got = bytesMoved(obs, obs.pid, 'read');
     const echoPipes = pipesReadBy(obs, obs.pid);
-    const sent = obs.events.reduce(
-      (sum, e) =>
-        e.kind === 'end' && e.call === 'write' && !e.error && e.pipe !== undefined && !echoPipes.has(e.pipe)
-          ? sum + moved(e)
-          : sum,
-      0,
-    );
+    const messagePipes = new Set<number>();
+    let sent = 0;
+    for (const e of obs.events) {
+      if (e.kind !== 'end' || e.call !== 'write' || e.error || e.pipe === undefined || echoPipes.has(e.pipe)) continue;
+      messagePipes.add(e.pipe);
+      sent += moved(e);
+    }
     if (sent === 0) {
       sentences.push('The program sent nothing: its write() calls moved 0 bytes.');
       return { pass: false, sentences };
@@ -81,12 +99,16 @@ export const noDeadlock: Exercise = {
       `Its processes' write() calls sent ${sent} bytes and the program's read() calls got ${got}` +
         (got === sent ? ': the whole echo came back.' : ': the echo is not all there.'),
     );
-    // A message a pipe holds whole never fills it: the deadlock could not happen.
-    const large = sent > PIPE_BYTES;
+    // A message that the pipes it goes through hold whole, there and back,
+    // never leaves both processes waiting in write(): no deadlock to avoid.
+    const held = capacities(obs, new Set([...messagePipes, ...echoPipes]));
+    const room = [...held.values()].reduce((sum, n) => sum + n, 0);
+    const large = sent > room;
     if (!large)
       sentences.push(
-        `That message is no larger than a pipe holds (${PIPE_BYTES} bytes on Linux): ` +
-          'send one larger, as the starter does, for the deadlock to be possible.',
+        `That message is no larger than its pipes hold together (${room} bytes, ` +
+          `${[...held.values()].join(' + ')} as F_GETPIPE_SZ gives them): send one larger, ` +
+          'as the starter does with pipes as pipe() makes them, for the deadlock to be possible.',
       );
     return { pass: ok && large && got === sent, sentences };
   },
