@@ -345,7 +345,10 @@ describe("exercise check, students' own programs", () => {
     );
     assert.equal(r.status, 1, r.stdout);
     assert.match(r.stdout, /sent 1000 bytes/);
-    assert.match(r.stdout.replace(/\s+/g, ' '), /no larger than its pipes hold together \(131072 bytes, 65536 \+ 65536 /);
+    assert.match(
+      r.stdout.replace(/\s+/g, ' '),
+      /no larger than its pipes hold together \(131072 bytes, 65536 \+ 65536 /,
+    );
   });
 
   it('no-deadlock: pipes raised with F_SETPIPE_SZ to hold the whole message do not pass', () => {
@@ -362,7 +365,10 @@ describe("exercise check, students' own programs", () => {
     );
     assert.equal(r.status, 1, r.stdout);
     assert.match(r.stdout, /sent 262144 bytes/);
-    assert.match(r.stdout.replace(/\s+/g, ' '), /no larger than its pipes hold together \(524288 bytes, 262144 \+ 262144 /);
+    assert.match(
+      r.stdout.replace(/\s+/g, ' '),
+      /no larger than its pipes hold together \(524288 bytes, 262144 \+ 262144 /,
+    );
   });
 
   it('no-deadlock: a second child that sends while the program reads the echo passes', () => {
@@ -476,6 +482,25 @@ describe('exercise check, escapes', () => {
     );
     const r = exercise(['check', 'reap-children', 'escape.js'], dir);
     assert.equal(r.status, 1, r.stdout + r.stderr);
+    await assertEnds(Number(fs.readFileSync(pidFile, 'utf8')));
+  });
+
+  it('nor does one started in a session of its own with an empty environment, by a child that ends', async () => {
+    const dir = scratch();
+    const pidFile = path.join(dir, 'escaped');
+    fs.writeFileSync(
+      path.join(dir, 'escape.js'),
+      "const { spawn } = require('node:child_process');\n" +
+        "const { fork, waitpid } = require('bidirectional-ipc');\n" +
+        'const child = fork(() => {\n' +
+        "  const sleeper = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore', env: {} });\n" +
+        `  require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(sleeper.pid));\n` +
+        '  process.exit(0);\n' +
+        '});\n' +
+        'waitpid(child);\n',
+    );
+    const r = exercise(['check', 'reap-children', 'escape.js'], dir);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
     await assertEnds(Number(fs.readFileSync(pidFile, 'utf8')));
   });
 });

@@ -7,6 +7,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { waitpid } from '../../index';
+import { childrenOf } from '../../internal/proc';
+import { nativeInternals } from '../../native';
 import { orderEvents, readEvents } from '../../view/recording';
 import { takeSnapshot } from '../../view/record';
 import type { RawEvent, Snapshot } from '../../view/types';
@@ -74,6 +77,27 @@ function killRun(run: string): void {
   }
 }
 
+/**
+ * Kills and reaps the processes that have come to this one: the check is a
+ * child subreaper (prctl(2) PR_SET_CHILD_SUBREAPER), so whatever the program
+ * left behind is reparented here once its parent ends, in any session, with
+ * any environment. Again while more arrive (their parents just killed).
+ */
+function killAdopted(): void {
+  for (let pass = 0; pass < 10; pass++) {
+    const left = childrenOf(process.pid);
+    if (left.length === 0) return;
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        waitpid(pid);
+      } catch {
+        // reaped meanwhile
+      }
+    }
+  }
+}
+
 function killGroup(pid: number, snapshot: Snapshot | null): void {
   for (const target of [-pid, ...(snapshot?.processes.map((p) => p.pid) ?? [])]) {
     try {
@@ -93,6 +117,7 @@ export function observe(file: string, shell?: string): Promise<Observation> {
   const cwd = path.join(dir, 'work');
   fs.mkdirSync(cwd);
   for (const name of SCRATCH_FILES) fs.writeFileSync(path.join(cwd, name), '');
+  nativeInternals.lessonBecomeSubreaper();
   const flags = TYPESCRIPT_FILE.test(file) ? (typeScriptFlags() ?? []) : [];
   const child = spawn(
     process.execPath,
@@ -109,6 +134,7 @@ export function observe(file: string, shell?: string): Promise<Observation> {
   const interrupted = (signal: NodeJS.Signals) => {
     killGroup(pid, takeSnapshot(pid, new Set()));
     killRun(dir);
+    killAdopted();
     fs.rmSync(dir, { recursive: true, force: true });
     process.kill(process.pid, signal);
   };
@@ -154,6 +180,7 @@ export function observe(file: string, shell?: string): Promise<Observation> {
     child.once('exit', () => {
       killGroup(pid, null);
       killRun(dir);
+      killAdopted();
     });
     child.once('close', (exitCode, signal) => {
       clearInterval(look);
@@ -171,6 +198,7 @@ export function observe(file: string, shell?: string): Promise<Observation> {
         // Its children may outlive it (orphans): none may outlive the check.
         killGroup(pid, null);
         killRun(dir);
+        killAdopted();
         fs.rmSync(dir, { recursive: true, force: true });
       }
     });
