@@ -10,6 +10,7 @@ import { isMainThread, Worker } from 'node:worker_threads';
 import { type ForkEngine, forkEngine, native } from './native';
 import { invalidArgument, invalidType, packageError } from './errors';
 import { releaseInheritedWatchers } from './internal/child-loop';
+import { endInheritedRandomIntRefill, followRandomIntRefills } from './internal/random-int-refill';
 import { traced, tracing } from './tracer';
 
 /** Callbacks run around every {@link fork}, like Python's `os.register_at_fork`. */
@@ -267,6 +268,7 @@ function loadEngine(): ForkEngine {
   if (engine !== undefined) return engine;
   const loaded = forkEngine();
   watchNewWorkers();
+  followRandomIntRefills();
   void new Error('warms the trace sites of Error construction').stack;
   engine = loaded;
   return engine;
@@ -421,6 +423,7 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
   engine!.reseedMathRandom();
   const loaded = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
   if (loaded.includes('NativeModule internal/crypto/random')) {
+    endInheritedRandomIntRefill();
     const { randomUUID, randomInt } = require('node:crypto') as typeof Crypto;
     for (let i = 0; i < UUID_BATCH; i++) randomUUID();
     for (let i = 0; i <= RANDOM_INT_CACHE_ENTRIES; i++) randomInt(0, RANDOM_INT_MAX);
