@@ -10,7 +10,13 @@ import { isMainThread, Worker } from 'node:worker_threads';
 import { type ForkEngine, forkEngine, native } from './native';
 import { invalidArgument, invalidType, packageError } from './errors';
 import { releaseInheritedWatchers } from './internal/child-loop';
-import { endInheritedRandomIntRefill, followRandomIntRefills } from './internal/random-int-refill';
+import {
+  endInheritedRandomIntRefill,
+  followRandomIntRefills,
+  RANDOM_INT_CACHE_ENTRIES,
+  RANDOM_INT_MAX,
+  unfollowedRandomIntRefill,
+} from './internal/random-int-refill';
 import { traced, tracing } from './tracer';
 
 /** Callbacks run around every {@link fork}, like Python's `os.register_at_fork`. */
@@ -318,8 +324,6 @@ function checkMathRandomLayout(engine: ForkEngine): void {
  * in the child. Only done where the module was loaded (the caches exist).
  */
 const UUID_BATCH = 128;
-const RANDOM_INT_CACHE_ENTRIES = 1024;
-const RANDOM_INT_MAX = 2 ** 48 - 1;
 
 /**
  * Whether Node is emitting 'beforeExit' now. A child forked in a listener
@@ -619,7 +623,10 @@ function keptFds(options: ForkOptions | undefined): number[] {
  *   `cork()`ed (the child would write them again), `ERR_FORK_EXITING`
  *   inside an 'exit' listener, `ERR_FORK_NOT_MAIN_THREAD` in a Worker,
  *   `ERR_FORK_IO_URING` where libuv reads files on an io_uring (Node 20 with
- *   UV_USE_IO_URING=1), `ERR_FORK_UNSUPPORTED_NODE` (see Safety): all before
+ *   UV_USE_IO_URING=1), `ERR_FORK_RANDOM_INT_PENDING` while async
+ *   `crypto.randomInt()` calls wait for a refill of its cache that crypto
+ *   began before fork() could follow it (see docs/fork.md),
+ *   `ERR_FORK_UNSUPPORTED_NODE` (see Safety): all before
  *   any registerAtFork hook runs. After the hooks, with each 'before' undone
  *   by its 'afterInParent': `ERR_FORK_PENDING_OUTPUT` if a 'before' hook left
  *   output queued, a `SyscallError` (EAGAIN, ENOMEM) if fork(2) fails (see
@@ -661,6 +668,17 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
   }
   const engine = loadEngine();
   checkMathRandomLayout(engine);
+  followRandomIntRefills();
+  if (unfollowedRandomIntRefill()) {
+    throw packageError(
+      'ERR_FORK_RANDOM_INT_PENDING',
+      'fork() refused: async crypto.randomInt() calls wait for a refill of its cache that crypto began ' +
+        'before fork() could follow it (the first fork() or prepareFork() after crypto is loaded follows ' +
+        'the next ones); a child forked now would never see it end, and its own async randomInt() calls ' +
+        'would stop after 1,023 values. Fork once those callbacks have run (from a later callback), use ' +
+        'the synchronous randomInt(min, max), or fork from startForkServer().',
+    );
+  }
   const unsent = pendingOutputError(engine, keep);
   if (unsent !== null) throw unsent;
   // The last refusals (io_uring, no /proc): every one comes before a hook runs.

@@ -14,8 +14,12 @@
 // `run` is a writable method of its prototype, `ondone` is set before
 // `run()`, the refill calls randomFill() from a function of that name, and
 // randomInt() answers each call with process.nextTick().
+//
+// A refill crypto began before it was followed cannot be ended in a child:
+// what it knows of one is only that it may run (see
+// followRandomIntRefills), and fork() refuses while it does.
 import { createHook } from 'node:async_hooks';
-import { randomFill, randomInt } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 
 type Ondone = (this: RandomBytesJob, ...results: unknown[]) => unknown;
 interface RandomBytesJob {
@@ -26,8 +30,18 @@ interface RandomBytesJob {
 /** The refill running now, with the `ondone` crypto gave its job; undefined when none runs. */
 let refill: { job: RandomBytesJob; ondone: Ondone } | undefined;
 
+/** Whether refills are followed (from the first fork, or prepareFork(), after crypto was loaded). */
+let following = false;
+
+/** Set while a refill crypto began before it was followed may be running. */
+let unfollowedRefill = false;
+
+/** randomInt()'s 1,024 cached values, and the largest range it takes (6 bytes a value). */
+export const RANDOM_INT_CACHE_ENTRIES = 1024;
+export const RANDOM_INT_MAX = 2 ** 48 - 1;
+
 /** RandomBytesJob's prototype, taken from the job of a randomFill() that is never run. */
-function randomBytesJobPrototype(): RandomBytesJob | undefined {
+function randomBytesJobPrototype({ randomFill }: typeof Crypto): RandomBytesJob | undefined {
   let prototype: RandomBytesJob | undefined;
   let probe: object | undefined;
   const hook = createHook({
@@ -71,18 +85,26 @@ function calledByRandomIntRefill(run: (...args: unknown[]) => unknown): boolean 
 /**
  * Follows each refill of randomInt()'s cache from now on, in this process and
  * its forked children: the job is remembered from its run() until its
- * `ondone` is called. Does nothing on a Node whose randomInt() is not made
- * as described above. Called once, when the fork engine loads.
+ * `ondone` is called. Called when the fork engine loads and at each fork();
+ * acts once, the first time crypto's random functions are loaded (a program
+ * that never loads them pays nothing, in the parent or in its children).
+ * Does nothing on a Node whose randomInt() is not made as described above.
  */
 export function followRandomIntRefills(): void {
-  const source = randomInt.toString();
+  const loaded = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
+  if (following || !loaded.includes('NativeModule internal/crypto/random')) return;
+  following = true;
+  const crypto = require('node:crypto') as typeof Crypto;
+  const source = crypto.randomInt.toString();
   if (!source.includes('asyncRefillRandomIntCache()') || !source.includes('process.nextTick(callback')) return;
-  const prototype = randomBytesJobPrototype();
+  const prototype = randomBytesJobPrototype(crypto);
   if (prototype === undefined || typeof prototype.run !== 'function') return;
   const run = prototype.run;
   prototype.run = function followedRun(this: RandomBytesJob, ...args: unknown[]): unknown {
     const ondone = this.ondone;
     if (ondone !== undefined && calledByRandomIntRefill(followedRun)) {
+      // A refill starts only once the one before has ended.
+      unfollowedRefill = false;
       refill = { job: this, ondone };
       // Forgotten before crypto's callback runs: that may start the next refill.
       this.ondone = function (this: RandomBytesJob, ...results: unknown[]) {
@@ -92,6 +114,41 @@ export function followRandomIntRefills(): void {
     }
     return run.apply(this, args);
   };
+  probeForUnfollowedRefill(crypto.randomInt);
+}
+
+/**
+ * Finds out whether a refill crypto began before it was followed still runs:
+ * async calls take the cache's values (their answers are dropped) until one
+ * is queued for a refill. If none was running, that call starts one, which
+ * is followed; if one was, the call waits for it, and its callback, run when
+ * that refill ends in this process, says so.
+ */
+function probeForUnfollowedRefill(randomInt: typeof Crypto.randomInt): void {
+  const nextTick = process.nextTick;
+  let answered = true;
+  process.nextTick = () => {
+    answered = true;
+  };
+  try {
+    for (let i = 0; i <= RANDOM_INT_CACHE_ENTRIES && answered; i++) {
+      answered = false;
+      randomInt(0, RANDOM_INT_MAX, () => {
+        unfollowedRefill = false;
+      });
+    }
+  } finally {
+    process.nextTick = nextTick;
+  }
+  if (!answered && refill === undefined) unfollowedRefill = true;
+}
+
+/**
+ * Whether a refill crypto began before it was followed may still run: a
+ * child forked now would keep crypto's flag set for ever.
+ */
+export function unfollowedRandomIntRefill(): boolean {
+  return unfollowedRefill;
 }
 
 /** Thrown by the stand-in for process.nextTick while the child ends the parent's refill. */
