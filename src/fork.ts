@@ -262,8 +262,9 @@ let engine: ForkEngine | undefined;
  * The fork engine, loaded (and checked) by the first fork(). Loading it
  * prepares the parent for forks, so that a program that never forks has none
  * of this: Worker.prototype gets the setter of {@link watchNewWorkers}, the
- * engine's Init starts the CPU-clock measurement (native/fork.cc), and one
- * Error is made. V8 looks a trace category up under a process-wide lock the
+ * engine's Init starts the CPU-clock measurement (native/fork.cc), crypto's
+ * refills of randomInt()'s cache are followed where crypto is loaded
+ * (followRandomIntRefills), and one Error is made. V8 looks a trace category up under a process-wide lock the
  * first time each of its trace sites runs
  * (TracingController::GetCategoryGroupEnabled), and a parent's Worker thread
  * starting or ending at the fork can hold that lock, for ever in the child: a

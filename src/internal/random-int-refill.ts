@@ -15,9 +15,9 @@
 // `run()`, the refill calls randomFill() from a function of that name, and
 // randomInt() answers each call with process.nextTick().
 //
-// A refill crypto began before it was followed cannot be ended in a child:
-// what it knows of one is only that it may run (see
-// followRandomIntRefills), and fork() refuses while it does.
+// A refill crypto began before the package followed them cannot be ended in
+// a child (its job is out of reach); the package can only tell that one runs
+// (probeForUnfollowedRefill), and fork() refuses while it does.
 import { createHook } from 'node:async_hooks';
 import type * as Crypto from 'node:crypto';
 
@@ -66,19 +66,24 @@ function randomBytesJobPrototype({ randomFill }: typeof Crypto): RandomBytesJob 
   return prototype;
 }
 
-/** Whether the caller of the job's run() is crypto's refill of randomInt()'s cache. */
+/**
+ * Whether the caller of the job's run() is crypto's refill of randomInt()'s
+ * cache. False where the program froze Error (the stack cannot be asked).
+ */
 function calledByRandomIntRefill(run: (...args: unknown[]) => unknown): boolean {
   const limit = Error.stackTraceLimit;
   const prepare = Error.prepareStackTrace;
-  Error.stackTraceLimit = 2; // randomFill, then its caller
-  Error.prepareStackTrace = (_error, sites) => sites;
   try {
+    Error.stackTraceLimit = 2; // randomFill, then its caller
+    Error.prepareStackTrace = (_error, sites) => sites;
     const holder: { stack?: NodeJS.CallSite[] } = {};
     Error.captureStackTrace(holder, run);
     return holder.stack?.[1]?.getFunctionName() === 'asyncRefillRandomIntCache';
+  } catch {
+    return false;
   } finally {
-    Error.stackTraceLimit = limit;
-    Error.prepareStackTrace = prepare;
+    if (Error.stackTraceLimit !== limit) Error.stackTraceLimit = limit;
+    if (Error.prepareStackTrace !== prepare) Error.prepareStackTrace = prepare;
   }
 }
 
