@@ -127,14 +127,15 @@ const CALLS_QUEUED_FOR_REFILL = `
 /**
  * In each process, 3,000 async randomInt() calls made after the fork (its
  * result in \`pid\`); at exit, prints \`report\` (an expression that may use
- * \`values\`, the values answered). The parent exits with the child's status
- * when its own is 0.
+ * \`values\`, the values answered). A process whose calls are not all
+ * answered within 10 s prints how many were and exits with 1; the parent
+ * exits with the child's status when its own is 0.
  */
 function drawAfterFork(report = '{ values }'): string {
   return `
     if (pid !== 0) process.on('exit', () => { process.exitCode ||= waitpid(pid).exitCode; });
     const values = [];
-    const timer = setTimeout(() => { print({ answered: values.length }); process.exit(1); }, 3000);
+    const timer = setTimeout(() => { print({ answered: values.length }); process.exit(1); }, 10_000);
     for (let i = 0; i < 3000; i++) randomInt(0, 2 ** 48 - 1, (error, n) => {
       if (values.push(n) === 3000) clearTimeout(timer);
     });
