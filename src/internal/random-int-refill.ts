@@ -48,11 +48,14 @@ function randomBytesJobPrototype({ randomFill }: typeof Crypto): RandomBytesJob 
     init(_id, type, _trigger, resource: object) {
       if (type !== 'RANDOMBYTESREQUEST' || probe !== undefined) return;
       probe = resource;
-      prototype = Object.getPrototypeOf(resource) as RandomBytesJob;
-      const run = prototype.run;
+      const found = Object.getPrototypeOf(resource) as RandomBytesJob;
+      const run = found.run;
+      // An exception in an async hook ends the process: a `run` that cannot be replaced is left alone.
+      if (typeof run !== 'function' || !Object.getOwnPropertyDescriptor(found, 'run')?.writable) return;
+      prototype = found;
       // The probe's own run() does nothing: it would start the thread pool.
-      prototype.run = function probeRun(this: RandomBytesJob, ...args: unknown[]): unknown {
-        prototype!.run = run;
+      found.run = function probeRun(this: RandomBytesJob, ...args: unknown[]): unknown {
+        found.run = run;
         return this === probe ? undefined : run.apply(this, args);
       };
     },
@@ -103,7 +106,7 @@ export function followRandomIntRefills(): void {
   const source = crypto.randomInt.toString();
   if (!source.includes('asyncRefillRandomIntCache()') || !source.includes('process.nextTick(callback')) return;
   const prototype = randomBytesJobPrototype(crypto);
-  if (prototype === undefined || typeof prototype.run !== 'function') return;
+  if (prototype === undefined) return;
   const run = prototype.run;
   prototype.run = function followedRun(this: RandomBytesJob, ...args: unknown[]): unknown {
     const ondone = this.ondone;
