@@ -47,6 +47,10 @@ export const ERROR_CODES = {
     kind: Error,
     when: 'fork() where libuv reads files on an io_uring (Node 20: UV_USE_IO_URING=1, or 20.4-20.11.0)',
   },
+  ERR_FORK_RANDOM_INT_PENDING: {
+    kind: Error,
+    when: "fork() while async crypto.randomInt() calls wait for a cache refill begun before fork()'s first use",
+  },
   ERR_FORK_EXITING: { kind: Error, when: "fork() in an 'exit' listener" },
   ERR_FORK_NOT_MAIN_THREAD: { kind: Error, when: 'fork() in a Worker' },
   ERR_FORKED_CHILD_NO_THREADS: { kind: Error, when: "a forked child uses its parent's Workers, or cannot start one" },

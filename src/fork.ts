@@ -10,6 +10,13 @@ import { isMainThread, Worker } from 'node:worker_threads';
 import { type ForkEngine, forkEngine, native } from './native';
 import { invalidArgument, invalidType, packageError } from './errors';
 import { releaseInheritedWatchers } from './internal/child-loop';
+import {
+  endInheritedRandomIntRefill,
+  followRandomIntRefills,
+  RANDOM_INT_CACHE_ENTRIES,
+  RANDOM_INT_MAX,
+  unfollowedRandomIntRefill,
+} from './internal/random-int-refill';
 import { traced, tracing } from './tracer';
 
 /** Callbacks run around every {@link fork}, like Python's `os.register_at_fork`. */
@@ -255,8 +262,9 @@ let engine: ForkEngine | undefined;
  * The fork engine, loaded (and checked) by the first fork(). Loading it
  * prepares the parent for forks, so that a program that never forks has none
  * of this: Worker.prototype gets the setter of {@link watchNewWorkers}, the
- * engine's Init starts the CPU-clock measurement (native/fork.cc), and one
- * Error is made. V8 looks a trace category up under a process-wide lock the
+ * engine's Init starts the CPU-clock measurement (native/fork.cc), crypto's
+ * refills of randomInt()'s cache are followed where crypto is loaded
+ * (followRandomIntRefills), and one Error is made. V8 looks a trace category up under a process-wide lock the
  * first time each of its trace sites runs
  * (TracingController::GetCategoryGroupEnabled), and a parent's Worker thread
  * starting or ending at the fork can hold that lock, for ever in the child: a
@@ -267,6 +275,7 @@ function loadEngine(): ForkEngine {
   if (engine !== undefined) return engine;
   const loaded = forkEngine();
   watchNewWorkers();
+  followRandomIntRefills();
   void new Error('warms the trace sites of Error construction').stack;
   engine = loaded;
   return engine;
@@ -316,8 +325,6 @@ function checkMathRandomLayout(engine: ForkEngine): void {
  * in the child. Only done where the module was loaded (the caches exist).
  */
 const UUID_BATCH = 128;
-const RANDOM_INT_CACHE_ENTRIES = 1024;
-const RANDOM_INT_MAX = 2 ** 48 - 1;
 
 /**
  * Whether Node is emitting 'beforeExit' now. A child forked in a listener
@@ -421,6 +428,7 @@ const afterFork = (function afterFork(pid: number, childMain: (() => unknown) | 
   engine!.reseedMathRandom();
   const loaded = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
   if (loaded.includes('NativeModule internal/crypto/random')) {
+    endInheritedRandomIntRefill();
     const { randomUUID, randomInt } = require('node:crypto') as typeof Crypto;
     for (let i = 0; i < UUID_BATCH; i++) randomUUID();
     for (let i = 0; i <= RANDOM_INT_CACHE_ENTRIES; i++) randomInt(0, RANDOM_INT_MAX);
@@ -616,7 +624,10 @@ function keptFds(options: ForkOptions | undefined): number[] {
  *   `cork()`ed (the child would write them again), `ERR_FORK_EXITING`
  *   inside an 'exit' listener, `ERR_FORK_NOT_MAIN_THREAD` in a Worker,
  *   `ERR_FORK_IO_URING` where libuv reads files on an io_uring (Node 20 with
- *   UV_USE_IO_URING=1), `ERR_FORK_UNSUPPORTED_NODE` (see Safety): all before
+ *   UV_USE_IO_URING=1), `ERR_FORK_RANDOM_INT_PENDING` while async
+ *   `crypto.randomInt()` calls wait for a refill of its cache that crypto
+ *   began before fork() could follow it (see docs/fork.md),
+ *   `ERR_FORK_UNSUPPORTED_NODE` (see Safety): all before
  *   any registerAtFork hook runs. After the hooks, with each 'before' undone
  *   by its 'afterInParent': `ERR_FORK_PENDING_OUTPUT` if a 'before' hook left
  *   output queued, a `SyscallError` (EAGAIN, ENOMEM) if fork(2) fails (see
@@ -658,6 +669,17 @@ export function fork(first?: (() => void) | ForkOptions, second?: ForkOptions): 
   }
   const engine = loadEngine();
   checkMathRandomLayout(engine);
+  followRandomIntRefills();
+  if (unfollowedRandomIntRefill()) {
+    throw packageError(
+      'ERR_FORK_RANDOM_INT_PENDING',
+      'fork() refused: async crypto.randomInt() calls wait for a refill of its cache that crypto began ' +
+        'before fork() could follow it (the first fork() or prepareFork() after crypto is loaded follows ' +
+        'the next ones); a child forked now would never see it end, and its own async randomInt() calls ' +
+        'would stop after 1,023 values. Fork once those callbacks have run (from a later callback), use ' +
+        'the synchronous randomInt(min, max), or fork from startForkServer().',
+    );
+  }
   const unsent = pendingOutputError(engine, keep);
   if (unsent !== null) throw unsent;
   // The last refusals (io_uring, no /proc): every one comes before a hook runs.

@@ -87,63 +87,155 @@ describe("a forked child's randomness is its own", () => {
   });
 });
 
-describe('async randomInt() calls pending at the fork', () => {
+/**
+ * Runs `program` (a script for `node -e`, with `fork`, `waitpid`,
+ * `prepareFork`, crypto's `randomInt`, `randomFill` and `randomBytes` and
+ * `print(value)` in scope) and returns what it printed with `print`: the
+ * lines that begin with `PARENT ` and `CHILD `, parsed as JSON (the first of
+ * each; null when there is none).
+ */
+function runForking(program: string): { parent: unknown; child: unknown; output: string } {
+  const prelude = `
+    const { fork, waitpid, prepareFork } = require(${JSON.stringify(require.resolve('../src/index'))});
+    const { randomInt, randomFill, randomBytes } = require('crypto');
+    const parent = process.pid;
+    const print = (line) => require('fs').writeSync(1, (process.pid === parent ? 'PARENT ' : 'CHILD ') + JSON.stringify(line) + '\\n');
+  `;
+  const run = spawnSync(process.execPath, ['-e', prelude + program], { encoding: 'utf8', timeout: 30_000 });
+  const line = (who: string): unknown =>
+    JSON.parse(
+      run.stdout
+        .split('\n')
+        .find((text) => text.startsWith(who))
+        ?.slice(who.length) ?? 'null',
+    );
+  // For assertion messages: each line cut short (the values fill lines of 50 KB).
+  const output = (run.stdout + run.stderr)
+    .split('\n')
+    .map((text) => (text.length > 200 ? `${text.slice(0, 200)}...` : text))
+    .join('\n');
+  return { parent: line('PARENT '), child: line('CHILD '), output };
+}
+
+/** Empties crypto's randomInt() cache, then makes 1,100 async calls: the last ones wait for its refill. */
+const CALLS_QUEUED_FOR_REFILL = `
+  for (let i = 0; i < 2000; i++) randomInt(0, 2 ** 48 - 1);
+  const ran = [];
+  for (let i = 0; i < 1100; i++) randomInt(0, 2 ** 48 - 1, () => ran.push(i));
+`;
+
+/**
+ * In each process, 3,000 async randomInt() calls made after the fork (its
+ * result in \`pid\`); at exit, prints \`report\` (an expression that may use
+ * \`values\`, the values answered). A process whose calls are not all
+ * answered within 10 s prints how many were and exits with 1; the parent
+ * exits with the child's status when its own is 0.
+ */
+function drawAfterFork(report = '{ values }'): string {
+  return `
+    if (pid !== 0) process.on('exit', () => { process.exitCode ||= waitpid(pid).exitCode; });
+    const values = [];
+    const timer = setTimeout(() => { print({ answered: values.length }); process.exit(1); }, 10_000);
+    for (let i = 0; i < 3000; i++) randomInt(0, 2 ** 48 - 1, (error, n) => {
+      if (values.push(n) === 3000) clearTimeout(timer);
+    });
+    process.on('exit', () => print(${report}));
+  `;
+}
+
+describe('async randomInt() calls pending at the fork, with prepareFork() at start-up', () => {
   it("the calls crypto had queued for its cache's refill call back in the parent only; those it had answered (a nextTick) in both", () => {
     // 1,100 async calls after the cache was emptied: crypto answers the first from
     // its cache (each a queued nextTick), queues the rest for the refill it starts.
-    const program = `
-      const { fork, waitpid } = require(${JSON.stringify(require.resolve('../src/index'))});
-      const { randomInt } = require('crypto');
-      const fs = require('fs');
-      const parent = process.pid;
-      for (let i = 0; i < 2000; i++) randomInt(0, 2 ** 48 - 1);
-      const ran = [];
-      for (let i = 0; i < 1100; i++) randomInt(0, 2 ** 48 - 1, () => ran.push(i));
+    const { parent, child, output } = runForking(`prepareFork();
+      ${CALLS_QUEUED_FOR_REFILL}
       const pid = fork();
-      process.on('exit', () => fs.writeSync(1, (process.pid === parent ? 'PARENT ' : 'CHILD ') + JSON.stringify(ran) + '\\n'));
+      process.on('exit', () => print(ran));
       if (pid !== 0) setTimeout(() => waitpid(pid), 2000);
-    `;
-    const run = spawnSync(process.execPath, ['-e', program], { encoding: 'utf8', timeout: 30_000 });
-    const line = (who: string): number[] =>
-      JSON.parse(
-        run.stdout
-          .split('\n')
-          .find((text) => text.startsWith(who))
-          ?.slice(who.length) ?? 'null',
-      ) as number[];
-    const [parent, child] = [line('PARENT '), line('CHILD ')];
+    `);
     assert.deepEqual(
       parent,
       Array.from({ length: 1100 }, (_, i) => i),
-      run.stdout + run.stderr,
+      output,
     );
     // The child: a prefix (the answered calls), never the queued rest.
-    assert.ok(child.length > 0 && child.length < 1100, run.stdout);
-    assert.deepEqual(child, parent.slice(0, child.length));
+    const answered = child as number[];
+    assert.ok(answered.length > 0 && answered.length < 1100, output);
+    assert.deepEqual(answered, (parent as number[]).slice(0, answered.length));
   });
 
-  it(
-    "the child's own async randomInt() calls are answered beyond the 1,024 values of its cache",
-    {
-      todo: "crypto's refill flag (asyncCachePending) stays set in the child; it is module-internal",
-    },
-    () => {
-      const program = `
-      const { fork, waitpid } = require(${JSON.stringify(require.resolve('../src/index'))});
-      const { randomInt } = require('crypto');
-      for (let i = 0; i < 2000; i++) randomInt(0, 2 ** 48 - 1);
-      for (let i = 0; i < 1100; i++) randomInt(0, 2 ** 48 - 1, () => {});
+  it("the child's own async randomInt() calls are answered beyond the 1,024 values of its cache, with values of its own", () => {
+    const { parent, child, output } = runForking(`prepareFork();
+      ${CALLS_QUEUED_FOR_REFILL}
       const pid = fork();
-      if (pid === 0) {
-        let answered = 0;
-        const timer = setTimeout(() => { console.log('ANSWERED ' + answered); process.exit(1); }, 3000);
-        for (let i = 0; i < 3000; i++) randomInt(0, 100, () => { if (++answered === 3000) clearTimeout(timer); });
-      } else {
-        process.exitCode = waitpid(pid).exitCode;
-      }
-    `;
-      const run = spawnSync(process.execPath, ['-e', program], { encoding: 'utf8', timeout: 30_000 });
-      assert.equal(run.status, 0, run.stdout + run.stderr);
-    },
-  );
+      ${drawAfterFork()}
+    `);
+    assertOwnDraws(parent, child, output);
+  });
+});
+
+/** Both processes answered the 3,000 calls of drawAfterFork, and no value came twice. */
+function assertOwnDraws(parent: unknown, child: unknown, output: string): void {
+  const mine = (child as { values?: number[] } | null)?.values;
+  assert.equal(mine?.length, 3000, output);
+  const theirs = (parent as { values?: number[] } | null)?.values;
+  assert.equal(theirs?.length, 3000, output);
+  assertNoneRepeated([...mine!, ...theirs!].map(String));
+}
+
+describe('async randomInt() calls pending at the first fork() (a refill begun before fork() could follow it)', () => {
+  it('fork() throws ERR_FORK_RANDOM_INT_PENDING and forks nothing; once those calls have called back, fork() gives a child whose own calls answer', () => {
+    const { parent, child, output } = runForking(`
+      ${CALLS_QUEUED_FOR_REFILL}
+      let refused;
+      try { fork(); } catch (error) { refused = error.code; }
+      let pid;
+      const later = () => {
+        if (ran.length < 1100) return setImmediate(later);
+        pid = fork();
+        if (pid !== 0) print({ refused, ran: ran.length });
+        ${drawAfterFork('{ values, ran: ran.length }')}
+      };
+      setImmediate(later);
+    `);
+    assert.deepEqual(parent, { refused: 'ERR_FORK_RANDOM_INT_PENDING', ran: 1100 }, output);
+    const mine = (child as { values?: number[]; ran?: number } | null)?.values;
+    assert.equal(mine?.length, 3000, output);
+    // The refused fork() left no child behind: the only CHILD line is the later one's.
+    assert.equal(output.split('\n').filter((line) => line.startsWith('CHILD ')).length, 1, output);
+  });
+});
+
+/** A randomFill() and a randomBytes() of the program's own, in flight; \`own\` lists those that called back. */
+const OWN_REQUESTS = `
+  const own = [];
+  randomFill(new Uint8Array(64), () => own.push('randomFill'));
+  randomBytes(64, () => own.push('randomBytes'));
+`;
+
+describe("the program's own async crypto requests in flight at the fork", () => {
+  it('a randomFill() and a randomBytes() make no refusal at the first fork(), and call back in the parent only', () => {
+    const { parent, child, output } = runForking(`
+      ${OWN_REQUESTS}
+      const pid = fork();
+      ${drawAfterFork('{ own: own.sort(), values }')}
+    `);
+    assert.deepEqual((parent as { own?: string[] } | null)?.own, ['randomBytes', 'randomFill'], output);
+    assert.deepEqual((child as { own?: string[] } | null)?.own, [], output);
+    assertOwnDraws(parent, child, output);
+  });
+
+  it("with crypto's refill running too (prepareFork() at start-up): the same, and the refill is ended in the child", () => {
+    const { parent, child, output } = runForking(`prepareFork();
+      ${CALLS_QUEUED_FOR_REFILL}
+      ${OWN_REQUESTS}
+      const pid = fork();
+      ${drawAfterFork('{ own: own.sort(), queued: ran.length, values }')}
+    `);
+    assert.deepEqual((parent as { own?: string[] } | null)?.own, ['randomBytes', 'randomFill'], output);
+    assert.equal((parent as { queued?: number } | null)?.queued, 1100, output);
+    assert.deepEqual((child as { own?: string[] } | null)?.own, [], output);
+    assert.ok(((child as { queued?: number } | null)?.queued ?? 1100) < 1100, output);
+    assertOwnDraws(parent, child, output);
+  });
 });

@@ -111,6 +111,16 @@ describe('a refused fork() runs no hook and leaves the parent as it was', () => 
     assert.deepEqual(attemptIn(body), refusedUntouched('ERR_FORK_NOT_MAIN_THREAD'));
   });
 
+  it('ERR_FORK_RANDOM_INT_PENDING: async randomInt() calls wait for a refill of its cache begun before the first fork()', () => {
+    const body = `
+      const { randomInt } = require('crypto');
+      for (let i = 0; i < 2000; i++) randomInt(0, 2 ** 48 - 1);
+      for (let i = 0; i < 1100; i++) randomInt(0, 2 ** 48 - 1, () => {});
+      attempt(() => {});
+    `;
+    assert.deepEqual(attemptIn(body), refusedUntouched('ERR_FORK_RANDOM_INT_PENDING'));
+  });
+
   it('ERR_INVALID_ARG_TYPE: options and childMain swapped', () => {
     assert.deepEqual(attemptIn(`attempt({}, () => {});`), refusedUntouched('ERR_INVALID_ARG_TYPE'));
   });
