@@ -128,6 +128,11 @@ const rows: Row[] = [
     command: busy('wasm-compiling'),
     expect: ['PARENT_COMPILED true', 'CHILD_COMPILED true', 'CHILD_OWN_COMPILED true', 'STATUS 0'],
   },
+  {
+    name: 'fork() during a randomInt() refill',
+    command: busy('random-int-refill'),
+    expect: ['CHILD_OWN_ANSWERED 3000', 'CHILD_QUEUED_ANSWERED some', 'PARENT_QUEUED_ANSWERED 1100', 'STATUS 0'],
+  },
   { name: 'signal listeners', command: busy('signals', '10'), expect: ['SIGNALS child 10 parent 0 other none'] },
   {
     name: "'beforeExit' and 'exit' listeners",
