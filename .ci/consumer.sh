@@ -31,7 +31,8 @@ if [ "${1:-}" = --no-compiler ]; then
       case "${tool##*/}" in
         cc | c++ | gcc | g++ | make | *-gcc | *-g++ | *-gcc-[0-9]* | *-g++-[0-9]* | gcc-[0-9]* | g++-[0-9]* | clang*) continue ;;
       esac
-      [ -e "$install_path/${tool##*/}" ] || ln -s "$tool" "$install_path/${tool##*/}"
+      # -L too: a dangling link (Debian's rustc ships rust-clang -> clang-14) is not -e.
+      [ -e "$install_path/${tool##*/}" ] || [ -L "$install_path/${tool##*/}" ] || ln -s "$tool" "$install_path/${tool##*/}"
     done
   done
 fi
