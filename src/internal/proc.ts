@@ -1,7 +1,7 @@
 // What the kernel shows of a process in /proc (proc(5)): its state, its
-// parent, what it is blocked in, its children, and its descriptor table with
-// each pipe end's inode and flags, its signal masks. The steps, the lessons, --trace and the
-// web view's recorder all read it here.
+// parent, what it is blocked in, its children, its descriptor table with each
+// pipe end's inode and flags, and its signal masks. The steps, the lessons,
+// --trace, the exercise checks and the web view's recorder all read it here.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 
