@@ -7,7 +7,7 @@ import { LISTED_CALLS } from './calls';
 import type { ErrorCode } from './errors';
 import { PACKAGE_ROOT } from './internal/paths';
 import { progress, wrap } from './internal/text';
-import { parseCommandLine, usageError } from './internal/usage';
+import { iterationsOption, parseCommandLine, usageError } from './internal/usage';
 
 // The companions are loaded when their command runs: the demo's start-up time
 // is compared with the Rust program's, so it loads only what it uses. The
@@ -242,14 +242,8 @@ function run(argv: string[]): void {
     process.stdout.write(load.exercises().EXERCISE_USAGE);
     return;
   }
-  // A bare --trace means every call; parseArgs wants a value for a string option,
-  // and takes none that starts with a dash: --iterations -1 is checked as a number.
-  const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--trace') args.push('--trace=');
-    else if (argv[i] === '--iterations' && /^-\d/.test(argv[i + 1] ?? '')) args.push(`--iterations=${argv[++i]}`);
-    else args.push(argv[i]);
-  }
+  // A bare --trace means every call; parseArgs wants a value for a string option.
+  const args = argv.map((arg) => (arg === '--trace' ? '--trace=' : arg));
   const { values, positionals } = parseCommandLine(args, {
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' },
@@ -293,13 +287,7 @@ function run(argv: string[]): void {
   } else if (rest.length > 0) {
     usageError(`unexpected argument '${rest[0]}'`);
   }
-  let iterations: number | undefined;
-  if (values.iterations !== undefined) {
-    iterations = Number(values.iterations);
-    if (!/^\d+$/.test(values.iterations) || iterations < 1 || iterations > 100_000) {
-      usageError(`--iterations: a whole number from 1 to 100000, not '${values.iterations}'`);
-    }
-  }
+  const iterations = values.iterations === undefined ? undefined : iterationsOption(values.iterations, 100_000);
   let recording: string | undefined;
   if (values.diagram !== undefined) {
     if (values.diagram === '') usageError("option '--diagram' needs a path");

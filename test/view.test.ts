@@ -266,6 +266,7 @@ describe('the recording of the demo', () => {
       [['view', 'lesson', 'no-such-lesson', '--html', page], 2, /no lesson 'no-such-lesson'/],
       [['view', 'demo', '--from', path.join(work, 'demo.json'), '--html', page], 2, /name no program/],
       [['view', '--iterations', '0', '--html', page], 2, /--iterations: a whole number/],
+      [['view', '--iterations', '-1', '--html', page], 2, /--iterations: a whole number from 1 to 1000, not '-1'/],
       [['view', '--from', path.join(work, 'missing.json'), '--html', page], 1, /ENOENT|no such file/],
       [['view', '--from', demo.html, '--html', page], 2, /--from: .*demo.html is not JSON/],
     ] as const) {

@@ -38,9 +38,32 @@ export function parseCommandLine<const T extends NonNullable<ParseArgsConfig['op
   options: T,
   report: (message: string) => never = usageError,
 ): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
+  // parseArgs takes no value that starts with a dash after a string option:
+  // `--iterations -1` is joined so that the command checks -1 as a number.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith('--') ? args[i].slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && /^-\d/.test(args[i + 1] ?? '')) {
+      joined.push(`${args[i]}=${args[++i]}`);
+    } else {
+      joined.push(args[i]);
+    }
+  }
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: joined, options, allowPositionals: true, strict: true });
   } catch (error) {
     return report(parseArgsMistake(error));
   }
+}
+
+/**
+ * The value of `--iterations`, a whole number from 1 to `max`; anything else
+ * is reported by `report` (a command's usageError).
+ */
+export function iterationsOption(value: string, max: number, report: (message: string) => never = usageError): number {
+  const iterations = Number(value);
+  if (!/^\d+$/.test(value) || iterations < 1 || iterations > max) {
+    report(`--iterations: a whole number from 1 to ${max}, not '${value}'`);
+  }
+  return iterations;
 }

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { untracedWrite, writeAll } from '../internal/io-loops';
 import { progress, type Progress } from '../internal/text';
 import { TUTORIAL_PIPES, type PipeNames } from '../internal/pipe-names';
-import { parseCommandLine, usageError as commandLineMistake } from '../internal/usage';
+import { iterationsOption, parseCommandLine, usageError as commandLineMistake } from '../internal/usage';
 import { buildRecording, loadRecording, readEvents } from './recording';
 import { now } from '../tracer';
 import { watchKernelNotices, type KernelNotice } from './kernel-notices';
@@ -173,10 +173,7 @@ export function runView(argv: string[]): void {
   let iterations: number | undefined;
   if (values.iterations !== undefined) {
     if (command !== 'demo' || values.from !== undefined) usageError('--iterations goes with the demo');
-    iterations = Number(values.iterations);
-    if (!/^\d+$/.test(values.iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
-      usageError(`--iterations: a whole number from 1 to ${MAX_ITERATIONS}, not '${values.iterations}'`);
-    }
+    iterations = iterationsOption(values.iterations, MAX_ITERATIONS, usageError);
   }
 
   const say = progress('bidirectional-ipc view');
