@@ -102,9 +102,15 @@ export function fixture(name: string): string {
 }
 
 /** Runs `node FIXTURE args…`, bounded in time. */
-export function runFixture(name: string, args: string[] = [], timeoutMs = 20_000): SpawnSyncReturns<string> {
+export function runFixture(
+  name: string,
+  args: string[] = [],
+  timeoutMs = 20_000,
+  env: NodeJS.ProcessEnv = process.env,
+): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [fixture(name), ...args], {
     encoding: 'utf8',
+    env,
     timeout: timeoutMs,
     killSignal: 'SIGKILL',
   });
@@ -166,16 +172,19 @@ export function nprocLimitable(): { asNobody: string[]; missing: string[] } {
   return { asNobody, missing };
 }
 
-/** Whether Node, run with `env`, reads files on an io_uring with a kernel submission thread (from /proc). */
-export function readsFilesOnIoUring(env: NodeJS.ProcessEnv): boolean {
+/**
+ * Whether Node, run with `env`, reads files on an io_uring (from /proc): one
+ * with a kernel submission thread, or with `anyRing` any io_uring at all.
+ */
+export function readsFilesOnIoUring(env: NodeJS.ProcessEnv, anyRing = false): boolean {
   const probe = spawnSync(
     process.execPath,
     [
       '-e',
       `const fs = require('fs');
        console.log(fs.readdirSync('/proc/self/fd').some((fd) => {
-         try { return fs.readlinkSync('/proc/self/fd/' + fd) === 'anon_inode:[io_uring]' &&
-           !/SqThread:\\s+-1/.test(fs.readFileSync('/proc/self/fdinfo/' + fd, 'utf8')); } catch { return false; }
+         try { return fs.readlinkSync('/proc/self/fd/' + fd) === 'anon_inode:[io_uring]' && (${anyRing} ||
+           !/SqThread:\\s+-1/.test(fs.readFileSync('/proc/self/fdinfo/' + fd, 'utf8'))); } catch { return false; }
        }))`,
     ],
     { encoding: 'utf8', env },

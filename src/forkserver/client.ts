@@ -25,7 +25,11 @@ export interface ForkServerOptions {
    * of the event loop with `OwnedFd.fromServer`, for a prefork server).
    */
   preload?: readonly string[];
-  /** The server's environment (default: this process's). */
+  /**
+   * The server's environment (default: this process's without
+   * UV_USE_IO_URING, so that the server's libuv reads files on its thread
+   * pool: on Node 20 fork() refuses a process that reads them on an io_uring).
+   */
   env?: NodeJS.ProcessEnv;
   /** Milliseconds the server may take, after its preload, to have nothing but its control channel pending (default 5000). */
   quietTimeoutMs?: number;
@@ -393,7 +397,8 @@ export async function startForkServer(options: ForkServerOptions = {}): Promise<
     // The server's fds 3 and 4 (CONTROL_FD, DESCRIPTOR_FD): inherited, not close-on-exec there.
     server = spawn(process.execPath, [SERVER_MAIN, JSON.stringify({ creator: process.pid, preload, quietTimeoutMs })], {
       stdio: ['ignore', 'ignore', 'inherit', control[1], descriptors[1]],
-      env: options.env ?? process.env,
+      env:
+        options.env ?? Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'UV_USE_IO_URING')),
     });
   } finally {
     close(control[1]);
