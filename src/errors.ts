@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   // Streams and children (src/io/).
   ERR_SERVER_NOT_RUNNING: { kind: Error, when: 'OwnedFd.fromServer() of a server that is not listening' },
   ERR_STREAM_PREMATURE_CLOSE: { kind: Error, when: 'a pipe stream closed before it ended' },
+  ERR_STREAM_DESTROYED: { kind: Error, when: "a PipeWriter's write() that close() came before the kernel took" },
   ERR_CHILD_PROCESS_OWNED: { kind: Error, when: 'waitExit() of a child_process child, which Node reaps itself' },
   ERR_INVALID_FD_TYPE: { kind: TypeError, when: 'a pipe stream on a descriptor that is not that end of a pipe' },
   // Arguments, as Node's own functions report them.

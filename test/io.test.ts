@@ -141,6 +141,24 @@ describe('PipeReader and PipeWriter: a pipe read and written by the event loop',
     writer.close();
   });
 
+  it('close() with writes the kernel has not taken: they reject, a write it took resolves', async () => {
+    const [r, w] = ipc.pipe();
+    const writer = new ipc.PipeWriter(w);
+    ipc.close(w);
+    const taken = writer.write(Buffer.alloc(1000, 1)); // fits: the kernel takes it at once
+    const outcomes = [taken, writer.write(Buffer.alloc(200_000, 2)), writer.write('queued behind it')].map((p) =>
+      p.then(
+        () => 'resolved',
+        (error: NodeJS.ErrnoException) => error.code,
+      ),
+    );
+    // The kernel took the small write and part of the large one while write() ran.
+    assert.ok(ipc.bytesQueued(r) > 1000);
+    writer.close();
+    assert.deepEqual(await Promise.all(outcomes), ['resolved', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_DESTROYED']);
+    ipc.close(r);
+  });
+
   it('uses no thread-pool thread: fs.readFile completes while 16 pipes are being read and idle', async () => {
     const pipes = Array.from({ length: 16 }, () => ipc.pipe());
     const readers = pipes.map(([r]) => new ipc.PipeReader(r));

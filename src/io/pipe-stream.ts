@@ -85,6 +85,13 @@ function nextEvent(stream: Readable | Writable, events: string[]): Promise<strin
   });
 }
 
+function writeDropped(): Error {
+  return packageError(
+    'ERR_STREAM_DESTROYED',
+    'the pipe stream was closed before the kernel had taken all of this write (part of it may have been written)',
+  );
+}
+
 function prematureClose(): Error {
   return packageError('ERR_STREAM_PREMATURE_CLOSE', 'the pipe stream was closed');
 }
@@ -157,15 +164,28 @@ export class PipeWriter implements Disposable {
     });
   }
 
-  /** Writes all of `data`; resolves once the kernel has taken it (the pipe had room). */
+  /**
+   * Writes all of `data`; resolves once the kernel has taken it (the pipe had
+   * room). Rejects with ERR_STREAM_DESTROYED if close() comes first.
+   */
   write(data: Uint8Array | string): Promise<void> {
     if (!(typeof data === 'string' || data instanceof Uint8Array)) {
       return Promise.reject(invalidType('data', 'of type string or an instance of Buffer or Uint8Array', data));
     }
     if (this.#error) return Promise.reject(this.#error);
     if (this.stream.destroyed || this.stream.writableEnded) return Promise.reject(prematureClose());
+    const queuedBefore = this.stream.writableLength;
     return new Promise((resolve, reject) => {
-      this.stream.write(data, (error) => (error ? reject(error) : resolve()));
+      let taken = false;
+      // After close(), Node calls back a write libuv dropped as if it had
+      // succeeded: only one the kernel took before that resolves.
+      this.stream.write(data, (error) => {
+        if (error) reject(error);
+        else if (taken || !this.stream.destroyed) resolve();
+        else reject(writeDropped());
+      });
+      // Nothing more queued: the kernel took all of it while write() ran.
+      taken = this.stream.writableLength === queuedBefore;
     });
   }
 
@@ -184,7 +204,7 @@ export class PipeWriter implements Disposable {
     if (this.#error) throw this.#error;
   }
 
-  /** Closes the descriptor at once; writes still queued are dropped. */
+  /** Closes the descriptor at once; writes still queued are dropped and their promises reject. */
   close(): void {
     this.stream.destroy();
   }
