@@ -58,8 +58,22 @@ core_only() {
     }
     process.exit(1);'
 }
+# One program per module system: pipe -> fork -> write -> read -> waitpid.
+cat >cjs.cjs <<'JS'
+const { pipe, fork, write, read, close, waitpid, _exit } = require('bidirectional-ipc');
+const [r, w] = pipe();
+const pid = fork();
+if (pid === 0) { close(r); write(w, 'hello from the child'); _exit(0); }
+close(w);
+const buf = Buffer.alloc(64);
+const n = read(r, buf);
+const status = waitpid(pid);
+if (buf.toString('utf8', 0, n) !== 'hello from the child' || status.exitCode !== 0) process.exit(1);
+console.log('cjs ok');
+JS
+
 # The Node lines whose fork engine the tarball carries prebuilt (scripts/prebuild.sh).
-engine_lines=(26)
+engine_lines=(20 26)
 prebuilt_engine="node_modules/bidirectional-ipc/prebuilds/linux-x64/bidirectional_ipc_fork.abi$(node -p process.versions.modules)"
 engine_prebuilt=false
 if [[ " ${engine_lines[*]} " == *" $(node -p 'process.versions.node.split(".")[0]') "* ]]; then
@@ -75,15 +89,7 @@ case "${1:-}" in
     test ! -e node_modules/bidirectional-ipc/build/Release/bidirectional_ipc_fork.node
     if $engine_prebuilt; then
       grep -qF 'the fork engine is prebuilt for this Node' "$scratch/install.log" || { cat "$scratch/install.log"; exit 1; }
-      node -e '
-        const { pipe, fork, write, read, close, waitpid, _exit } = require("bidirectional-ipc");
-        const [r, w] = pipe();
-        const pid = fork();
-        if (pid === 0) { close(r); write(w, "from the child"); _exit(0); }
-        close(w);
-        const buf = Buffer.alloc(32);
-        const n = read(r, buf);
-        if (buf.toString("utf8", 0, n) !== "from the child" || waitpid(pid).exitCode !== 0) process.exit(1);'
+      node cjs.cjs
       say "installed without a compiler on $(node --version): the prebuilt core and fork engine work"
       exit 0
     fi
@@ -121,19 +127,7 @@ node -e '
 size=$(du -sm node_modules | cut -f1)
 say "footprint: $packages packages, $size MB in node_modules (the addon's build included)"
 
-# One program per module system: pipe -> fork -> write -> read -> waitpid.
-cat >cjs.cjs <<'JS'
-const { pipe, fork, write, read, close, waitpid, _exit } = require('bidirectional-ipc');
-const [r, w] = pipe();
-const pid = fork();
-if (pid === 0) { close(r); write(w, 'hello from the child'); _exit(0); }
-close(w);
-const buf = Buffer.alloc(64);
-const n = read(r, buf);
-const status = waitpid(pid);
-if (buf.toString('utf8', 0, n) !== 'hello from the child' || status.exitCode !== 0) process.exit(1);
-console.log('cjs ok');
-JS
+# One program per module system (cjs.cjs above, esm.mjs, main.ts).
 cat >esm.mjs <<'JS'
 import { pipe, fork, write, read, close, waitpid, _exit, SyscallError } from 'bidirectional-ipc';
 import ipc from 'bidirectional-ipc';
