@@ -5,8 +5,10 @@
 # With --fork-refused (the fork engine built so that its version check fails,
 # by .ci/run): the install succeeds, the calls work and fork() refuses.
 # With --no-compiler (cc, c++, g++, gcc and make hidden from PATH; the tarball
-# carries the prebuilt core, scripts/prebuild.sh): the install succeeds and
-# names the compiler the fork engine needs, the calls work, fork() refuses.
+# carries the prebuilt core and, for the releases it was verified on, the
+# prebuilt fork engine: scripts/prebuild.sh): the install succeeds; on such a
+# release fork() works, on any other the install names the compiler the fork
+# engine needs, the calls work, and fork() refuses, naming it too.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$(mktemp -d)
@@ -39,24 +41,62 @@ fi
 say "npm install $tarball${1:+ ($1)}"
 PATH="$install_path" npm install --loglevel=warn --foreground-scripts "$scratch/$tarball" >"$scratch/install.log" 2>&1 ||
   { cat "$scratch/install.log"; exit 1; }
-# core_only EXPECTED LINE: the install said LINE, pipe/write/read work and
-# fork() throws the error whose code is EXPECTED.
+# core_only EXPECTED LINE [ADVICE]: the install said LINE, pipe/write/read
+# work and fork() throws the error whose code is EXPECTED (and whose message
+# holds ADVICE).
 core_only() {
   grep -qF "$2" "$scratch/install.log" || { cat "$scratch/install.log"; exit 1; }
-  EXPECTED=$1 node -e '
+  EXPECTED=$1 ADVICE=${3:-} node -e '
     const { pipe, fork, write, read } = require("bidirectional-ipc");
     const [r, w] = pipe();
     write(w, "ping");
     const buf = Buffer.alloc(8);
     if (buf.toString("utf8", 0, read(r, buf)) !== "ping") process.exit(1);
-    try { fork(); } catch (error) { if (error.code === process.env.EXPECTED) process.exit(0); throw error; }
+    try { fork(); } catch (error) {
+      if (error.code === process.env.EXPECTED && error.message.includes(process.env.ADVICE)) process.exit(0);
+      throw error;
+    }
     process.exit(1);'
 }
+# One program per module system: pipe -> fork -> write -> read -> waitpid.
+cat >cjs.cjs <<'JS'
+const { pipe, fork, write, read, close, waitpid, _exit } = require('bidirectional-ipc');
+const [r, w] = pipe();
+const pid = fork();
+if (pid === 0) { close(r); write(w, 'hello from the child'); _exit(0); }
+close(w);
+const buf = Buffer.alloc(64);
+const n = read(r, buf);
+const status = waitpid(pid);
+if (buf.toString('utf8', 0, n) !== 'hello from the child' || status.exitCode !== 0) process.exit(1);
+console.log('cjs ok');
+JS
+
+# The Node lines whose fork engine the tarball carries prebuilt (scripts/prebuild.sh).
+engine_lines=(20 26)
+prebuilt_engine="node_modules/bidirectional-ipc/prebuilds/linux-x64/bidirectional_ipc_fork.abi$(node -p process.versions.modules)"
+engine_prebuilt=false
+if [[ " ${engine_lines[*]} " == *" $(node -p 'process.versions.node.split(".")[0]') "* ]]; then
+  test -f "$prebuilt_engine.node" -a -f "$prebuilt_engine.json" ||
+    { say "the tarball carries no prebuilt fork engine for $(node --version)"; exit 1; }
+  node -e 'process.exit(require(process.argv[1]).verifiedOn.includes(process.versions.node) ? 0 : 1)' \
+    "$PWD/$prebuilt_engine.json" && engine_prebuilt=true
+fi
+compiler_advice='apt-get install build-essential python3'
 case "${1:-}" in
   --no-compiler)
-    core_only ERR_ADDON_NOT_BUILT 'a C++ compiler is missing'
     test ! -e node_modules/bidirectional-ipc/build/Release/bidirectional_ipc_core.node
-    say "installed without a compiler: the prebuilt core works, the install named the compiler fork() needs"
+    test ! -e node_modules/bidirectional-ipc/build/Release/bidirectional_ipc_fork.node
+    if $engine_prebuilt; then
+      grep -qF 'the fork engine is prebuilt for this Node' "$scratch/install.log" || { cat "$scratch/install.log"; exit 1; }
+      node cjs.cjs
+      say "installed without a compiler on $(node --version): the prebuilt core and fork engine work"
+      exit 0
+    fi
+    # A release of a line with a prebuilt engine that it was not verified on.
+    [ -f "$prebuilt_engine.json" ] && expected=ERR_FORK_ENGINE_NOT_VERIFIED || expected=ERR_ADDON_NOT_BUILT
+    core_only "$expected" 'a C++ compiler is missing' "$compiler_advice"
+    say "installed without a compiler: the prebuilt core works, fork() and the install named the compiler it needs"
     exit 0
     ;;
   --fork-refused)
@@ -65,7 +105,12 @@ case "${1:-}" in
     exit 0
     ;;
 esac
-test -f node_modules/bidirectional-ipc/build/Release/bidirectional_ipc_fork.node
+# The fork engine compiled at install, or the prebuilt one where it serves this Node.
+if $engine_prebuilt; then
+  grep -qF 'the fork engine is prebuilt for this Node' "$scratch/install.log" || { cat "$scratch/install.log"; exit 1; }
+else
+  test -f node_modules/bidirectional-ipc/build/Release/bidirectional_ipc_fork.node
+fi
 test ! -e node_modules/node-gyp || { say "node-gyp was installed as a runtime dependency"; exit 1; }
 packages=$(find node_modules -name package.json -path '*node_modules/*/package.json' -not -path '*/node_modules/*/node_modules/*/*/package.json' | wc -l)
 # The documents' relative links resolve in the installed package, where its README is read.
@@ -82,19 +127,7 @@ node -e '
 size=$(du -sm node_modules | cut -f1)
 say "footprint: $packages packages, $size MB in node_modules (the addon's build included)"
 
-# One program per module system: pipe -> fork -> write -> read -> waitpid.
-cat >cjs.cjs <<'JS'
-const { pipe, fork, write, read, close, waitpid, _exit } = require('bidirectional-ipc');
-const [r, w] = pipe();
-const pid = fork();
-if (pid === 0) { close(r); write(w, 'hello from the child'); _exit(0); }
-close(w);
-const buf = Buffer.alloc(64);
-const n = read(r, buf);
-const status = waitpid(pid);
-if (buf.toString('utf8', 0, n) !== 'hello from the child' || status.exitCode !== 0) process.exit(1);
-console.log('cjs ok');
-JS
+# One program per module system (cjs.cjs above, esm.mjs, main.ts).
 cat >esm.mjs <<'JS'
 import { pipe, fork, write, read, close, waitpid, _exit, SyscallError } from 'bidirectional-ipc';
 import ipc from 'bidirectional-ipc';

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The package's install step: the core addon (the system calls) must be
 // there, prebuilt for this platform (prebuilds/, when it loads here) or
-// compiled; then the fork engine is compiled for this Node, which may fail
-// without failing the install: fork() then refuses, saying why, and every
-// other call works. The tools a build needs are checked first, so that a
-// missing one is named with the way to get it instead of surfacing as make's
-// "error 127".
+// compiled; then the fork engine, prebuilt for the Node releases it was
+// verified on, is compiled for any other Node, which may fail without failing
+// the install: fork() then refuses, saying why, and every other call works.
+// The tools a build needs are checked first, so that a missing one is named
+// with the way to get it instead of surfacing as make's "error 127".
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -51,12 +51,38 @@ if (process.platform !== 'linux') {
   fail([`it supports Linux only; this is ${process.platform}`]);
 }
 
-// The prebuilt core, if the package carries one for this platform and it loads
-// here (it is built for glibc: on musl it does not, and is compiled instead).
-const prebuilt = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'bidirectional_ipc_core.node');
-const prebuiltLoads =
-  fs.existsSync(prebuilt) &&
-  spawnSync(process.execPath, ['-e', `require(${JSON.stringify(prebuilt)})`], { stdio: 'ignore' }).status === 0;
+/** Whether addon `file` is there and loads in a Node of its own (a prebuilt one is built for glibc: on musl it does not). */
+function loadsHere(file) {
+  return (
+    fs.existsSync(file) &&
+    spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)})`], { stdio: 'ignore' }).status === 0
+  );
+}
+
+// The prebuilt core, if the package carries one for this platform and it
+// loads here; else it is compiled.
+const prebuilds = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+const prebuilt = path.join(prebuilds, 'bidirectional_ipc_core.node');
+const prebuiltLoads = loadsHere(prebuilt);
+
+// The fork engine prebuilt for this ABI (scripts/prebuild.sh) serves only the
+// releases its JSON lists (src/native.ts refuses it on any other): on those,
+// and where it loads, it is not compiled.
+const prebuiltEngine = path.join(prebuilds, `bidirectional_ipc_fork.abi${process.versions.modules}`);
+function prebuiltEngineServes() {
+  try {
+    const { verifiedOn } = JSON.parse(fs.readFileSync(`${prebuiltEngine}.json`, 'utf8'));
+    return verifiedOn.includes(process.versions.node) && loadsHere(`${prebuiltEngine}.node`);
+  } catch {
+    return false;
+  }
+}
+const engineIsPrebuilt = prebuiltEngineServes();
+function sayEnginePrebuilt() {
+  say([`the fork engine is prebuilt for this Node (${process.version}): not compiled`]);
+  process.exit(0);
+}
+if (prebuiltLoads && engineIsPrebuilt) sayEnginePrebuilt();
 
 const missing = TOOLS.filter((tool) => spawnSync(tool.name, ['--version'], { stdio: 'ignore' }).error);
 if (missing.length > 0) {
@@ -92,6 +118,7 @@ if (coreFailed) {
     AGAIN,
   ]);
 }
+if (engineIsPrebuilt) sayEnginePrebuilt();
 
 // The fork engine mirrors internals of this Node: the core says which libuv
 // versions they were checked for (native/checked_uv.h).

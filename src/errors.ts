@@ -40,6 +40,10 @@ export const ERROR_CODES = {
   ERR_ADDON_NOT_LOADED: { kind: Error, when: 'an addon is there but does not load' },
   ERR_ADDON_BUILT_FOR_OTHER_NODE: { kind: Error, when: 'fork() with a fork engine compiled for another Node' },
   ERR_FORK_UNSUPPORTED_NODE: { kind: Error, when: 'fork() on a Node whose libuv the fork engine was not checked for' },
+  ERR_FORK_ENGINE_NOT_VERIFIED: {
+    kind: Error,
+    when: 'fork() with only the prebuilt fork engine, on a release of its Node line it was not verified on',
+  },
   ERR_NO_EVENT_LOOP: { kind: Error, when: 'a native call that needs the event loop, where Node-API gives none' },
   // fork() (src/fork.ts).
   ERR_FORK_PENDING_OUTPUT: { kind: Error, when: 'fork() while stdout, stderr or a kept socket holds queued writes' },

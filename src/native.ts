@@ -33,6 +33,20 @@ const BUILT = path.join(PACKAGE_ROOT, 'build', 'Release');
  */
 const PREBUILT = path.join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`);
 
+/**
+ * The fork engine the packed package carries prebuilt for this ABI
+ * (scripts/prebuild.sh), tagged with it as prebuildify names its builds.
+ * Beside it, a JSON ({@link PrebuiltEngineRecord}) with the same name.
+ */
+const PREBUILT_ENGINE = path.join(PREBUILT, `bidirectional_ipc_fork.abi${process.versions.modules}.node`);
+
+/** What scripts/prebuild.sh records beside the prebuilt engine. */
+interface PrebuiltEngineRecord {
+  builtFor: ForkEngine['builtFor'];
+  /** The releases of its Node line the fork tests passed on with this one engine, lowest first. */
+  verifiedOn: string[];
+}
+
 /** What to do about an addon that is missing or does not load. */
 export const REBUILD_ADVICE =
   'Rebuild it for this Node with `npm rebuild bidirectional-ipc` (in this repository: `npm install`); ' +
@@ -44,19 +58,45 @@ type AddonName = 'bidirectional_ipc_core' | 'bidirectional_ipc_fork';
  * Where addon `name` may be, in order: BIDIRECTIONAL_IPC_BUILD alone if set,
  * a directory holding another build of both (such as the sanitizer build
  * that `npm run test:sanitize` loads); else node-gyp's Release directory (a
- * local build wins), then, for the core, the prebuilt one.
+ * local build wins), then the prebuilt one.
  */
 function candidates(name: AddonName): string[] {
   const override = process.env.BIDIRECTIONAL_IPC_BUILD;
   if (override) return [path.join(override, `${name}.node`)];
   const local = path.join(BUILT, `${name}.node`);
-  return name === 'bidirectional_ipc_core' ? [local, path.join(PREBUILT, `${name}.node`)] : [local];
+  return [local, name === 'bidirectional_ipc_core' ? path.join(PREBUILT, `${name}.node`) : PREBUILT_ENGINE];
+}
+
+/**
+ * Refuses the prebuilt engine, before loading it (the load prepares the
+ * process for fork()), on a release it was not verified on: a release of the
+ * same ABI and libuv may still have changed an internal the engine mirrors.
+ */
+function refuseUnverifiedEngine(file: string): void {
+  const recordFile = file.replace(/\.node$/, '.json');
+  let verifiedOn: string[] = [];
+  try {
+    ({ verifiedOn } = JSON.parse(fs.readFileSync(recordFile, 'utf8')) as PrebuiltEngineRecord);
+  } catch {
+    // No record, or not one scripts/prebuild.sh wrote: verified on none.
+  }
+  if (verifiedOn.includes(process.versions.node)) return;
+  const verified =
+    verifiedOn.length > 0
+      ? `was verified on ${verifiedOn.length} releases, Node ${verifiedOn[0]} to ${verifiedOn.at(-1)}, only`
+      : `has no readable record of the releases it was verified on (${recordFile})`;
+  throw packageError(
+    'ERR_FORK_ENGINE_NOT_VERIFIED',
+    `fork() refused: no fork engine was compiled for Node ${process.versions.node}, and the one ` +
+      `the package carries prebuilt ${verified}. ${REBUILD_ADVICE}`,
+  );
 }
 
 /** Loads the first of {@link candidates} that exists, else one `bindings` finds (Debug builds, other tools). */
 function loadBuild(name: AddonName): unknown {
   for (const file of candidates(name)) {
     if (!fs.existsSync(file)) continue;
+    if (file === PREBUILT_ENGINE) refuseUnverifiedEngine(file);
     try {
       return require(file);
     } catch (error) {
@@ -130,8 +170,8 @@ let engine: ForkEngine | undefined;
  * The fork engine, loaded on first use after checking that it was built for
  * this Node and that this Node's libuv is one its internals were checked
  * against: a mismatched engine would corrupt Node's state (the parent aborts
- * inside fork()). Throws ERR_FORK_UNSUPPORTED_NODE, ERR_ADDON_NOT_BUILT or
- * ERR_ADDON_BUILT_FOR_OTHER_NODE instead.
+ * inside fork()). Throws ERR_FORK_UNSUPPORTED_NODE, ERR_ADDON_NOT_BUILT,
+ * ERR_FORK_ENGINE_NOT_VERIFIED or ERR_ADDON_BUILT_FOR_OTHER_NODE instead.
  */
 export function forkEngine(): ForkEngine {
   if (engine !== undefined) return engine;
