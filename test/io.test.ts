@@ -297,6 +297,25 @@ for (const how of ['pidfd', 'sigchld'] as const) {
       ipc.sleep(100);
       assert.equal((await waitFor(pid)).exitCode, 4);
     });
+
+    it('two waits for one child, before and after it ended, both get its status', async () => {
+      const running = ipc.fork(() => {
+        ipc.sleep(100);
+        ipc._exit(3);
+      });
+      const ended = ipc.fork(() => ipc._exit(5));
+      ipc.sleep(100);
+      const statuses = await Promise.all([waitFor(running), waitFor(running), waitFor(ended), waitFor(ended)]);
+      assert.deepEqual(
+        statuses.map((s) => [s.pid, s.exitCode]),
+        [
+          [running, 3],
+          [running, 3],
+          [ended, 5],
+          [ended, 5],
+        ],
+      );
+    });
   });
 }
 

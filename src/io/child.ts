@@ -37,6 +37,8 @@ interface Waiter {
 }
 
 const waiters = new Set<Waiter>();
+/** The wait pending for each pid: only one waitpid() can reap a child, so later waits share it. */
+const pendingByPid = new Map<number, Promise<WaitStatus>>();
 let pidfdMissing = false;
 
 function onSigchld(): void {
@@ -55,7 +57,9 @@ function updateSigchldListener(): void {
 }
 
 onEachFork((inChild) => {
-  if (!inChild || waiters.size === 0) return;
+  if (!inChild) return;
+  pendingByPid.clear();
+  if (waiters.size === 0) return;
   for (const waiter of waiters) waiter.stopPidfd?.();
   waiters.clear();
   updateSigchldListener();
@@ -76,7 +80,8 @@ function ownedError(pid: number): Error {
  *
  * Rejects with ECHILD if `pid` is not a child of this process (or was reaped
  * by someone else first), and with ERR_CHILD_PROCESS_OWNED for a child of
- * child_process, which Node reaps itself.
+ * child_process, which Node reaps itself. Waits for the same child made while
+ * one is pending share its promise.
  */
 export function waitExit(pid: number): Promise<WaitStatus> {
   return waitExitWith(pid, pidfdMissing ? 'sigchld' : 'pidfd');
@@ -90,7 +95,9 @@ export function waitExitWith(pid: number, how: ExitWatch): Promise<WaitStatus> {
     return Promise.reject(error);
   }
   if (native.childProcessOwns(pid)) return Promise.reject(ownedError(pid));
-  return new Promise<WaitStatus>((resolve, reject) => {
+  const shared = pendingByPid.get(pid);
+  if (shared !== undefined) return shared;
+  const wait = new Promise<WaitStatus>((resolve, reject) => {
     const waiter: Waiter = {
       check() {
         let status: WaitStatus;
@@ -113,6 +120,12 @@ export function waitExitWith(pid: number, how: ExitWatch): Promise<WaitStatus> {
       reject(error);
     }
   });
+  pendingByPid.set(pid, wait);
+  const forget = (): void => {
+    if (pendingByPid.get(pid) === wait) pendingByPid.delete(pid);
+  };
+  wait.then(forget, forget);
+  return wait;
 }
 
 function watch(pid: number, waiter: Waiter, how: ExitWatch): void {
