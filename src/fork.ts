@@ -549,6 +549,16 @@ function keptFds(options: ForkOptions | undefined): number[] {
           `net.Socket or a descriptor number; it has no open descriptor`,
       );
     }
+    if (typeof entry === 'number') {
+      try {
+        fstatSync(fd);
+      } catch {
+        throw invalidArgument(
+          'ERR_INVALID_ARG_VALUE',
+          `The "options.keep[${i}]" argument, descriptor ${fd}, is not open in this process`,
+        );
+      }
+    }
     return fd;
   });
 }

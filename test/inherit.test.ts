@@ -111,10 +111,17 @@ describe('the inheritance table, row by row', () => {
 
 describe('fork({ keep }) arguments', () => {
   it('rejects an entry without an open descriptor with ERR_INVALID_ARG_VALUE, before forking', async () => {
-    const { fork } = await import('../src/index');
+    const { close, fork, pipe } = await import('../src/index');
     const net = await import('node:net');
     assert.throws(() => fork({ keep: [new net.Server()] }), { code: 'ERR_INVALID_ARG_VALUE' });
     assert.throws(() => fork({ keep: [-1] }), { code: 'ERR_INVALID_ARG_VALUE' });
+    const [readEnd, writeEnd] = pipe();
+    close(readEnd);
+    close(writeEnd); // a descriptor number that is not open
+    assert.throws(() => fork({ keep: [writeEnd] }), {
+      code: 'ERR_INVALID_ARG_VALUE',
+      message: new RegExp(`descriptor ${writeEnd}, is not open`),
+    });
     assert.throws(() => fork({ keep: 'x' as never }), { code: 'ERR_INVALID_ARG_TYPE' });
     assert.throws(() => fork(() => {}, 7 as never), { code: 'ERR_INVALID_ARG_TYPE' });
   });
