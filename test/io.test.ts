@@ -132,6 +132,20 @@ describe('PipeReader and PipeWriter: a pipe read and written by the event loop',
     ipc.close(w);
   });
 
+  it('an empty or detached buffer writes nothing and resolves, as write() returns 0 for it', async () => {
+    const [r, w] = ipc.pipe();
+    const writer = new ipc.PipeWriter(w);
+    const detached = new Uint8Array(new ArrayBuffer(8));
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    assert.equal(ipc.write(w, detached), 0);
+    await within(writer.write(detached), DEADLINE_MS, 'write of a detached buffer');
+    await within(writer.write(new Uint8Array(0)), DEADLINE_MS, 'write of an empty buffer');
+    await writer.end();
+    ipc.close(w);
+    assert.equal(ipc.read(r, Buffer.alloc(8)), 0, 'end of file, nothing written');
+    ipc.close(r);
+  });
+
   it('rejects a write with EPIPE once no reader is left', async () => {
     const [r, w] = ipc.pipe();
     const writer = new ipc.PipeWriter(w);

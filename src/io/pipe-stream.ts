@@ -174,6 +174,8 @@ export class PipeWriter implements Disposable {
     }
     if (this.#error) return Promise.reject(this.#error);
     if (this.stream.destroyed || this.stream.writableEnded) return Promise.reject(prematureClose());
+    // No bytes (a detached buffer has none, and Node's stream throws on one): all taken.
+    if (typeof data !== 'string' && data.byteLength === 0) return Promise.resolve();
     const queuedBefore = this.stream.writableLength;
     return new Promise((resolve, reject) => {
       let taken = false;
