@@ -22,8 +22,8 @@ where it was blocked. Exit status: 0 passed, 1 not yet, 2 usage error.
 Options:
   --list      list the exercises
   --js        write the starter in JavaScript
-  --ts        write the starter in TypeScript (the default; Node 22.6 and
-              later run it as is)
+  --ts        write the starter in TypeScript (the default on Node 22.6
+              and later, which run it as is; JavaScript is on older ones)
   --out FILE  write the starter to FILE instead of NAME.ts or NAME.js
   -h, --help  show this help
 `;
@@ -77,7 +77,7 @@ function starterFile(exercise: Exercise, language: Language): string {
   return `${exercise.name}.${type === 'module' ? 'cjs' : 'js'}`;
 }
 
-function writeStarter(exercise: Exercise, language: Language, out: string | undefined): void {
+function writeStarter(exercise: Exercise, language: Language, out: string | undefined, note?: string): void {
   const file = out ?? starterFile(exercise, language);
   try {
     fs.writeFileSync(file, programText(exercise, 'starter', language, path.basename(file)), { flag: 'wx' });
@@ -88,11 +88,11 @@ function writeStarter(exercise: Exercise, language: Language, out: string | unde
     throw error;
   }
   const lines = [`wrote ${file}: ${exercise.task}.`];
+  if (note) lines.push(note);
   if (!out && !file.endsWith(`.${language}`))
     lines.push(`(.${file.split('.').pop()}: the package.json here says "type": "${packageType('.')}")`);
   lines.push(`run it:   ${runCommand(file)}`);
   lines.push(`check it: npx bidirectional-ipc exercise check ${exercise.name} ${file}`);
-  if (language === 'ts' && typeScriptFlags() === null) lines.push(noTypeScript());
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -153,5 +153,8 @@ export function runExerciseCommand(argv: string[]): void {
   const exercise = findExercise(positionals[0]);
   if (values.js && values.ts) usageError('--js or --ts: one of them');
   if (values.out === '') usageError("option '--out' needs a path");
-  writeStarter(exercise, values.js ? 'js' : 'ts', values.out);
+  const typeScript = typeScriptFlags() !== null;
+  if (values.ts && !typeScript) usageError(noTypeScript(), '');
+  if (values.js || typeScript) return writeStarter(exercise, values.js ? 'js' : 'ts', values.out);
+  writeStarter(exercise, 'js', values.out, `(JavaScript: Node ${process.versions.node} cannot run TypeScript)`);
 }
