@@ -145,8 +145,14 @@ function readThrown(fd: number): WireError | null {
   return text.length > 0 ? (JSON.parse(text) as WireError) : null;
 }
 
-/** In the child, just after fork(): take the request's stdio, drop the server's descriptors, run the job. */
-function becomeChild(
+/**
+ * In the child, just after fork(): take the request's stdio, drop the
+ * server's descriptors, run the job. Only children run it, so the parentheses
+ * make V8 compile it when this module loads, in the server: otherwise each
+ * child would compile it anew (fork.ts's afterFork says more).
+ */
+// prettier-ignore
+const becomeChild = (function becomeChild(
   job: (...args: unknown[]) => unknown,
   request: Extract<Request, { type: 'fork' }>,
   stdio: number[],
@@ -176,7 +182,7 @@ function becomeChild(
         close(thrownFd);
       },
     );
-}
+});
 
 function refuse(id: number, error: unknown, fds: number[]): void {
   for (const fd of fds) close(fd);
