@@ -60,9 +60,21 @@ function packageError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-/** Loads a module the way the caller named it, resolved from the server's working directory (the caller's). */
+/** Where each specifier resolved (resolving with `paths` redoes the lookup on every call). */
+const resolved = new Map<string, string>();
+
+/**
+ * Loads a module the way the caller named it, resolved from the server's
+ * working directory (the caller's) once: like require()'s own cache, a
+ * module loaded stays the one the server runs.
+ */
 function load(specifier: string): Record<string, unknown> {
-  return require(require.resolve(specifier, { paths: [process.cwd()] }));
+  let file = resolved.get(specifier);
+  if (file === undefined) {
+    file = require.resolve(specifier, { paths: [process.cwd()] });
+    resolved.set(specifier, file);
+  }
+  return require(file);
 }
 
 /** Settles once the event loop has nothing pending but the control stream, or rejects after `timeoutMs`. */
