@@ -4,8 +4,9 @@
 // quiet state with the package's fork(), reaps each child and reports its
 // exit. It ends when its creator does (end of the control stream), killing
 // the children still running, or on request once its children have ended.
+// First: it takes gc before anything else loads (server-gc.ts says why).
+import { collectGarbage } from './server-gc';
 import { Socket } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
 import { fork, prepareFork } from '../fork';
 import { waitExit } from '../io';
 import { MSG_DONTWAIT, recvmsg } from '../socket';
@@ -110,31 +111,6 @@ async function start(): Promise<void> {
   await quiet(settings.quietTimeoutMs);
   collectGarbage();
 }
-
-/**
- * A full garbage collection before the first fork. What the preload built
- * last is still in the young generation then, with old objects pointing to
- * it: each child's first scavenge would move it and rewrite those pointers in
- * its copy of the heap, privately (a 250 MB catalogue: 64 MiB private per
- * child, 36 MiB after this). A full collection moves it to the old
- * generation once, in the server.
- *
- * `gc` comes from the server's own context: the client starts it with
- * --expose-gc, and the global is set to undefined (V8 makes it
- * non-configurable), the flag dropped, before any preload runs. A context
- * made only to reach gc stayed on V8's list of contexts in every child, and
- * each child then built one more to reseed Math.random() in all of them (1 to
- * 2 ms of each child's start).
- */
-const collectGarbage = (() => {
-  const scope = globalThis as { gc?: () => void };
-  const gc = scope.gc!;
-  scope.gc = undefined;
-  const flag = process.execArgv.indexOf('--expose-gc');
-  if (flag !== -1) process.execArgv.splice(flag, 1);
-  setFlagsFromString('--no-expose-gc'); // contexts the jobs make get no gc either
-  return gc;
-})();
 
 /** The error a job threw, as its child reports it (at most one pipe buffer, so the write never blocks). */
 function reportThrown(fd: number, error: unknown): void {
