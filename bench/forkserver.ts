@@ -25,6 +25,8 @@ const REPS = quick ? 3 : 20;
 const LATENCY_RECORDS = quick ? 2_000 : 20_000;
 const MEMORY_RECORDS = quick ? 20_000 : 1_000_000; // 1,000,000: about 250 MB
 const MEMORY_CHILDREN = quick ? 2 : 4;
+/** Requests per block of each variant (see main). */
+const BLOCK = 5;
 
 interface Timing {
   first: number;
@@ -95,8 +97,8 @@ async function viaWorker(records: number): Promise<Timing> {
   return timing;
 }
 
-function viaPython(records: number): { first: number[]; result: number[] } | null {
-  const run = spawnSync('python3', [PYTHON, String(records), String(REPS)], {
+function viaPython(records: number, reps: number): { first: number[]; result: number[] } | null {
+  const run = spawnSync('python3', [PYTHON, String(records), String(reps)], {
     encoding: 'utf8',
     timeout: 300_000,
     cwd: path.dirname(PYTHON),
@@ -152,13 +154,24 @@ async function main(): Promise<void> {
     env: { ...process.env, FORKSERVER_BENCH_RECORDS: String(LATENCY_RECORDS) },
   });
   await viaForkServer(server); // loads the job's module in the server: the warm state
-  for (let rep = 0; rep < REPS; rep++) {
-    samples['fork server'].push(await viaForkServer(server));
-    samples['child_process.fork'].push(await viaChildProcess(LATENCY_RECORDS));
-    samples['new Worker'].push(await viaWorker(LATENCY_RECORDS));
+  // Each variant in blocks of its own, the blocks in turn: interleaved one
+  // by one, a fork server request came just after a Worker or a child
+  // process had ended and shared the cores with their teardown (Python's
+  // loop runs in a process of its own, in blocks anyway); in turn, a change
+  // of the machine's load reaches every variant alike.
+  let python: { first: number[]; result: number[] } | null = { first: [], result: [] };
+  for (let done = 0; done < REPS; done += BLOCK) {
+    const reps = Math.min(BLOCK, REPS - done);
+    for (let rep = 0; rep < reps; rep++) samples['fork server'].push(await viaForkServer(server));
+    const block = python === null ? null : viaPython(LATENCY_RECORDS, reps);
+    if (python !== null && block !== null) {
+      python.first.push(...block.first);
+      python.result.push(...block.result);
+    } else python = null;
+    for (let rep = 0; rep < reps; rep++) samples['child_process.fork'].push(await viaChildProcess(LATENCY_RECORDS));
+    for (let rep = 0; rep < reps; rep++) samples['new Worker'].push(await viaWorker(LATENCY_RECORDS));
   }
   await server.close();
-  const python = viaPython(LATENCY_RECORDS);
   for (const phase of ['first', 'result'] as const) {
     const series: Record<string, number[]> = Object.fromEntries(
       Object.entries(samples).map(([variant, timings]) => [variant, timings.map((t) => t[phase])]),

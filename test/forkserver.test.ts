@@ -110,6 +110,18 @@ describe('startForkServer and server.fork', () => {
     assert.equal((await exitCode.exited).exitCode, 7);
   });
 
+  it("the child has one V8 context, no gc global and a plain node's V8 flags, as `node job.js` would", async () => {
+    // A second context in the server (one made to reach gc) would make every
+    // child build a context of its own to reseed Math.random() in each; a
+    // flag left set (--expose-gc) would change V8's cache tag, and Node's
+    // builtin modules would then be compiled without their code cache.
+    const plain = spawnSync(process.execPath, ['-p', "require('v8').cachedDataVersionTag()"], { encoding: 'utf8' });
+    const child = await server.fork({ module: JOBS, export: 'heapExtras' });
+    const [out, status] = await Promise.all([text(child.stdout), child.exited]);
+    assert.equal(status.exitCode, 0);
+    assert.deepEqual(JSON.parse(out), { contexts: 1, gc: 'undefined', execArgv: [], cacheTag: Number(plain.stdout) });
+  });
+
   it('stdio as descriptor numbers, and env', async () => {
     const [readFd, writeFd] = pipe();
     const child = await server.fork({

@@ -394,12 +394,17 @@ export async function startForkServer(options: ForkServerOptions = {}): Promise<
   const descriptors = socketpair(SOCK_SEQPACKET, SOCK_CLOEXEC);
   let server: ChildProcess;
   try {
-    // The server's fds 3 and 4 (CONTROL_FD, DESCRIPTOR_FD): inherited, not close-on-exec there.
-    server = spawn(process.execPath, [SERVER_MAIN, JSON.stringify({ creator: process.pid, preload, quietTimeoutMs })], {
-      stdio: ['ignore', 'ignore', 'inherit', control[1], descriptors[1]],
-      env:
-        options.env ?? Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'UV_USE_IO_URING')),
-    });
+    // The server's fds 3 and 4 (CONTROL_FD, DESCRIPTOR_FD): inherited, not
+    // close-on-exec there. --expose-gc: server-main.ts's collectGarbage.
+    server = spawn(
+      process.execPath,
+      ['--expose-gc', SERVER_MAIN, JSON.stringify({ creator: process.pid, preload, quietTimeoutMs })],
+      {
+        stdio: ['ignore', 'ignore', 'inherit', control[1], descriptors[1]],
+        env:
+          options.env ?? Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'UV_USE_IO_URING')),
+      },
+    );
   } finally {
     close(control[1]);
     close(descriptors[1]);

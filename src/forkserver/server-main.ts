@@ -4,9 +4,9 @@
 // quiet state with the package's fork(), reaps each child and reports its
 // exit. It ends when its creator does (end of the control stream), killing
 // the children still running, or on request once its children have ended.
+// First: it takes gc before anything else loads (server-gc.ts says why).
+import { collectGarbage } from './server-gc';
 import { Socket } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { fork, prepareFork } from '../fork';
 import { waitExit } from '../io';
 import { MSG_DONTWAIT, recvmsg } from '../socket';
@@ -61,9 +61,21 @@ function packageError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-/** Loads a module the way the caller named it, resolved from the server's working directory (the caller's). */
+/** Where each specifier resolved (resolving with `paths` redoes the lookup on every call). */
+const resolved = new Map<string, string>();
+
+/**
+ * Loads a module the way the caller named it, resolved from the server's
+ * working directory (the caller's) once: like require()'s own cache, a
+ * module loaded stays the one the server runs.
+ */
 function load(specifier: string): Record<string, unknown> {
-  return require(require.resolve(specifier, { paths: [process.cwd()] }));
+  let file = resolved.get(specifier);
+  if (file === undefined) {
+    file = require.resolve(specifier, { paths: [process.cwd()] });
+    resolved.set(specifier, file);
+  }
+  return require(file);
 }
 
 /** Settles once the event loop has nothing pending but the control stream, or rejects after `timeoutMs`. */
@@ -100,20 +112,6 @@ async function start(): Promise<void> {
   collectGarbage();
 }
 
-/**
- * A full garbage collection before the first fork. What the preload built
- * last is still in the young generation then, with old objects pointing to
- * it: each child's first scavenge would move it and rewrite those pointers in
- * its copy of the heap, privately (a 250 MB catalogue: 64 MiB private per
- * child, 36 MiB after this). A full collection moves it to the old
- * generation once, in the server. `gc` from a context of its own, so that the
- * preload's and the jobs' global scope do not get one.
- */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
-
 /** The error a job threw, as its child reports it (at most one pipe buffer, so the write never blocks). */
 function reportThrown(fd: number, error: unknown): void {
   const wire = toWire(error);
@@ -135,8 +133,14 @@ function readThrown(fd: number): WireError | null {
   return text.length > 0 ? (JSON.parse(text) as WireError) : null;
 }
 
-/** In the child, just after fork(): take the request's stdio, drop the server's descriptors, run the job. */
-function becomeChild(
+/**
+ * In the child, just after fork(): take the request's stdio, drop the
+ * server's descriptors, run the job. Only children run it, so the parentheses
+ * make V8 compile it when this module loads, in the server: otherwise each
+ * child would compile it anew (fork.ts's afterFork says more).
+ */
+// prettier-ignore
+const becomeChild = (function becomeChild(
   job: (...args: unknown[]) => unknown,
   request: Extract<Request, { type: 'fork' }>,
   stdio: number[],
@@ -166,7 +170,7 @@ function becomeChild(
         close(thrownFd);
       },
     );
-}
+});
 
 function refuse(id: number, error: unknown, fds: number[]): void {
   for (const fd of fds) close(fd);
