@@ -60,6 +60,8 @@ export const ERROR_CODES = {
   ERR_FORKED_CHILD_NO_THREADS: { kind: Error, when: "a forked child uses its parent's Workers, or cannot start one" },
   // The fork server (src/forkserver/).
   ERR_FORK_SERVER_NOT_QUIET: { kind: Error, when: 'the preload left work pending, so the server is not quiet' },
+  ABORT_ERR: { kind: Error, when: "startForkServer()'s signal aborted before the server was ready" },
+  ERR_FORK_SERVER_INIT_STUCK: { kind: Error, when: "a preload's init() returned a promise nothing could settle" },
   ERR_FORK_SERVER_NO_EXPORT: { kind: Error, when: 'server.fork() of a module without the export it names' },
   ERR_FORK_SERVER_JOB_THREW: { kind: Error, when: "a fork server child's job threw" },
   ERR_FORK_SERVER_DIED: { kind: Error, when: 'the fork server ended while calls waited on it' },

@@ -3,13 +3,13 @@
 // reported, and the server's own end (close, death, its creator's death).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Readable } from 'node:stream';
 import { close, pipe, read, startForkServer, type ForkServer } from '../src/index';
-import { processState, readStat } from '../src/internal/proc';
-import { fixture, readsFilesOnIoUring, runFixture } from './helpers';
+import { childrenOf, processState, readStat } from '../src/internal/proc';
+import { fixture, readsFilesOnIoUring, runFixture, within } from './helpers';
 
 const JOBS = fixture('forkserver-jobs');
 const DEADLINE_MS = 10_000;
@@ -159,6 +159,9 @@ describe('startForkServer and server.fork', () => {
   it('refuses, Node-shaped, a module or export that does not exist, and args that JSON cannot carry', async () => {
     await assert.rejects(server.fork({ module: fixture('no-such-module') }), { code: 'MODULE_NOT_FOUND' });
     await assert.rejects(server.fork({ module: JOBS, export: 'missing' }), { code: 'ERR_FORK_SERVER_NO_EXPORT' });
+    for (const inherited of ['toString', 'constructor', 'hasOwnProperty']) {
+      await assert.rejects(server.fork({ module: JOBS, export: inherited }), { code: 'ERR_FORK_SERVER_NO_EXPORT' });
+    }
     await assert.rejects(server.fork({ module: JOBS, export: 'notAFunction' }), {
       code: 'ERR_FORK_SERVER_NO_EXPORT',
       message: /of type number/,
@@ -187,6 +190,64 @@ describe('the fork server starting', () => {
       message: /Timeout/,
     });
   });
+});
+
+describe('the fork server starting, refused or given up', () => {
+  // .ci/run builds the fork engine as if for libuv 1.53 (core.test.ts says more).
+  const fakedBuild = process.env.BIDIRECTIONAL_IPC_FAKED_UV_BUILD;
+  const skipFaked =
+    fakedBuild || process.env.CI === 'true' ? false : 'needs BIDIRECTIONAL_IPC_FAKED_UV_BUILD (.ci/run builds it)';
+  const UNSETTLED = fixture('forkserver-init-unsettled');
+  /** This process's children that are fork servers. */
+  const servers = (): number[] =>
+    childrenOf(process.pid).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server-main');
+      } catch {
+        return false; // ended meanwhile
+      }
+    });
+
+  it('an init() whose promise nothing can settle: ERR_FORK_SERVER_INIT_STUCK, naming the preload', async () => {
+    await assert.rejects(within(startForkServer({ preload: [UNSETTLED] }), DEADLINE_MS, 'a stuck init'), {
+      code: 'ERR_FORK_SERVER_INIT_STUCK',
+      message: /forkserver-init-unsettled/,
+    });
+    await allEnded(servers(), 2_000);
+  });
+
+  it('options.signal ends a start whose init() keeps working: AbortError, the server killed', async () => {
+    const env = { ...process.env, FORKSERVER_INIT_TICKING: '1' };
+    const reason = new Error('given up');
+    const controller = new AbortController();
+    const starting = startForkServer({ preload: [UNSETTLED], env, signal: controller.signal });
+    setTimeout(() => controller.abort(reason), 300);
+    await assert.rejects(within(starting, DEADLINE_MS, 'an aborted start'), {
+      name: 'AbortError',
+      code: 'ABORT_ERR',
+      cause: reason,
+    });
+    await allEnded(servers(), 2_000);
+    await assert.rejects(startForkServer({ signal: AbortSignal.abort() }), { name: 'AbortError' });
+    assert.deepEqual(servers(), [], 'an aborted signal starts nothing');
+    await assert.rejects(startForkServer({ signal: 'soon' as never }), { code: 'ERR_INVALID_ARG_TYPE' });
+  });
+
+  it(
+    'a fork engine that refuses this Node: the start rejects with its error, not ERR_FORK_SERVER_DIED',
+    { skip: skipFaked },
+    async () => {
+      assert.ok(fakedBuild, 'BIDIRECTIONAL_IPC_FAKED_UV_BUILD is not set');
+      await assert.rejects(
+        within(
+          startForkServer({ env: { ...process.env, BIDIRECTIONAL_IPC_BUILD: fakedBuild } }),
+          DEADLINE_MS,
+          'a refused engine',
+        ),
+        { code: 'ERR_FORK_UNSUPPORTED_NODE' },
+      );
+    },
+  );
 });
 
 describe('the fork server ending', () => {

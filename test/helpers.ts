@@ -191,3 +191,12 @@ export function readsFilesOnIoUring(env: NodeJS.ProcessEnv, anyRing = false): bo
   );
   return probe.stdout.trim() === 'true';
 }
+
+/** Rejects if `promise` has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}

@@ -10,18 +10,10 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as ipc from '../src/index';
 import { waitExitWith } from '../src/io/child';
+import { within } from './helpers';
 import { fdFlags } from '../src/internal/proc';
 
 const DEADLINE_MS = 10_000;
-
-/** Rejects if `promise` has not settled within `ms`. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 /** How many of this process's descriptors are on the pipe that `fd` belongs to. */
 function descriptorsOnPipe(fd: number): number {

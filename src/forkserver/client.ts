@@ -33,6 +33,11 @@ export interface ForkServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Milliseconds the server may take, after its preload, to have nothing but its control channel pending (default 5000). */
   quietTimeoutMs?: number;
+  /**
+   * Aborts the start (an init() that may never end: `AbortSignal.timeout(ms)`):
+   * the server is killed and the promise rejects with an AbortError.
+   */
+  signal?: AbortSignal;
 }
 
 /** Where a forked child's stdin, stdout or stderr goes. */
@@ -87,6 +92,14 @@ function fromWire(wire: WireError): Error {
   error.name = wire.name;
   if (wire.code !== undefined) error.code = wire.code;
   if (wire.stack !== undefined) error.stack = `${wire.stack}\n    (in the fork server)`;
+  return error;
+}
+
+/** The rejection of a start that `signal` aborted, as Node's own APIs make it. */
+function startAborted(signal: AbortSignal): Error {
+  const error = packageError('ABORT_ERR', 'the fork server was still starting when the signal aborted');
+  error.name = 'AbortError';
+  error.cause = signal.reason;
   return error;
 }
 
@@ -374,8 +387,11 @@ function openStdio(stdio: ForkServerStdio[]) {
  * outstanding. Details: docs/fork-server.md.
  *
  * @throws (rejects) the preload's own errors (`MODULE_NOT_FOUND`, what
- *   `init()` threw), `ERR_FORK_SERVER_NOT_QUIET` when work the preload
- *   started is still pending after `quietTimeoutMs`, `ERR_FORK_SERVER_DIED`.
+ *   `init()` threw), `ERR_FORK_SERVER_INIT_STUCK` for an `init()` whose
+ *   promise nothing left in the server can settle, `ERR_FORK_SERVER_NOT_QUIET`
+ *   when work the preload started is still pending after `quietTimeoutMs`,
+ *   an AbortError when `options.signal` aborts first, the fork engine's
+ *   refusal of this Node (`fork()`'s errors), `ERR_FORK_SERVER_DIED`.
  *
  * @example
  * const server = await startForkServer({ preload: [require.resolve('./catalog')] });
@@ -390,6 +406,11 @@ export async function startForkServer(options: ForkServerOptions = {}): Promise<
     throw invalidType('options.preload', 'an array of strings', preload);
   }
   const quietTimeoutMs = checkInt('options.quietTimeoutMs', options.quietTimeoutMs ?? 5000, 0);
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalidType('options.signal', 'an instance of AbortSignal', signal);
+  }
+  if (signal?.aborted) throw startAborted(signal);
   const control = socketpair(SOCK_STREAM, SOCK_CLOEXEC);
   const descriptors = socketpair(SOCK_SEQPACKET, SOCK_CLOEXEC);
   let server: ChildProcess;
@@ -420,6 +441,7 @@ export async function startForkServer(options: ForkServerOptions = {}): Promise<
     }),
   ]).then(() => undefined);
   const endedHow = () => server.signalCode ?? `status ${server.exitCode}`;
+  let onAbort = (): void => {};
   const first = await new Promise<Reply | Error>((resolve) => {
     let partial = '';
     const onData = (chunk: Buffer) => {
@@ -435,7 +457,13 @@ export async function startForkServer(options: ForkServerOptions = {}): Promise<
     ended.then(() =>
       resolve(packageError('ERR_FORK_SERVER_DIED', `the fork server ended while starting (${endedHow()})`)),
     );
+    onAbort = () => {
+      server.kill('SIGKILL');
+      resolve(startAborted(signal!));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
+  signal?.removeEventListener('abort', onAbort);
   if (first instanceof Error || first.type !== 'ready') {
     socket.destroy();
     close(descriptors[0]);

@@ -7,6 +7,7 @@
 // First: it takes gc before anything else loads (server-gc.ts says why).
 import { collectGarbage } from './server-gc';
 import { Socket } from 'node:net';
+import { packageError } from '../errors';
 import { fork, prepareFork } from '../fork';
 import { waitExit } from '../io';
 import { MSG_DONTWAIT, recvmsg } from '../socket';
@@ -57,10 +58,6 @@ function reply(message: Reply): void {
   if (!inChild) control.write(`${JSON.stringify(message)}\n`);
 }
 
-function packageError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
 /** Where each specifier resolved (resolving with `paths` redoes the lookup on every call). */
 const resolved = new Map<string, string>();
 
@@ -103,13 +100,46 @@ function quiet(timeoutMs: number): Promise<void> {
   });
 }
 
+/**
+ * An init() whose promise nothing left in the server can settle: the loop
+ * ran dry while it was awaited (the control stream does not count then).
+ */
+function initNeverSettles(specifier: string): Error {
+  return packageError(
+    'ERR_FORK_SERVER_INIT_STUCK',
+    `the init() of preload '${specifier}' returned a promise that nothing left in the fork server ` +
+      'can settle: no timer, I/O or other work was pending when the server ran out of work',
+  );
+}
+
 async function start(): Promise<void> {
-  for (const specifier of settings.preload) {
-    const loaded = load(specifier);
-    if (typeof loaded.init === 'function') await (loaded.init as () => unknown)();
+  // The engine fork() needs, loaded first: a Node it cannot serve fails the start with its reason.
+  prepareFork();
+  let initOf: string | null = null;
+  const stuck = (): void => {
+    if (initOf !== null) startFailed(initNeverSettles(initOf));
+  };
+  control.unref();
+  process.on('beforeExit', stuck);
+  try {
+    for (const specifier of settings.preload) {
+      const loaded = load(specifier);
+      initOf = specifier;
+      if (typeof loaded.init === 'function') await (loaded.init as () => unknown)();
+      initOf = null;
+    }
+  } finally {
+    process.off('beforeExit', stuck);
+    control.ref();
   }
   await quiet(settings.quietTimeoutMs);
   collectGarbage();
+}
+
+/** Reports why the server could not start, and ends it once the report is sent. */
+function startFailed(error: unknown): void {
+  reply({ type: 'start-failed', error: toWire(error) });
+  control.end(() => _exit(1));
 }
 
 /** The error a job threw, as its child reports it (at most one pipe buffer, so the write never blocks). */
@@ -202,7 +232,13 @@ function handleFork(request: Extract<Request, { type: 'fork' }>): boolean {
   try {
     const loaded = load(request.module);
     const name = request.export ?? 'default';
-    job = request.export === null && typeof loaded === 'function' ? loaded : loaded[name];
+    // An export is the module's own property: not one every object inherits (toString, constructor).
+    job =
+      request.export === null && typeof loaded === 'function'
+        ? loaded
+        : Object.hasOwn(loaded, name)
+          ? loaded[name]
+          : undefined;
     if (typeof job !== 'function') {
       throw packageError(
         'ERR_FORK_SERVER_NO_EXPORT',
@@ -284,8 +320,6 @@ function handle(message: unknown): boolean {
   return true;
 }
 
-// The engine fork() needs, loaded now: it also sets the parent-death signal.
-prepareFork();
 dieWithParent(settings.creator);
 
 // The caller sends no request before 'ready'.
@@ -305,8 +339,5 @@ start().then(
   () => {
     reply({ type: 'ready', pid: process.pid });
   },
-  (error: unknown) => {
-    reply({ type: 'start-failed', error: toWire(error) });
-    control.end(() => _exit(1));
-  },
+  (error: unknown) => startFailed(error),
 );
