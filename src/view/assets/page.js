@@ -1018,6 +1018,11 @@
   }
 
   function go(i) {
+    // Going anywhere else drops a question still on screen (Reveal goes to its step after clearing it).
+    if (asking !== null) {
+      asking = null;
+      quizBox.hidden = true;
+    }
     index = Math.max(0, Math.min(events.length - 1, i));
     render();
   }
