@@ -857,6 +857,9 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
         if (!kinds.has(asked.kind))
           t.diagnostic(`${asked.kind}: ${asked.question} (${await shot(page, `quiz-${asked.kind}`)})`);
         kinds.set(asked.kind, (kinds.get(asked.kind) ?? 0) + 1);
+        const data = (demo.recording.events[i].result as { text?: string } | undefined)?.text;
+        if (data)
+          assert.ok(!asked.question.includes(data), `the question gives away what the read returns: ${asked.question}`);
         const right = kernelAnswer(demo.recording, i, asked);
         const wrong = await answer(asked, wrongFor(asked, right));
         assert.equal(wrong.index, i, 'revealed: the step is shown');
