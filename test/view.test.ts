@@ -805,6 +805,9 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
     async (t) => {
       const { page, problems } = await open(demo.html, undefined, '?quiz');
       const output = outputOf(demo.recording);
+      // The recording beside the screenshots: the questions a run gets depend on its timing.
+      fs.copyFileSync(path.join(work, 'demo.json'), path.join(artifacts, 'quiz-demo.json'));
+      t.diagnostic(`the recording: ${path.join(artifacts, 'quiz-demo.json')}`);
       const state = () =>
         page.evaluate((): Asked => {
           const quiz = document.getElementById('quiz') as HTMLElement;

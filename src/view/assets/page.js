@@ -1052,11 +1052,35 @@
 
   /** The question to ask before step `i`, or null: what it asks, how it is answered, and the kernel's answer. */
   function questionFor(i) {
-    if (i <= 0 || i >= events.length || showsLater(i) || showsLater(i - 1)) return null;
+    if (i <= 0 || i >= events.length) return null;
     const e = events[i];
     const s = startOf(e);
     const step = steps[i];
     const shown = shownAt[i];
+    // A process that becomes a zombie or stops: which state, as the kernel first shows it at this step (first:
+    // it happens once, where a question of another kind may fit too).
+    for (const x of shown) {
+      if (!x.p || (x.p.state !== 'Z' && x.p.state !== 'T')) continue;
+      const was = shownAt[i - 1].find((y) => y.pid === x.pid);
+      // Its state before (unknown where no look fits), never from a look made after that step.
+      if (!was || (was.p && was.p.state === x.p.state) || (was.reading && was.reading.at > i - 1)) continue;
+      if (x.reading && x.reading.at > i) continue;
+      let seen = null;
+      if (x.ended && x.ended.at === i) seen = `ended:${i}`;
+      else if (x.reading && (!was.reading || was.reading.at !== x.reading.at)) seen = `look:${x.reading.at}`;
+      if (seen === null) continue;
+      const st = x.p.state;
+      return {
+        kind: 'state',
+        data: { pid: x.pid, seen },
+        ask: `Which state will ${theRole(x.pid)} be in after this step (R, S, T or Z)?`,
+        choices: ['R', 'S', 'T', 'Z'].map((v) => ({ value: v, text: `${v}: ${STATES[v]}` })),
+        answer: st,
+        says: x.ended
+          ? `it has ended, as the kernel told the tracer: state Z (${STATES.Z})`
+          : `/proc/${x.pid}/stat shows state ${st} (${STATES[st]})`,
+      };
+    }
     const returned = e.kind === 'end' && !e.error && !e.repeat && !s.round;
     // read() and write(): how many bytes it returns, or, for a write into one of the program's pipes, how many are queued after it.
     if (returned && READ_WRITE.has(e.call) && bytesOf(e.result) !== null) {
@@ -1081,6 +1105,8 @@
         says: `${e.call}() returned ${n}`,
       };
     }
+    // The kinds below answer from looks at /proc: none made after the step, nor shown at the step before.
+    if (showsLater(i) || showsLater(i - 1)) return null;
     // pipe(): how many ends of the program's pipes the process holds, from its look at /proc right after.
     if (returned && e.call === 'pipe') {
       const self = shown.find((x) => x.pid === e.pid);
@@ -1124,27 +1150,6 @@
           says: `${n} process${n === 1 ? ' holds' : 'es hold'} it, in /proc/PID/fd`,
         };
       }
-    }
-    // A process that becomes a zombie or stops: which state, as the kernel first shows it at this step.
-    for (const x of shown) {
-      if (!x.p || (x.p.state !== 'Z' && x.p.state !== 'T')) continue;
-      const was = shownAt[i - 1].find((y) => y.pid === x.pid);
-      if (!was || !was.p || was.p.state === x.p.state || was.p.state === '?') continue;
-      let seen = null;
-      if (x.ended && x.ended.at === i) seen = `ended:${i}`;
-      else if (x.reading && (!was.reading || was.reading.at !== x.reading.at)) seen = `look:${x.reading.at}`;
-      if (seen === null) continue;
-      const st = x.p.state;
-      return {
-        kind: 'state',
-        data: { pid: x.pid, seen },
-        ask: `Which state will ${theRole(x.pid)} be in after this step (R, S, T or Z)?`,
-        choices: ['R', 'S', 'T', 'Z'].map((v) => ({ value: v, text: `${v}: ${STATES[v]}` })),
-        answer: st,
-        says: x.ended
-          ? `it has ended, as the kernel told the tracer: state Z (${STATES.Z})`
-          : `/proc/${x.pid}/stat shows state ${st} (${STATES[st]})`,
-      };
     }
     // While another process is in a call: which processes are blocked, as a new look at /proc shows them.
     const live = shown.filter((x) => x.p && x.p.state !== 'Z');
