@@ -676,57 +676,217 @@ describe('the page, in headless Chromium', { skip: NEEDS_CHROMIUM, timeout: TEST
     await page.close();
   });
 
+  /** What each process wrote to stdout or stderr: the step its write began, and the text (the program's output). */
+  const outputOf = (recording: Recording) =>
+    recording.events.flatMap((e, i) => {
+      const text = (e.args?.[1] as { text?: string } | undefined)?.text?.trim();
+      return e.kind === 'start' && e.call === 'write' && (e.args?.[0] === 1 || e.args?.[0] === 2) && text
+        ? [{ start: i, text }]
+        : [];
+    });
+
+  /**
+   * What the page shows at the step it is on that has not happened yet: the
+   * program's output from a write that begins later, and a return value on a
+   * call that has not returned (a timeline bar still open).
+   */
+  const unhappened = (page: Page, output: { start: number; text: string }[]) =>
+    page.evaluate((writes) => {
+      const at = (window as unknown as { ipcView: { index: number } }).ipcView.index;
+      const shown = `${document.body.innerText}\n${Array.from(document.querySelectorAll('title'), (t) => t.textContent).join('\n')}`;
+      return [
+        ...writes.filter((w) => w.start > at && shown.includes(w.text)).map((w) => `output of step ${w.start + 1}`),
+        ...Array.from(document.querySelectorAll('#timeline-svg .bar.open title'), (t) => t.textContent ?? '')
+          .filter((title) => / = /.test(title))
+          .map((title) => `an open call's return: ${title}`),
+      ];
+    }, output);
+
   test(
-    '?quiz: before a read or write returns, the page asks what it will return, then reveals and judges it',
+    "demo: no step shows output or a return that has not happened yet (the program's writes, open calls)",
     { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const { page, problems } = await open(demo.html);
+      const output = outputOf(demo.recording);
+      assert.ok(output.length >= 20, 'the demo prints each message and echo');
+      for (let i = 0; i < demo.recording.events.length; i++) {
+        await go(page, i);
+        assert.deepEqual(await unhappened(page, output), [], `step ${i + 1}`);
+      }
+      assert.deepEqual(problems, []);
+      await page.close();
+    },
+  );
+
+  /** The question on screen, as the page marks it up. */
+  interface Asked {
+    index: number;
+    shown: boolean;
+    kind: string;
+    step: number;
+    pid: number;
+    inode: number;
+    pipe: string;
+    end: string;
+    seen: string;
+    answer: string;
+    right: string;
+    question: string;
+    verdict: string;
+    choices: string[];
+  }
+
+  /**
+   * The answer to the page's question about step `i`, from the recording alone:
+   * a call's return, the bytes its calls put into and took out of a pipe, the
+   * descriptors and states of the look at /proc (or the tracer's report of an
+   * end) the page names as its source, the ends the calls left each process.
+   */
+  function kernelAnswer(recording: Recording, i: number, q: Asked): string {
+    const { events } = recording;
+    const e = events[i];
+    const bytes = (r: unknown) => (typeof r === 'number' ? r : (r as { bytes: number }).bytes);
+    /** The look at /proc of step `at`, for process `pid`. */
+    const look = (at: number, pid: number) => {
+      assert.ok(at <= i, `the answer to step ${i + 1} from a look at step ${at + 1}: after it`);
+      const p = events[at].snapshot?.processes.find((x) => x.pid === pid);
+      assert.ok(p, `step ${at + 1} looked at ${pid}`);
+      return p;
+    };
+    switch (q.kind) {
+      case 'returns':
+        return String(bytes(e.result));
+      case 'queued': {
+        let queued = 0;
+        for (const x of events.slice(0, i + 1))
+          if (x.kind === 'end' && x.pipe === q.inode && !x.error && (x.call === 'write' || x.call === 'read'))
+            queued += (x.call === 'write' ? 1 : -1) * bytes(x.result);
+        return String(queued);
+      }
+      case 'ends': {
+        const programPipes = new Set(events[Number(q.seen)].snapshot!.pipes.map((p) => p.inode));
+        return String(look(Number(q.seen), q.pid).fds.filter((f) => programPipes.has(f.pipe!)).length);
+      }
+      case 'holders': {
+        // The looks at /proc the page names, and the ends the calls up to the step left: the same count.
+        const holds = (fds: { pipe?: number; end?: string }[]) =>
+          fds.some((f) => f.pipe === q.inode && f.end === q.end);
+        const seen = q.seen.split(',').map((x) => x.split(':').map(Number));
+        const fromProc = seen.filter(([pid, at]) => holds(look(at, pid).fds)).length;
+        const fromCalls = [...tablesFromCalls(events)[i].held.values()].filter((table) =>
+          [...table.values()].some((h) => h.pipe === q.pipe && h.end === q.end),
+        ).length;
+        assert.equal(fromProc, fromCalls, `step ${i + 1}: /proc and the calls agree`);
+        return String(fromProc);
+      }
+      case 'state': {
+        const [kind, at] = q.seen.split(':');
+        if (kind === 'ended') {
+          assert.ok(events[Number(at)].kind === 'ended' && events[Number(at)].pid === q.pid);
+          return 'Z';
+        }
+        return look(Number(at), q.pid).state;
+      }
+      case 'blocked':
+        return q.seen
+          .split(',')
+          .map((x) => x.split(':').map(Number))
+          .filter(([pid, at]) => ['S', 'D'].includes(look(at, pid).state))
+          .map(([pid]) => String(pid))
+          .sort()
+          .join(',');
+      default:
+        assert.fail(`a question of an unknown kind: ${q.kind}`);
+    }
+  }
+
+  test(
+    '?quiz: before each step it can, the page asks what `steps --predict` asks, reveals what the kernel saw and judges the answer',
+    { timeout: TEST_TIMEOUT_MS * 2 },
     async (t) => {
       const { page, problems } = await open(demo.html, undefined, '?quiz');
-      const readEnd = await stepWhere(page, "s.kind === 'end' && s.call === 'read' && s.pipe !== null");
-      assert.ok(readEnd > 0);
-      await go(page, readEnd - 1);
+      const output = outputOf(demo.recording);
+      // The recording beside the screenshots: the questions a run gets depend on its timing.
+      fs.copyFileSync(path.join(work, 'demo.json'), path.join(artifacts, 'quiz-demo.json'));
+      t.diagnostic(`the recording: ${path.join(artifacts, 'quiz-demo.json')}`);
       const state = () =>
-        page.evaluate(() => ({
-          index: (window as unknown as { ipcView: { index: number } }).ipcView.index,
-          shown: !(document.getElementById('quiz') as HTMLElement).hidden,
-          question: document.getElementById('quiz-question')?.textContent ?? '',
-          verdict: document.getElementById('quiz-verdict')?.textContent ?? '',
-        }));
-      await page.click('#forward');
-      const asked = await state();
-      assert.equal(asked.index, readEnd - 1, 'the step waits for the answer');
-      assert.ok(asked.shown);
-      assert.match(asked.question, /read\(.*What will it return\?/);
-      t.diagnostic(`the question: ${await shot(page, 'quiz-asks')}`);
-      /** What step `i`'s call returned, as recorded: a byte count. */
-      const returned = async (i: number) => {
-        const r = await page.evaluate(
-          (n) => (window as unknown as { ipcView: { steps: { result: unknown }[] } }).ipcView.steps[n].result,
-          i,
-        );
-        return typeof r === 'number' ? r : (r as { bytes: number }).bytes;
+        page.evaluate((): Asked => {
+          const quiz = document.getElementById('quiz') as HTMLElement;
+          return {
+            index: (window as unknown as { ipcView: { index: number } }).ipcView.index,
+            // a question waits for its answer (a verdict stays shown after it)
+            shown: !quiz.hidden && !(document.getElementById('quiz-reveal') as HTMLButtonElement).disabled,
+            kind: quiz.dataset.kind ?? '',
+            step: Number(quiz.dataset.step),
+            pid: Number(quiz.dataset.pid),
+            inode: Number(quiz.dataset.inode),
+            pipe: quiz.dataset.pipe ?? '',
+            end: quiz.dataset.end ?? '',
+            seen: quiz.dataset.seen ?? '',
+            answer: quiz.dataset.answer ?? '',
+            right: quiz.dataset.right ?? '',
+            question: document.getElementById('quiz-question')?.textContent ?? '',
+            verdict: document.getElementById('quiz-verdict')?.textContent ?? '',
+            choices: Array.from(document.querySelectorAll<HTMLInputElement>('#quiz-choices input'), (c) => c.value),
+          };
+        });
+      /** Answers the question on screen with `value` (a number, or the choices to tick, comma-separated), then reveals. */
+      const answer = async (q: Asked, value: string) => {
+        if (q.choices.length === 0) await page.type('#quiz-answer', value);
+        else for (const v of value.split(',').filter(Boolean)) await page.click(`#quiz-choices input[value="${v}"]`);
+        await page.click('#quiz-reveal');
+        return state();
       };
-      const bytes = await returned(readEnd);
-      await page.type('#quiz-answer', String(bytes + 1));
-      await page.click('#quiz-reveal');
-      const wrong = await state();
-      assert.equal(wrong.index, readEnd, 'revealed: the step is shown');
-      assert.equal(wrong.verdict, `The kernel: ${bytes}. You said ${bytes + 1}: not this time.`);
-      // The next read, answered right.
-      const again = await page.evaluate((from) => {
-        const view = (
-          window as unknown as { ipcView: { steps: { kind: string; call: string; pipe: string | null }[] } }
-        ).ipcView;
-        return view.steps.findIndex((s, i) => i > from && s.kind === 'end' && s.call === 'read' && s.pipe !== null);
-      }, readEnd);
-      await go(page, again - 1);
-      await page.click('#forward');
-      const secondBytes = await returned(again);
-      await page.type('#quiz-answer', String(secondBytes));
-      await page.keyboard.press('Enter');
-      const right = await state();
-      assert.equal(right.index, again);
-      assert.equal(right.verdict, `The kernel: ${secondBytes}. You said ${secondBytes}: right.`);
-      t.diagnostic(`the reveal: ${await shot(page, 'quiz-reveals')}`);
+      /** An answer the kernel's is not. */
+      const wrongFor = (q: Asked, right: string) =>
+        q.choices.length === 0
+          ? String(Number(right) + 1)
+          : q.kind === 'blocked'
+            ? right === ''
+              ? q.choices[0]
+              : ''
+            : q.choices.find((c) => c !== right)!;
+      const kinds = new Map<string, number>();
+      for (;;) {
+        const before = (await state()).index;
+        await page.click('#forward');
+        const asked = await state();
+        if (!asked.shown) {
+          if (asked.index === before) break; // the last step
+          continue;
+        }
+        const i = asked.step;
+        assert.equal(asked.index, i - 1, 'the step waits for the answer');
+        assert.deepEqual(await unhappened(page, output), [], `while asking about step ${i + 1}`);
+        if (!kinds.has(asked.kind))
+          t.diagnostic(`${asked.kind}: ${asked.question} (${await shot(page, `quiz-${asked.kind}`)})`);
+        kinds.set(asked.kind, (kinds.get(asked.kind) ?? 0) + 1);
+        const data = (demo.recording.events[i].result as { text?: string } | undefined)?.text;
+        if (data)
+          assert.ok(!asked.question.includes(data), `the question gives away what the read returns: ${asked.question}`);
+        const right = kernelAnswer(demo.recording, i, asked);
+        const wrong = await answer(asked, wrongFor(asked, right));
+        assert.equal(wrong.index, i, 'revealed: the step is shown');
+        assert.equal(wrong.answer, right, `step ${i + 1}, ${asked.kind}: the kernel's answer`);
+        assert.equal(wrong.right, 'false', `${wrong.verdict}`);
+        assert.match(wrong.verdict, /^The kernel: .+\. You said .*: not this time\.$/);
+        // Again, answered right this time.
+        await go(page, i - 1);
+        await page.click('#forward');
+        const again = await state();
+        assert.equal(again.step, i, 'the same question again');
+        const judged = await answer(again, right);
+        assert.equal(judged.right, 'true', `step ${i + 1}: ${judged.verdict}`);
+        if (kinds.get(asked.kind) === 1) t.diagnostic(`${wrong.verdict} / ${judged.verdict}`);
+        assert.match(judged.verdict, /^The kernel: .+\. You said .*: right\.$/);
+      }
+      t.diagnostic(`questions asked: ${JSON.stringify(Object.fromEntries(kinds))}`);
+      assert.deepEqual([...kinds.keys()].sort(), ['blocked', 'ends', 'holders', 'queued', 'returns', 'state']);
+      assert.equal(
+        await page.evaluate(() => (window as unknown as { ipcView: { index: number } }).ipcView.index),
+        demo.recording.events.length - 1,
+        'stepped to the end',
+      );
       assert.deepEqual(problems, []);
       await page.close();
     },

@@ -514,6 +514,8 @@
       }
       pipes[inode] = {
         queued,
+        /** What the calls' returns alone put in and took out. */
+        flow: model,
         text,
         partial: !known || text.length < queued,
         kernel: kernel ? kernel.queued : null,
@@ -828,6 +830,7 @@
     if (e.kind !== 'start') return;
     let endIndex = events.findIndex((x, j) => j > i && x.kind === 'end' && x.pid === e.pid && x.id === e.id);
     let last = e.time;
+    let lastAt = i; // the last step it was seen alive, for a call that never returned
     const exec = execAt.get(`${e.pid}:${e.id}`);
     if (exec) {
       // the exec replaced the image: the call is over when /proc shows the new program
@@ -838,6 +841,7 @@
       for (let j = events.length - 1; j > i; j--) {
         if (processesAt(j).some((p) => p.pid === e.pid && p.state !== 'Z')) {
           last = events[j].time;
+          lastAt = j;
           break;
         }
       }
@@ -848,6 +852,7 @@
       pid: e.pid,
       call: e.call,
       exec: exec ? exec.image : null,
+      lastAt,
       t1: e.time,
       t2: endIndex >= 0 && !exec ? events[endIndex].time : last,
     });
@@ -899,7 +904,8 @@
           class: `bar${b.call === 'sleep' ? ' sleep' : ''}${inProgress ? ' open' : ' past'}${current.pid === pid && (b.start === index || b.end === index) ? ' current' : ''}`,
         });
         const title = svg('title');
-        title.textContent = `${callText(events[b.start])}${b.exec ? `: the image replaced by ${b.exec}` : b.end >= 0 ? ` = ${resultText(events[b.end])}` : ' (never returned)'}`;
+        // A call still open here has not returned: its return (or exec) is not shown before it happens.
+        title.textContent = `${callText(events[b.start])}${inProgress ? (b.end < 0 && index > b.lastAt ? ' (never returned)' : ' (not returned yet)') : b.exec ? `: the image replaced by ${b.exec}` : ` = ${resultText(events[b.end])}`}`;
         rect.append(title);
         area.append(rect);
       }
@@ -1012,57 +1018,238 @@
   }
 
   function go(i) {
+    // Going anywhere else drops a question still on screen (Reveal goes to its step after clearing it).
+    if (asking !== null) {
+      asking = null;
+      quizBox.hidden = true;
+    }
     index = Math.max(0, Math.min(events.length - 1, i));
     render();
   }
 
-  // --- Quiz: before a step that returns a count, ask what it will return ------
+  // --- Quiz: before a step, ask what the kernel will show after it ------------
+  // The kinds of question `bidirectional-ipc steps --predict` asks, in its
+  // words, each asked only where the recording holds the kernel's answer at
+  // that very step: the call's return, the bytes the calls' returns put into
+  // and took out of a pipe, a look at /proc (or the tracer's report of an end)
+  // made no later than the step. No question where the step before already
+  // shows a look made after it: it would give the answer away.
   const quizBox = $('quiz');
   const quizToggle = $('quiz-mode');
   quizToggle.checked = /[?&]quiz(=|&|$)/.test(window.location.search);
-  let asking = null; // the step whose question is on screen, not yet answered
-  /** The number a step returns (a read's or write's byte count), if it asks for a prediction. */
-  function quizAnswer(e) {
-    if (!e || e.kind !== 'end' || e.error || e.repeat || startOf(e).round) return null;
-    if (e.call !== 'read' && e.call !== 'write') return null;
-    const r = e.result;
-    const n = typeof r === 'number' ? r : r && typeof r === 'object' && 'bytes' in r ? r.bytes : null;
-    return typeof n === 'number' ? n : null;
-  }
-  function ask(i) {
-    asking = i;
+  let asking = null; // { i, q }: the question on screen, not yet answered
+  const bytesOf = (r) => (typeof r === 'number' ? r : r && typeof r === 'object' && 'bytes' in r ? r.bytes : null);
+  const theRole = (pid) => (roles.has(pid) ? `the ${roleOf(pid)}` : roleOf(pid));
+  /** Whether step `i` shows a process as a look at /proc made at a later step saw it. */
+  const showsLater = (i) => shownAt[i].some((x) => x.reading && x.reading.at > i);
+  /** The looks at /proc step `i` shows, as 'pid:step of the look', for the page's markup. */
+  const looksAt = (i) =>
+    shownAt[i]
+      .filter((x) => x.reading)
+      .map((x) => `${x.pid}:${x.reading.at}`)
+      .join(',');
+  const READ_WRITE = new Set(['read', 'write']);
+
+  /** The question to ask before step `i`, or null: what it asks, how it is answered, and the kernel's answer. */
+  function questionFor(i) {
+    if (i <= 0 || i >= events.length) return null;
     const e = events[i];
+    const s = startOf(e);
+    const step = steps[i];
+    const shown = shownAt[i];
+    // A process that becomes a zombie or stops: which state, as the kernel first shows it at this step (first:
+    // it happens once, where a question of another kind may fit too).
+    for (const x of shown) {
+      if (!x.p || (x.p.state !== 'Z' && x.p.state !== 'T')) continue;
+      const was = shownAt[i - 1].find((y) => y.pid === x.pid);
+      // Its state before (unknown where no look fits), never from a look made after that step.
+      if (!was || (was.p && was.p.state === x.p.state) || (was.reading && was.reading.at > i - 1)) continue;
+      if (x.reading && x.reading.at > i) continue;
+      let seen = null;
+      if (x.ended && x.ended.at === i) seen = `ended:${i}`;
+      else if (x.reading && (!was.reading || was.reading.at !== x.reading.at)) seen = `look:${x.reading.at}`;
+      if (seen === null) continue;
+      const st = x.p.state;
+      return {
+        kind: 'state',
+        data: { pid: x.pid, seen },
+        ask: `Which state will ${theRole(x.pid)} be in after this step (R, S, T or Z)?`,
+        choices: ['R', 'S', 'T', 'Z'].map((v) => ({ value: v, text: `${v}: ${STATES[v]}` })),
+        answer: st,
+        says: x.ended
+          ? `it has ended, as the kernel told the tracer: state Z (${STATES.Z})`
+          : `/proc/${x.pid}/stat shows state ${st} (${STATES[st]})`,
+      };
+    }
+    const returned = e.kind === 'end' && !e.error && !e.repeat && !s.round;
+    // read() and write(): how many bytes it returns, or, for a write into one of the program's pipes, how many are queued after it.
+    if (returned && READ_WRITE.has(e.call) && bytesOf(e.result) !== null) {
+      const label = e.call === 'write' && e.pipe !== undefined ? pipeLabels.get(e.pipe) : undefined;
+      const st = label && step.pipes[e.pipe];
+      if (st && st.queued === st.flow) {
+        const n = st.queued;
+        return {
+          kind: 'queued',
+          data: { pid: e.pid, inode: e.pipe, pipe: label },
+          ask: `How many bytes will be queued in pipe ${label} after the write?`,
+          answer: String(n),
+          says: `${n} bytes queued in pipe ${label} (written less read, from the calls' returns${st.kernel === n ? '; FIONREAD agrees' : ''})`,
+        };
+      }
+      const n = bytesOf(e.result);
+      return {
+        kind: 'returns',
+        data: { pid: e.pid },
+        ask: `What will ${theRole(e.pid)}'s ${callText(s)} return?`,
+        answer: String(n),
+        says: `${e.call}() returned ${n}`,
+      };
+    }
+    // The kinds below answer from looks at /proc: none made after the step, nor shown at the step before.
+    if (showsLater(i) || showsLater(i - 1)) return null;
+    // pipe(): how many ends of the program's pipes the process holds, from its look at /proc right after.
+    if (returned && e.call === 'pipe') {
+      const self = shown.find((x) => x.pid === e.pid);
+      if (!self || !self.reading || self.reading.at !== i) return null;
+      const n = self.p.fds.filter((f) => pipeLabels.has(f.pipe)).length;
+      return {
+        kind: 'ends',
+        data: { pid: e.pid, seen: String(i) },
+        ask: `How many of the program's pipe ends will ${theRole(e.pid)} hold?`,
+        answer: String(n),
+        says: `/proc/${e.pid}/fd of ${theRole(e.pid)} shows ${n} ends of the program's pipes`,
+      };
+    }
+    // fork() and close(): how many processes hold an end, when every table shown is a look at /proc and none is changing.
+    const forked = returned && e.call === 'fork' && typeof e.result === 'number' && e.result > 0;
+    const closed = returned && e.call === 'close' && e.pipe !== undefined && pipeLabels.has(e.pipe);
+    if (
+      (forked || closed) &&
+      shown.every((x) => x.p && (x.reading || x.p.state === 'Z')) &&
+      !step.open.some((j) => CHANGES_TABLE.has(events[j].call))
+    ) {
+      let end = null;
+      if (closed) {
+        const before = processesAt(i - 1).find((p) => p.pid === e.pid);
+        const f = before && before.fds.find((x) => x.fd === s.args[0]);
+        if (f && f.pipe === e.pipe) end = { inode: f.pipe, end: f.end };
+      } else {
+        const self = processesAt(i).find((p) => p.pid === e.pid);
+        const f = self && self.fds.find((x) => pipeLabels.has(x.pipe) && x.end === 'write');
+        if (f) end = { inode: f.pipe, end: 'write' };
+      }
+      if (end) {
+        const n = processesAt(i).filter((p) => p.fds.some((f) => f.pipe === end.inode && f.end === end.end)).length;
+        const label = pipeLabels.get(end.inode);
+        const nm = endNames.get(`${end.inode}:${end.end}`);
+        return {
+          kind: 'holders',
+          data: { inode: end.inode, pipe: label, end: end.end, seen: looksAt(i) },
+          ask: `How many processes will hold the ${end.end} end of pipe ${label}${nm ? ` (${nm})` : ''}?`,
+          answer: String(n),
+          says: `${n} process${n === 1 ? ' holds' : 'es hold'} it, in /proc/PID/fd`,
+        };
+      }
+    }
+    // While another process is in a call: which processes are blocked, as a new look at /proc shows them.
+    const live = shown.filter((x) => x.p && x.p.state !== 'Z');
+    const lookNew = shown.some((x) => {
+      const was = shownAt[i - 1].find((y) => y.pid === x.pid);
+      return x.reading && (!was || !was.reading || was.reading.at !== x.reading.at);
+    });
+    if (
+      live.length >= 2 &&
+      lookNew &&
+      live.every((x) => x.reading && x.p.state !== 't' && x.p.state !== '?') &&
+      step.open.some((j) => events[j].pid !== e.pid)
+    ) {
+      const blocked = live.filter((x) => x.p.state === 'S' || x.p.state === 'D');
+      return {
+        kind: 'blocked',
+        data: { seen: looksAt(i) },
+        ask: 'Which processes will be blocked (state S: asleep in the kernel, waiting) after this step? Tick none if none.',
+        choices: live.map((x) => ({ value: String(x.pid), text: `${roleWith(x.p)} (pid ${x.pid})` })),
+        multiple: true,
+        answer: blocked
+          .map((x) => String(x.pid))
+          .sort()
+          .join(','),
+        says: `/proc/PID/stat shows ${live.map((x) => `${theRole(x.pid)} in state ${x.p.state}${x.p.state === 'S' && x.p.wchan && x.p.wchan !== '0' ? ` (in the kernel's ${x.p.wchan})` : ''}`).join(', ')}`,
+      };
+    }
+    return null;
+  }
+  const questions = new Map(); // step -> its question, worked out when first needed
+  const questionAt = (i) => {
+    if (!questions.has(i)) questions.set(i, questionFor(i));
+    return questions.get(i);
+  };
+
+  function ask(i) {
+    const q = questionAt(i);
+    asking = { i, q };
     quizBox.hidden = false;
+    for (const k of ['kind', 'step', 'pid', 'inode', 'pipe', 'end', 'seen', 'answer', 'right'])
+      delete quizBox.dataset[k];
+    quizBox.dataset.kind = q.kind;
     quizBox.dataset.step = String(i);
-    $('quiz-question').textContent =
-      `${roleOf(e.pid)} (pid ${e.pid}) is in ${callText(e)}. What will it return? (bytes)`;
+    for (const [k, v] of Object.entries(q.data)) quizBox.dataset[k] = String(v);
+    $('quiz-question').textContent = q.ask;
     $('quiz-verdict').textContent = '';
     const input = $('quiz-answer');
+    const choices = $('quiz-choices');
+    choices.replaceChildren();
     input.value = '';
-    input.disabled = false;
+    input.hidden = !!q.choices;
+    input.disabled = !!q.choices;
+    choices.hidden = !q.choices;
+    for (const c of q.choices || [])
+      choices.append(
+        el(
+          'label',
+          {},
+          el('input', { type: q.multiple ? 'checkbox' : 'radio', name: 'quiz-choice', value: c.value }),
+          ` ${c.text}`,
+        ),
+      );
     $('quiz-reveal').disabled = false;
-    input.focus();
+    (q.choices ? choices.querySelector('input') : input).focus();
   }
   function reveal() {
     if (asking === null) return;
-    const i = asking;
+    const { i, q } = asking;
     asking = null;
-    const given = $('quiz-answer').value.trim();
-    const answer = quizAnswer(events[i]);
-    const right = /^\d+$/.test(given) && Number(given) === answer;
+    let given;
+    let said;
+    let right;
+    if (q.choices) {
+      const ticked = Array.from($('quiz-choices').querySelectorAll('input:checked'), (c) => c.value);
+      given = ticked.sort().join(',');
+      right = given === q.answer;
+      said = q.multiple
+        ? `"${ticked.map((v) => roleOf(Number(v))).join(', ') || 'none'}"`
+        : given === ''
+          ? 'nothing'
+          : `"${given}"`;
+    } else {
+      given = $('quiz-answer').value.trim();
+      right = /^\d+$/.test(given) && Number(given) === Number(q.answer);
+      said = given === '' ? 'nothing' : `"${given}"`;
+    }
     go(i);
     $('quiz-answer').disabled = true;
+    for (const c of $('quiz-choices').querySelectorAll('input')) c.disabled = true;
     $('quiz-reveal').disabled = true;
+    quizBox.dataset.answer = q.answer;
     quizBox.dataset.right = String(right);
-    $('quiz-verdict').textContent =
-      `The kernel: ${answer}. You said ${given === '' ? 'nothing' : given}: ${right ? 'right' : 'not this time'}.`;
+    $('quiz-verdict').textContent = `The kernel: ${q.says}. You said ${said}: ${right ? 'right' : 'not this time'}.`;
   }
   /** One step forward; in quiz mode a step that returns a count asks first. */
   function forward() {
     if (asking !== null) return false;
     const next = index + 1;
     if (next >= events.length) return false;
-    if (quizToggle.checked && quizAnswer(events[next]) !== null) {
+    if (quizToggle.checked && questionAt(next) !== null) {
       ask(next);
       return false;
     }
