@@ -85,6 +85,10 @@ function nextEvent(stream: Readable | Writable, events: string[]): Promise<strin
   });
 }
 
+function isCanceled(error: Error): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ECANCELED';
+}
+
 function writeDropped(): Error {
   return packageError(
     'ERR_STREAM_DESTROYED',
@@ -160,7 +164,7 @@ export class PipeWriter implements Disposable {
     // Kept for the promises, so that an error with no 'error' listener of the
     // caller's cannot end the process: it reaches the caller as a rejection.
     this.stream.on('error', (error: Error) => {
-      this.#error ??= error;
+      if (!isCanceled(error)) this.#error ??= error; // ECANCELED: only close()'s dropping of writes
     });
   }
 
@@ -179,12 +183,12 @@ export class PipeWriter implements Disposable {
     const queuedBefore = this.stream.writableLength;
     return new Promise((resolve, reject) => {
       let taken = false;
-      // After close(), Node calls back a write libuv dropped as if it had
-      // succeeded: only one the kernel took before that resolves.
-      this.stream.write(data, (error) => {
-        if (error) reject(error);
-        else if (taken || !this.stream.destroyed) resolve();
-        else reject(writeDropped());
+      // A write libuv dropped at close(): Node 20 calls it back as a success,
+      // later Nodes with ECANCELED. Only one the kernel took resolves.
+      this.stream.write(data, (error?: Error | null) => {
+        if (!taken && this.stream.destroyed && (!error || isCanceled(error))) reject(writeDropped());
+        else if (error) reject(error);
+        else resolve();
       });
       // Nothing more queued: the kernel took all of it while write() ran.
       taken = this.stream.writableLength === queuedBefore;
