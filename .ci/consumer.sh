@@ -165,8 +165,10 @@ cat >tsconfig.json <<'JSON'
 JSON
 node cjs.cjs
 node esm.mjs
-say "installing typescript and @types/node to type-check a consumer"
-npm install --loglevel=warn --no-save typescript @types/node >/dev/null
+# The TypeScript the package is built and typed with (its devDependencies).
+typescript=$(node -p "require('$root/package.json').devDependencies.typescript")
+say "installing typescript@$typescript and @types/node to type-check a consumer"
+npm install --loglevel=warn --no-save "typescript@$typescript" @types/node >/dev/null
 npx tsc --noEmit -p .
 npx tsc -p .
 node out/main.js
