@@ -111,14 +111,26 @@ describe('exercise --list, starters, usage', () => {
   });
 
   it(
-    'where Node cannot run TypeScript: --ts and a .ts check refused, JavaScript by default',
-    { skip: TYPESCRIPT ? 'this Node runs TypeScript' : false },
+    TYPESCRIPT
+      ? 'where Node runs TypeScript: --ts writes NAME.ts and a .ts file is checked'
+      : 'where Node cannot run TypeScript: --ts and a .ts check refused, JavaScript by default',
     () => {
       const dir = scratch();
+      fs.writeFileSync(path.join(dir, 'mine.ts'), 'console.log(1);\n');
+      const check = exercise(['check', 'ls-wc', 'mine.ts'], dir);
+      assertFits(check.stdout + check.stderr);
       const ts = exercise(['ls-wc', '--ts'], dir);
+      if (TYPESCRIPT) {
+        assert.equal(ts.status, 0, ts.stderr);
+        assert.match(ts.stdout, /^wrote ls-wc\.ts: /);
+        assert.equal(check.status, 1, 'checked, and not yet a pipeline');
+        return;
+      }
+      assert.equal(check.status, 2);
+      assert.match(check.stderr, /cannot run TypeScript; use --js/);
       assert.equal(ts.status, 2);
       assert.match(ts.stderr, /cannot run TypeScript; use --js/);
-      assert.deepEqual(fs.readdirSync(dir), [], 'nothing written');
+      assert.deepEqual(fs.readdirSync(dir), ['mine.ts'], 'no starter written');
       const byDefault = exercise(['ls-wc'], dir);
       assert.equal(byDefault.status, 0);
       assert.match(byDefault.stdout, /^wrote ls-wc\.js: .*\n\(JavaScript: Node \S+ cannot run TypeScript\)\n/);
